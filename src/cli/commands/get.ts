@@ -1,0 +1,146 @@
+import { type Command, Option } from 'commander';
+import type { ApiClient } from '../../api-client/client.js';
+import { TrellisError } from '../../errors.js';
+import type { AuditEntry, Contract, Domain, FabricNode, Link, Processor, ResourceUser } from '../../model/index.js';
+import { formatContractId } from '../../wire/node-id.js';
+import { type Column, type OutputFormat, print, render } from '../output.js';
+import { client } from '../session.js';
+
+export const outputOption = () =>
+  new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table');
+
+const roleUsers = (c: Contract, role: 'client' | 'server') => c.roles.find((r) => r.name === role)?.users.join(',') ?? '';
+
+/** One entry per kind `trellis get` knows: how to fetch it and which columns a table shows. */
+interface Kind<T> {
+  fetch(api: ApiClient, domain: string | undefined): Promise<T[]>;
+  columns: Column<T>[];
+}
+
+function kind<T>(k: Kind<T>): Kind<unknown> {
+  return k as Kind<unknown>;
+}
+
+const KINDS: Record<string, Kind<unknown>> = {
+  domains: kind<Domain>({
+    fetch: (api) => api.domains(),
+    columns: [
+      { header: 'NAME', value: (d) => d.name },
+      { header: 'DESCRIPTION', value: (d) => d.description },
+    ],
+  }),
+  'resource-users': kind<ResourceUser>({
+    fetch: (api, domain) => api.resourceUsers(domain),
+    columns: [
+      { header: 'NAME', value: (u) => u.name },
+      { header: 'DOMAIN', value: (u) => u.domain },
+      { header: 'KIND', value: (u) => u.kind },
+    ],
+  }),
+  contracts: kind<Contract>({
+    fetch: (api, domain) => api.contracts(domain),
+    columns: [
+      { header: 'NAME', value: (c) => c.name },
+      { header: 'DOMAIN', value: (c) => c.domain },
+      { header: 'CONTRACT ID', value: (c) => formatContractId(c.id) },
+      { header: 'MODE', value: (c) => c.mode },
+      { header: 'CLIENT', value: (c) => roleUsers(c, 'client') },
+      { header: 'SERVER', value: (c) => roleUsers(c, 'server') },
+    ],
+  }),
+  processors: kind<Processor>({
+    fetch: (api) => api.processors(),
+    columns: [
+      { header: 'NAME', value: (p) => p.name },
+      { header: 'ZONE', value: (p) => p.zone },
+      { header: 'DESCRIPTION', value: (p) => p.description },
+    ],
+  }),
+  links: kind<Link>({
+    fetch: (api) => api.links(),
+    columns: [
+      { header: 'NAME', value: (l) => l.name },
+      { header: 'A', value: (l) => l.a },
+      { header: 'B', value: (l) => l.b },
+      { header: 'COST', value: (l) => l.cost },
+      { header: 'STATUS', value: (l) => l.status },
+    ],
+  }),
+  nodes: kind<FabricNode>({
+    fetch: (api, domain) => api.nodes(domain),
+    columns: [
+      { header: 'NAME', value: (n) => n.name },
+      { header: 'KIND', value: (n) => n.kind },
+      { header: 'NODE ID', value: (n) => n.nodeId },
+      { header: 'OWNER', value: (n) => n.owner },
+      { header: 'DOMAIN', value: (n) => n.domain },
+      { header: 'STATUS', value: (n) => n.status },
+      { header: 'LAST SEEN', value: (n) => n.lastSeen },
+    ],
+  }),
+  audit: kind<AuditEntry>({
+    fetch: (api, domain) => api.audit(domain),
+    columns: [
+      { header: 'AT', value: (e) => e.at },
+      { header: 'ACTOR', value: (e) => e.actor },
+      { header: 'ACTION', value: (e) => e.action },
+      { header: 'KIND', value: (e) => e.kind },
+      { header: 'NAME', value: (e) => e.name },
+      { header: 'DOMAIN', value: (e) => e.domain },
+    ],
+  }),
+};
+
+// Singular spellings are accepted too (`trellis get contract`), as kubectl does.
+const ALIASES: Record<string, string> = {
+  domain: 'domains',
+  'resource-user': 'resource-users',
+  contract: 'contracts',
+  processor: 'processors',
+  link: 'links',
+  node: 'nodes',
+};
+
+async function getDomainTopology(api: ApiClient, domain: string | undefined, format: OutputFormat): Promise<void> {
+  if (!domain) throw new TrellisError('TRELLIS_ERR_VALIDATION', 'which domain?', { hint: 'trellis get domain-topology DOMAIN' });
+  const t = await api.domainTopology(domain);
+  if (format !== 'table') {
+    print(render({ nodes: t.nodes, edges: t.edges }, format, []));
+    return;
+  }
+  print(render(t.nodes, 'table', [{ header: 'HOST OWNER', value: (n) => n.name }]));
+  print('');
+  print(
+    render(t.edges, 'table', [
+      { header: 'CONTRACT', value: (e) => e.contract },
+      { header: 'CLIENT', value: (e) => e.client },
+      { header: 'SERVER', value: (e) => e.server },
+    ]),
+  );
+}
+
+export function registerGet(program: Command): void {
+  program
+    .command('get')
+    .description(`list resources: ${Object.keys(KINDS).join(' | ')} | domain-topology DOMAIN`)
+    .argument('<kind>', 'what to list')
+    .argument('[name]', 'only this one (for domain-topology: the domain)')
+    .option('--domain <domain>', 'only this domain')
+    .addOption(outputOption())
+    .action(async (kindArg: string, name: string | undefined, opts: { domain?: string; output: OutputFormat }) => {
+      const api = await client();
+      if (kindArg === 'domain-topology') return getDomainTopology(api, name ?? opts.domain, opts.output);
+      const k = KINDS[ALIASES[kindArg] ?? kindArg];
+      if (!k) {
+        throw new TrellisError('TRELLIS_ERR_VALIDATION', `unknown kind "${kindArg}"`, {
+          hint: `one of: ${Object.keys(KINDS).join(', ')}, domain-topology`,
+        });
+      }
+      let rows = await k.fetch(api, opts.domain);
+      if (name) {
+        rows = rows.filter((r) => (r as { name?: string }).name === name);
+        if (rows.length === 0) throw new TrellisError('TRELLIS_ERR_NOT_FOUND', `${kindArg} "${name}" not found`);
+      }
+      print(render(rows, opts.output, k.columns));
+    });
+}

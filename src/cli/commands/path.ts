@@ -1,0 +1,21 @@
+import type { Command } from 'commander';
+import { print, render } from '../output.js';
+import { client } from '../session.js';
+import { outputOption } from './get.js';
+
+export function registerPath(program: Command): void {
+  program
+    .command('path')
+    .description("compute the path between two processors, honouring a contract's path params")
+    .requiredOption('--from <processor>')
+    .requiredOption('--to <processor>')
+    .option('--contract <name>')
+    .option('--domain <domain>')
+    .addOption(outputOption())
+    .action(async (opts: { from: string; to: string; contract?: string; domain?: string; output: 'table' | 'json' | 'yaml' }) => {
+      const api = await client();
+      const p = await api.path(opts.from, opts.to, opts.contract, opts.domain);
+      if (opts.output === 'table') print(`${p.path.join(' -> ')}   (cost ${p.cost}, ${p.hops} hops)`);
+      else print(render({ path: p.path, cost: p.cost, hops: p.hops, constraints: p.constraints }, opts.output, []));
+    });
+}

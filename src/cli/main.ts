@@ -1,0 +1,60 @@
+import { Command, CommanderError } from 'commander';
+import { ApiError } from '../api-client/client.js';
+import { TrellisError } from '../errors.js';
+import { VERSION } from '../orchestrator/api/health.js';
+import { registerApply } from './commands/apply.js';
+import { registerDelete } from './commands/delete.js';
+import { registerDescribe } from './commands/describe.js';
+import { registerEdit } from './commands/edit.js';
+import { registerGet } from './commands/get.js';
+import { registerLogin } from './commands/login.js';
+import { registerOrchestrator } from './commands/orchestrator.js';
+import { registerPath } from './commands/path.js';
+
+export function buildProgram(): Command {
+  const program = new Command('trellis')
+    .description('Trellis: a service interconnection fabric')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)');
+  for (const register of [
+    registerOrchestrator,
+    registerLogin,
+    registerGet,
+    registerDescribe,
+    registerDelete,
+    registerEdit,
+    registerPath,
+    registerApply,
+  ]) {
+    register(program);
+  }
+  return program;
+}
+
+/** Errors print as one line (plus a hint) and exit non-zero; no stack traces for users. */
+function report(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode;
+  if (err instanceof ApiError) {
+    const b = err.body;
+    process.stderr.write(`error: ${b.message}${b.field ? ` (field ${b.field})` : ''}\n`);
+    if (b.hint) process.stderr.write(`hint: ${b.hint}\n`);
+    return 1;
+  }
+  if (err instanceof TrellisError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
+    return 1;
+  }
+  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  if (process.env.TRELLIS_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  return 1;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    process.exitCode = report(err);
+  }
+}

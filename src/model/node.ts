@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { Name } from './names.js';
+
+export const NodeKind = z.enum(['processor', 'workload']);
+export type NodeKind = z.infer<typeof NodeKind>;
+
+export const NodeStatus = z.enum(['connected', 'disconnected']);
+export type NodeStatus = z.infer<typeof NodeStatus>;
+
+/**
+ * A registered processor or workload node. Nodes are created only by the data plane
+ * registering; an operator may delete a disconnected one (the seed's red ✕ in Resources).
+ */
+export const FabricNode = z.strictObject({
+  name: Name,
+  kind: NodeKind,
+  nodeId: z.string().describe('IPv6 ULA: fabric /64 prefix + 64 bits from a hash of the public key'),
+  owner: Name,
+  domain: Name,
+  addresses: z.array(z.string()),
+  processors: z.array(Name).describe('for a workload node, the processors it attaches to'),
+  status: NodeStatus,
+  lastSeen: z.string().describe('ISO 8601'),
+  registeredAt: z.string(),
+});
+export type FabricNode = z.infer<typeof FabricNode>;
+
+export const NodeRegistration = z.strictObject({
+  name: Name,
+  addresses: z.array(z.string().min(1).max(64)).min(1).max(16),
+  publicKey: z.string().min(1).max(4096).describe('PEM SPKI'),
+  processors: z.array(Name).max(8).default([]),
+});
+export type NodeRegistration = z.infer<typeof NodeRegistration>;

@@ -1,0 +1,104 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { TrellisError } from '../../errors.js';
+import type { Principal } from '../auth/principal.js';
+import { lookupSession } from '../auth/sessions.js';
+import type { Orchestrator } from '../context.js';
+import { parseInput } from './validation.js';
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RouteContext<B, Q> {
+  principal: Principal;
+  body: B;
+  query: Q;
+  params: Record<string, string>;
+  req: FastifyRequest;
+  reply: FastifyReply;
+}
+
+/** One REST operation: its schemas feed both validation and the OpenAPI document. */
+export interface RouteDef<B extends z.ZodType, Q extends z.ZodType> {
+  method: Method;
+  url: string;
+  summary: string;
+  tag: string;
+  /** 'none' only for login, health and the OpenAPI document itself. */
+  auth?: 'none' | 'required';
+  body?: B;
+  query?: Q;
+  response?: z.ZodType;
+  status?: number;
+  handler: (ctx: RouteContext<z.output<B>, z.output<Q>>) => Promise<unknown>;
+}
+
+export interface RegisteredRoute {
+  method: Method;
+  url: string;
+  summary: string;
+  tag: string;
+  auth: 'none' | 'required';
+  body?: z.ZodType;
+  query?: z.ZodType;
+  response?: z.ZodType;
+  status: number;
+}
+
+const ANONYMOUS: Principal = { type: 'admin', name: 'anonymous', role: 'domainAdmin', domain: null };
+
+/** Registers a route on Fastify and records it for the OpenAPI document. */
+export function route<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType = z.ZodObject>(
+  app: FastifyInstance,
+  o: Orchestrator,
+  def: RouteDef<B, Q>,
+): void {
+  const auth = def.auth ?? 'required';
+  const status = def.status ?? 200;
+  o.routes.push({
+    method: def.method,
+    url: def.url,
+    summary: def.summary,
+    tag: def.tag,
+    auth,
+    ...(def.body && { body: def.body }),
+    ...(def.query && { query: def.query }),
+    ...(def.response && { response: def.response }),
+    status,
+  });
+  app.route({
+    method: def.method,
+    url: def.url,
+    handler: async (req, reply) => {
+      const principal = auth === 'none' ? ANONYMOUS : await authenticate(o, req);
+      const body = def.body ? parseInput(def.body, req.body, 'body') : undefined;
+      if (!def.body && req.body !== undefined && req.body !== null && def.method !== 'GET' && def.method !== 'DELETE') {
+        throw new TrellisError('TRELLIS_ERR_VALIDATION', `${def.method} ${def.url} takes no body`, { field: 'body' });
+      }
+      const query = parseInput(def.query ?? z.object({}), req.query ?? {}, 'query');
+      const out = await def.handler({
+        principal,
+        body: body as z.output<B>,
+        query: query as z.output<Q>,
+        params: req.params as Record<string, string>,
+        req,
+        reply,
+      });
+      reply.code(status);
+      return out ?? null;
+    },
+  });
+}
+
+async function authenticate(o: Orchestrator, req: FastifyRequest): Promise<Principal> {
+  const header = req.headers.authorization;
+  if (!header) throw new TrellisError('TRELLIS_ERR_UNAUTHENTICATED', 'missing Authorization: Bearer <token> header');
+  const m = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!m) throw new TrellisError('TRELLIS_ERR_UNAUTHENTICATED', 'the Authorization header must read "Bearer <token>"');
+  const principal = await lookupSession(o.db, m[1]!);
+  if (!principal) {
+    throw new TrellisError('TRELLIS_ERR_UNAUTHENTICATED', 'the token is invalid or has expired', {
+      hint: 'log in again with `trellis login`',
+    });
+  }
+  return principal;
+}

@@ -1,0 +1,43 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Sql } from '../store/db.js';
+import type { Principal } from './principal.js';
+
+/** Bearer tokens are random; only their SHA-256 is stored, so a leaked database grants nothing. */
+export function newToken(): string {
+  return `trl_${randomBytes(32).toString('base64url')}`;
+}
+
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export async function createSession(sql: Sql, principal: Principal, ttlMs: number): Promise<{ token: string; expiresAt: Date }> {
+  const token = newToken();
+  const expiresAt = new Date(Date.now() + ttlMs);
+  await sql.query('INSERT INTO sessions (token_hash, subject, expires_at) VALUES ($1, $2, $3)', [
+    tokenHash(token),
+    JSON.stringify(principal),
+    expiresAt.toISOString(),
+  ]);
+  // Expired sessions are dropped opportunistically so the table does not grow without bound.
+  await sql.query('DELETE FROM sessions WHERE expires_at < now()');
+  return { token, expiresAt };
+}
+
+export async function lookupSession(sql: Sql, token: string): Promise<Principal | null> {
+  const rows = await sql.query<{ subject: string }>(
+    'SELECT subject FROM sessions WHERE token_hash = $1 AND expires_at > now()',
+    [tokenHash(token)],
+  );
+  const row = rows[0];
+  return row ? (JSON.parse(row.subject) as Principal) : null;
+}
+
+export async function deleteSessionsOf(sql: Sql, match: (p: Principal) => boolean): Promise<void> {
+  const rows = await sql.query<{ token_hash: string; subject: string }>('SELECT token_hash, subject FROM sessions');
+  for (const r of rows) {
+    if (match(JSON.parse(r.subject) as Principal)) {
+      await sql.query('DELETE FROM sessions WHERE token_hash = $1', [r.token_hash]);
+    }
+  }
+}

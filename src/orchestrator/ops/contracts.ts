@@ -1,0 +1,101 @@
+import { notFound, TrellisError } from '../../errors.js';
+import type { Contract, ContractMode, PathParams, Role, RoleName } from '../../model/index.js';
+import { validateRole } from '../policy/validate-role.js';
+import type { Sql } from '../store/db.js';
+import {
+  deleteContract,
+  getContract,
+  insertContract,
+  newContractId,
+  updateContract,
+  upsertRole,
+} from '../store/repos/contracts.js';
+import type { WriteTx } from '../write.js';
+import { domainOr404 } from './domains.js';
+
+export async function contractOr404(sql: Sql, domain: string, name: string): Promise<Contract> {
+  const c = await getContract(sql, domain, name);
+  if (!c) throw notFound('contract', name, ` in domain "${domain}"`);
+  return c;
+}
+
+export interface ContractInput {
+  name: string;
+  description: string;
+  mode: ContractMode;
+  roles: Record<RoleName, { users: string[]; pathParams: PathParams }>;
+}
+
+/** `roleField(role)` says where each role came from, for errors that point into it. */
+export async function createContract(
+  w: WriteTx,
+  domain: string,
+  input: ContractInput,
+  field: string,
+  roleField: (role: RoleName) => string,
+): Promise<Contract> {
+  await domainOr404(w.sql, domain);
+  if (await getContract(w.sql, domain, input.name)) {
+    throw new TrellisError('TRELLIS_ERR_ALREADY_EXISTS', `contract "${input.name}" already exists in domain "${domain}"`, {
+      field: `${field}.name`,
+    });
+  }
+  const roles: Role[] = [];
+  for (const name of ['client', 'server'] as const) {
+    const r = input.roles[name];
+    await validateRole(w.sql, domain, input.name, name, r, roleField(name));
+    roles.push({ name, users: r.users, pathParams: r.pathParams });
+  }
+  const contract: Contract = {
+    name: input.name,
+    domain,
+    id: await newContractId(w.sql),
+    description: input.description,
+    mode: input.mode,
+    roles,
+  };
+  await insertContract(w.sql, contract);
+  await w.audit({ action: 'create', kind: 'contract', name: contract.name, domain, before: null, after: contract });
+  w.policyChanged();
+  return contract;
+}
+
+export async function changeContract(
+  w: WriteTx,
+  domain: string,
+  name: string,
+  patch: { description?: string; mode?: ContractMode },
+): Promise<Contract> {
+  const before = await contractOr404(w.sql, domain, name);
+  const after: Contract = { ...before, description: patch.description ?? before.description, mode: patch.mode ?? before.mode };
+  await updateContract(w.sql, after);
+  await w.audit({ action: 'update', kind: 'contract', name, domain, before, after });
+  if (after.mode !== before.mode) w.policyChanged();
+  return after;
+}
+
+export async function removeContract(w: WriteTx, domain: string, name: string): Promise<void> {
+  const before = await contractOr404(w.sql, domain, name);
+  await deleteContract(w.sql, before.id);
+  await w.audit({ action: 'delete', kind: 'contract', name, domain, before, after: null });
+  w.policyChanged();
+}
+
+/** Sets a role's User Access List and/or path params; what the patch leaves out stays. */
+export async function changeRole(
+  w: WriteTx,
+  domain: string,
+  contract: string,
+  role: RoleName,
+  patch: { users?: string[]; pathParams?: PathParams },
+  field: string,
+): Promise<Contract> {
+  const before = await contractOr404(w.sql, domain, contract);
+  const current = before.roles.find((r) => r.name === role)!;
+  const next: Role = { name: role, users: patch.users ?? current.users, pathParams: patch.pathParams ?? current.pathParams };
+  await validateRole(w.sql, domain, contract, role, next, field);
+  await upsertRole(w.sql, before.id, next);
+  await w.audit({ action: 'update', kind: 'role', name: `${contract}/${role}`, domain, before: current, after: next });
+  w.policyChanged();
+  return { ...before, roles: before.roles.map((r) => (r.name === role ? next : r)) };
+}

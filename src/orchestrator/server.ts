@@ -1,0 +1,106 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { adminUserRoutes } from './api/admin-users.js';
+import { applyRoutes } from './api/apply.js';
+import { auditRoutes } from './api/audit.js';
+import { contractRoutes } from './api/contracts.js';
+import { domainRoutes } from './api/domains.js';
+import { installErrorHandling } from './api/errors.js';
+import { healthRoutes } from './api/health.js';
+import { linkRoutes } from './api/links.js';
+import { loginRoutes } from './api/login.js';
+import { nodeRoutes } from './api/nodes.js';
+import { pathRoutes } from './api/paths.js';
+import { processorRoutes } from './api/processors.js';
+import { resourceUserRoutes } from './api/resource-users.js';
+import { topologyRoutes } from './api/topology.js';
+import { Lockout } from './auth/lockout.js';
+import { type BootstrapResult, bootstrap } from './bootstrap.js';
+import type { Orchestrator } from './context.js';
+import type { Db } from './store/db.js';
+import { openStore } from './store/open.js';
+import { disconnectStale } from './store/repos/nodes.js';
+
+export interface OrchestratorOptions {
+  dataDir?: string;
+  databaseUrl?: string;
+  adminPassword?: string;
+  logger: Logger;
+  tokenTtlMs?: number;
+  heartbeatTimeoutMs?: number;
+}
+
+export interface RunningOrchestrator {
+  app: FastifyInstance;
+  ctx: Orchestrator;
+  boot: BootstrapResult;
+  close(): Promise<void>;
+}
+
+// Requests carry small JSON documents; a fabric file of thousands of contracts still fits.
+const BODY_LIMIT = 4 * 1024 * 1024;
+
+/** Opens the store, bootstraps it and builds the HTTP app (not yet listening). */
+export async function createOrchestrator(opts: OrchestratorOptions): Promise<RunningOrchestrator> {
+  const db: Db = await openStore({
+    ...(opts.databaseUrl && { databaseUrl: opts.databaseUrl }),
+    ...(opts.dataDir && { dataDir: opts.dataDir }),
+  });
+  const boot = await bootstrap(db, {
+    ...(opts.dataDir && { dataDir: opts.dataDir }),
+    ...(opts.adminPassword && { adminPassword: opts.adminPassword }),
+  });
+  const app = Fastify({
+    // pino's Logger is Fastify's logger; the cast only bridges their generic parameters.
+    loggerInstance: opts.logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+  });
+  const ctx: Orchestrator = {
+    db,
+    log: opts.logger,
+    lockout: new Lockout(),
+    fabricPrefix: boot.fabricPrefix,
+    tokenTtlMs: opts.tokenTtlMs ?? 12 * 3600_000,
+    heartbeatTimeoutMs: opts.heartbeatTimeoutMs ?? 10_000,
+    routes: [],
+  };
+  installErrorHandling(app);
+  for (const register of [
+    healthRoutes,
+    loginRoutes,
+    domainRoutes,
+    adminUserRoutes,
+    resourceUserRoutes,
+    contractRoutes,
+    processorRoutes,
+    linkRoutes,
+    nodeRoutes,
+    topologyRoutes,
+    pathRoutes,
+    auditRoutes,
+    applyRoutes,
+  ]) {
+    register(app, ctx);
+  }
+
+  // Nodes heartbeat every few seconds; one silent for heartbeatTimeoutMs is shown red.
+  const sweep = setInterval(() => {
+    disconnectStale(db, new Date(Date.now() - ctx.heartbeatTimeoutMs))
+      .then((names) => {
+        if (names.length > 0) ctx.log.info({ nodes: names }, 'nodes disconnected (no heartbeat)');
+      })
+      .catch((err: unknown) => ctx.log.warn({ err }, 'heartbeat sweep failed'));
+  }, 2_000);
+  sweep.unref();
+
+  return {
+    app,
+    ctx,
+    boot,
+    async close() {
+      clearInterval(sweep);
+      await app.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * Versioned schema migrations, applied in order at start. Never edit a released migration:
+ * add a new one. Each runs in its own transaction together with its schema_migrations row.
+ */
+export const MIGRATIONS: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'init',
+    sql: `
+CREATE TABLE meta (key text PRIMARY KEY, value jsonb NOT NULL);
+
+CREATE TABLE domains (
+  name text PRIMARY KEY,
+  description text NOT NULL DEFAULT '',
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE admin_users (
+  name text PRIMARY KEY,
+  role text NOT NULL CHECK (role IN ('systemAdmin', 'domainAdmin')),
+  domain text REFERENCES domains(name),
+  password_hash text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  CHECK ((role = 'domainAdmin') = (domain IS NOT NULL))
+);
+
+CREATE TABLE resource_users (
+  domain text NOT NULL REFERENCES domains(name),
+  name text NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('hostOwner', 'switchOwner')),
+  password_hash text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (domain, name)
+);
+
+CREATE TABLE contracts (
+  id bigint PRIMARY KEY CHECK (id BETWEEN 1 AND 4294967295),
+  domain text NOT NULL REFERENCES domains(name),
+  name text NOT NULL,
+  description text NOT NULL DEFAULT '',
+  mode text NOT NULL DEFAULT 'enforce' CHECK (mode IN ('enforce', 'audit')),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (domain, name)
+);
+
+CREATE TABLE roles (
+  contract_id bigint NOT NULL REFERENCES contracts(id) ON DELETE CASCADE,
+  role text NOT NULL CHECK (role IN ('client', 'server')),
+  users jsonb NOT NULL DEFAULT '[]',
+  path_params jsonb NOT NULL DEFAULT '{}',
+  PRIMARY KEY (contract_id, role)
+);
+
+CREATE TABLE processors (
+  name text PRIMARY KEY,
+  zone text NOT NULL,
+  description text NOT NULL DEFAULT '',
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE links (
+  name text PRIMARY KEY,
+  a text NOT NULL REFERENCES processors(name),
+  b text NOT NULL REFERENCES processors(name),
+  cost integer NOT NULL CHECK (cost >= 1),
+  status text NOT NULL CHECK (status IN ('up', 'down'))
+);
+
+CREATE TABLE nodes (
+  name text PRIMARY KEY,
+  kind text NOT NULL CHECK (kind IN ('processor', 'workload')),
+  node_id text NOT NULL UNIQUE,
+  owner text NOT NULL,
+  domain text NOT NULL,
+  addresses jsonb NOT NULL,
+  processors jsonb NOT NULL DEFAULT '[]',
+  public_key text NOT NULL,
+  status text NOT NULL CHECK (status IN ('connected', 'disconnected')),
+  last_seen timestamptz NOT NULL,
+  registered_at timestamptz NOT NULL
+);
+
+CREATE TABLE sessions (
+  token_hash text PRIMARY KEY,
+  subject text NOT NULL,
+  expires_at timestamptz NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE audit (
+  id bigserial PRIMARY KEY,
+  at timestamptz NOT NULL DEFAULT now(),
+  actor text NOT NULL,
+  action text NOT NULL,
+  kind text NOT NULL,
+  name text NOT NULL,
+  domain text,
+  before jsonb,
+  after jsonb
+);
+CREATE INDEX audit_domain ON audit (domain, id);
+`,
+  },
+];

@@ -1,0 +1,87 @@
+import type { FabricNode, NodeKind, NodeStatus } from '../../../model/index.js';
+import type { Sql } from '../db.js';
+import { iso, json } from './time.js';
+
+interface Row {
+  name: string;
+  kind: NodeKind;
+  node_id: string;
+  owner: string;
+  domain: string;
+  addresses: string[];
+  processors: string[];
+  public_key: string;
+  status: NodeStatus;
+  last_seen: Date;
+  registered_at: Date;
+}
+
+const toNode = (r: Row): FabricNode => ({
+  name: r.name,
+  kind: r.kind,
+  nodeId: r.node_id,
+  owner: r.owner,
+  domain: r.domain,
+  addresses: r.addresses,
+  processors: r.processors,
+  status: r.status,
+  lastSeen: iso(r.last_seen),
+  registeredAt: iso(r.registered_at),
+});
+
+export async function listNodes(sql: Sql, only: string[] | null): Promise<FabricNode[]> {
+  const rows =
+    only === null
+      ? await sql.query<Row>('SELECT * FROM nodes ORDER BY kind, name')
+      : await sql.query<Row>('SELECT * FROM nodes WHERE domain = ANY($1) ORDER BY kind, name', [only]);
+  return rows.map(toNode);
+}
+
+export async function getNode(sql: Sql, name: string): Promise<(FabricNode & { publicKey: string }) | undefined> {
+  const r = (await sql.query<Row>('SELECT * FROM nodes WHERE name = $1', [name]))[0];
+  return r && { ...toNode(r), publicKey: r.public_key };
+}
+
+export async function upsertNode(sql: Sql, n: FabricNode, publicKey: string): Promise<void> {
+  await sql.query(
+    `INSERT INTO nodes (name, kind, node_id, owner, domain, addresses, processors, public_key, status, last_seen, registered_at)
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9, $10, $11)
+     ON CONFLICT (name) DO UPDATE SET kind = EXCLUDED.kind, node_id = EXCLUDED.node_id, owner = EXCLUDED.owner,
+       domain = EXCLUDED.domain, addresses = EXCLUDED.addresses, processors = EXCLUDED.processors,
+       public_key = EXCLUDED.public_key, status = EXCLUDED.status, last_seen = EXCLUDED.last_seen`,
+    [
+      n.name,
+      n.kind,
+      n.nodeId,
+      n.owner,
+      n.domain,
+      json(n.addresses),
+      json(n.processors),
+      publicKey,
+      n.status,
+      n.lastSeen,
+      n.registeredAt,
+    ],
+  );
+}
+
+export async function touchNode(sql: Sql, name: string, at: Date): Promise<void> {
+  await sql.query("UPDATE nodes SET last_seen = $2, status = 'connected' WHERE name = $1", [name, at.toISOString()]);
+}
+
+/** Marks nodes silent since `before` as disconnected; returns their names. */
+export async function disconnectStale(sql: Sql, before: Date): Promise<string[]> {
+  const rows = await sql.query<{ name: string }>(
+    "UPDATE nodes SET status = 'disconnected' WHERE status = 'connected' AND last_seen < $1 RETURNING name",
+    [before.toISOString()],
+  );
+  return rows.map((r) => r.name);
+}
+
+export async function setNodeStatus(sql: Sql, name: string, status: NodeStatus): Promise<void> {
+  await sql.query('UPDATE nodes SET status = $2 WHERE name = $1', [name, status]);
+}
+
+export async function deleteNode(sql: Sql, name: string): Promise<void> {
+  await sql.query('DELETE FROM nodes WHERE name = $1', [name]);
+}

@@ -1,0 +1,42 @@
+import { TrellisError } from '../errors.js';
+import { describePrincipal, type Principal } from './auth/principal.js';
+import type { Orchestrator } from './context.js';
+import { isForeignKeyViolation, isUniqueViolation, type Sql } from './store/db.js';
+import { type AuditRecord, insertAudit } from './store/repos/audit.js';
+import { bumpPolicyEpoch } from './store/repos/meta.js';
+
+export interface WriteTx {
+  sql: Sql;
+  /** Records who changed what in the same transaction as the change itself. */
+  audit(e: Omit<AuditRecord, 'actor'>): Promise<void>;
+  /** Marks the write as a policy change: bumps the epoch once when the transaction commits. */
+  policyChanged(): void;
+}
+
+/**
+ * Runs a write in one transaction with its audit records, so a change and its audit trail
+ * land together or not at all. Constraint violations that slip past the handlers' own checks
+ * (a race between two admins) still come back as 409s, never as 500s.
+ */
+export async function write<T>(o: Orchestrator, principal: Principal, fn: (w: WriteTx) => Promise<T>): Promise<T> {
+  try {
+    return await o.db.transaction(async (sql) => {
+      let policy = false;
+      const out = await fn({
+        sql,
+        audit: (e) => insertAudit(sql, { ...e, actor: describePrincipal(principal) }),
+        policyChanged: () => {
+          policy = true;
+        },
+      });
+      if (policy) await bumpPolicyEpoch(sql);
+      return out;
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new TrellisError('TRELLIS_ERR_ALREADY_EXISTS', 'that name is already taken');
+    if (isForeignKeyViolation(err)) {
+      throw new TrellisError('TRELLIS_ERR_CONFLICT', 'the change refers to, or is referred to by, something else');
+    }
+    throw err;
+  }
+}
