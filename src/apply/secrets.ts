@@ -23,7 +23,10 @@ export async function readSecrets(file: string): Promise<Record<string, string>>
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
     if (!/^[a-z0-9-]+\/[a-z0-9-]+$/.test(k) || typeof v !== 'string') {
-      throw new TrellisError('TRELLIS_ERR_VALIDATION', `${file}: entry "${k}" must read "domain/user: password"`);
+      throw new TrellisError(
+        'TRELLIS_ERR_VALIDATION',
+        `${file}: entry "${k}" must read "domain/user: password"`,
+      );
     }
     out[k] = v;
   }
