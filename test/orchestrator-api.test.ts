@@ -34,13 +34,21 @@ describe.each(storeTargets())('orchestrator API on $name', (target) => {
     expect(h.body).toMatchObject({ status: 'ok', store: target.name });
     const doc = await t.call('GET', '/api/v1/openapi.json');
     expect(doc.body.openapi).toBe('3.1.0');
-    for (const p of ['/api/v1/login', '/api/v1/domains/{domain}/contracts/{name}/roles/{role}', '/api/v1/paths', '/api/v1/audit']) {
+    for (const p of [
+      '/api/v1/login',
+      '/api/v1/domains/{domain}/contracts/{name}/roles/{role}',
+      '/api/v1/paths',
+      '/api/v1/audit',
+    ]) {
       expect(Object.keys(doc.body.paths)).toContain(p);
     }
   });
 
   it('applies the Voting App fabric file: 6 contracts with the seed roles and unique 32-bit IDs', async () => {
-    const res = await t.call('POST', '/api/v1/apply', { token: admin, body: { spec: votingAppSpec(), passwords } });
+    const res = await t.call('POST', '/api/v1/apply', {
+      token: admin,
+      body: { spec: votingAppSpec(), passwords },
+    });
     expect(res.status).toBe(200);
     expect(res.body.changes.length).toBeGreaterThan(20);
     // Users without a password in the secrets are given a generated one, returned once.
@@ -66,18 +74,29 @@ describe.each(storeTargets())('orchestrator API on $name', (target) => {
     const res = await t.call('GET', '/api/v1/domains/voting-app/topology', { token: admin });
     expect(res.body.nodes).toHaveLength(6);
     expect(res.body.edges).toHaveLength(6);
-    expect(res.body.edges).toContainEqual(expect.objectContaining({ contract: 'voting-worker', client: 'worker', server: 'voting-db' }));
+    expect(res.body.edges).toContainEqual(
+      expect.objectContaining({ contract: 'voting-worker', client: 'worker', server: 'voting-db' }),
+    );
   });
 
   it('re-applying plans no change; one edited role plans exactly one update', async () => {
-    const same = await t.call('POST', '/api/v1/apply', { token: admin, body: { spec: votingAppSpec(), dryRun: true } });
+    const same = await t.call('POST', '/api/v1/apply', {
+      token: admin,
+      body: { spec: votingAppSpec(), dryRun: true },
+    });
     expect(same.body.changes).toEqual([]);
     const spec = votingAppSpec();
-    spec.domains.find((d) => d.name === 'voting-app')!.contracts.find((c) => c.name === 'voting-frontend')!.client.pathParams = TRANSIT;
+    spec.domains
+      .find((d) => d.name === 'voting-app')!
+      .contracts.find((c) => c.name === 'voting-frontend')!.client.pathParams = TRANSIT;
     const one = await t.call('POST', '/api/v1/apply', { token: admin, body: { spec, dryRun: true } });
-    expect(one.body.changes).toEqual([expect.objectContaining({ action: 'update', kind: 'role', name: 'voting-frontend/client' })]);
+    expect(one.body.changes).toEqual([
+      expect.objectContaining({ action: 'update', kind: 'role', name: 'voting-frontend/client' }),
+    ]);
     // The dry run wrote nothing.
-    const role = await t.call('GET', '/api/v1/domains/voting-app/contracts/voting-frontend/roles/client', { token: admin });
+    const role = await t.call('GET', '/api/v1/domains/voting-app/contracts/voting-frontend/roles/client', {
+      token: admin,
+    });
     expect(role.body.role.pathParams).toEqual({});
   });
 
@@ -101,12 +120,18 @@ describe.each(storeTargets())('orchestrator API on $name', (target) => {
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.code).toBe('TRELLIS_ERR_MALFORMED_JSON');
 
-    const unknownField = await t.call('PUT', url, { token: admin, body: { pathParams: { transit: 'aws-p2', detour: 1 } } });
+    const unknownField = await t.call('PUT', url, {
+      token: admin,
+      body: { pathParams: { transit: 'aws-p2', detour: 1 } },
+    });
     expect(unknownField.status).toBe(400);
     expect(unknownField.body.error.message).toContain('body.pathParams.detour');
     expect(unknownField.body.error.field).toBe('body.pathParams.detour');
 
-    const unknownProcessor = await t.call('PUT', url, { token: admin, body: { pathParams: { transit: ['aws-p2', 'aws-p9'] } } });
+    const unknownProcessor = await t.call('PUT', url, {
+      token: admin,
+      body: { pathParams: { transit: ['aws-p2', 'aws-p9'] } },
+    });
     expect(unknownProcessor.status).toBe(422);
     expect(unknownProcessor.body.error.message).toBe('unknown processor "aws-p9" in transit');
     expect(unknownProcessor.body.error.field).toBe('body.pathParams.transit[1]');
@@ -120,12 +145,19 @@ describe.each(storeTargets())('orchestrator API on $name', (target) => {
   });
 
   it('locks a user out after 5 failed logins in a minute, saying when to retry', async () => {
-    await t.call('POST', '/api/v1/admin-users', { token: admin, body: { name: 'mallory', role: 'systemAdmin', password: 'correct-horse' } });
+    await t.call('POST', '/api/v1/admin-users', {
+      token: admin,
+      body: { name: 'mallory', role: 'systemAdmin', password: 'correct-horse' },
+    });
     for (let i = 0; i < 5; i++) {
-      const res = await t.call('POST', '/api/v1/login', { body: { username: 'mallory', password: `guess-${i}` } });
+      const res = await t.call('POST', '/api/v1/login', {
+        body: { username: 'mallory', password: `guess-${i}` },
+      });
       expect(res.status).toBe(401);
     }
-    const locked = await t.call('POST', '/api/v1/login', { body: { username: 'mallory', password: 'correct-horse' } });
+    const locked = await t.call('POST', '/api/v1/login', {
+      body: { username: 'mallory', password: 'correct-horse' },
+    });
     expect(locked.status).toBe(429);
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
     expect(locked.body.error.message).toMatch(/retry in \d+ s/);
@@ -149,7 +181,9 @@ describe.each(storeTargets())('orchestrator API on $name', (target) => {
     expect(other.body.error.message).toContain('"voting-app"');
     const list = await t.call('GET', '/api/v1/contracts', { token: gina });
     expect(list.body).toEqual([]);
-    expect((await t.call('POST', '/api/v1/processors', { token: gina, body: { name: 'x-p1', zone: 'x' } })).status).toBe(403);
+    expect(
+      (await t.call('POST', '/api/v1/processors', { token: gina, body: { name: 'x-p1', zone: 'x' } })).status,
+    ).toBe(403);
   });
 
   it('lets nodes register with a resource-user login; a connected node cannot be deleted (409)', async () => {
@@ -161,8 +195,16 @@ describe.each(storeTargets())('orchestrator API on $name', (target) => {
       body: { name: 'aws-11', addresses: ['127.0.1.11'], publicKey: publicKeyPem(), processors: ['aws-p1'] },
     });
     expect(reg.status).toBe(200);
-    expect(reg.body).toMatchObject({ name: 'aws-11', kind: 'workload', owner: 'http-proxy', domain: 'voting-app', status: 'connected' });
-    expect(reg.body.nodeId).toMatch(/^fd[0-9a-f]{2}:[0-9a-f]{1,4}:[0-9a-f]{1,4}:0:([0-9a-f]{1,4}:){3}[0-9a-f]{1,4}$/);
+    expect(reg.body).toMatchObject({
+      name: 'aws-11',
+      kind: 'workload',
+      owner: 'http-proxy',
+      domain: 'voting-app',
+      status: 'connected',
+    });
+    expect(reg.body.nodeId).toMatch(
+      /^fd[0-9a-f]{2}:[0-9a-f]{1,4}:[0-9a-f]{1,4}:0:([0-9a-f]{1,4}:){3}[0-9a-f]{1,4}$/,
+    );
 
     const ops = await t.login('fabric-ops', passwords['infra/fabric-ops'], 'infra');
     const p = await t.call('POST', '/api/v1/nodes/register', {
@@ -174,7 +216,18 @@ describe.each(storeTargets())('orchestrator API on $name', (target) => {
     const nodes = (await t.call('GET', '/api/v1/nodes', { token: admin })).body;
     expect(nodes.map((n: { name: string }) => n.name).sort()).toEqual(['aws-11', 'aws-p1']);
     expect(Object.keys(nodes[0]).sort()).toEqual(
-      ['addresses', 'domain', 'kind', 'lastSeen', 'name', 'nodeId', 'owner', 'processors', 'registeredAt', 'status'].sort(),
+      [
+        'addresses',
+        'domain',
+        'kind',
+        'lastSeen',
+        'name',
+        'nodeId',
+        'owner',
+        'processors',
+        'registeredAt',
+        'status',
+      ].sort(),
     );
 
     const refused = await t.call('DELETE', '/api/v1/nodes/aws-11', { token: admin });
@@ -186,14 +239,23 @@ describe.each(storeTargets())('orchestrator API on $name', (target) => {
     expect(topo.processors.find((x: { name: string }) => x.name === 'gcp-p1').status).toBe('unregistered');
     expect(topo.attachments).toContainEqual({ node: 'aws-11', processor: 'aws-p1' });
 
-    expect((await t.call('POST', '/api/v1/nodes/aws-11/disconnect', { token: admin })).body.status).toBe('disconnected');
+    expect((await t.call('POST', '/api/v1/nodes/aws-11/disconnect', { token: admin })).body.status).toBe(
+      'disconnected',
+    );
     expect((await t.call('DELETE', '/api/v1/nodes/aws-11', { token: admin })).status).toBe(204);
   });
 
   it('records who changed what, with before and after, and never a secret', async () => {
     const audit = (await t.call('GET', '/api/v1/audit?domain=voting-app', { token: admin })).body;
-    const roleChange = audit.find((e: { kind: string; name: string }) => e.kind === 'role' && e.name === 'voting-frontend/client');
-    expect(roleChange).toMatchObject({ actor: 'systemAdmin:admin', action: 'update', before: { pathParams: {} }, after: { pathParams: TRANSIT } });
+    const roleChange = audit.find(
+      (e: { kind: string; name: string }) => e.kind === 'role' && e.name === 'voting-frontend/client',
+    );
+    expect(roleChange).toMatchObject({
+      actor: 'systemAdmin:admin',
+      action: 'update',
+      before: { pathParams: {} },
+      after: { pathParams: TRANSIT },
+    });
     const text = JSON.stringify(audit);
     expect(text).not.toContain('scrypt$');
     expect(text).not.toContain(passwords['voting-app/http-proxy']);
@@ -205,14 +267,23 @@ describe.each(storeTargets())('orchestrator API on $name', (target) => {
     // Sessions are stored hashed in the database: a token survives the restart.
     const after = (await t.call('GET', '/api/v1/contracts?domain=voting-app', { token: admin })).body;
     expect(after).toEqual(before);
-    const path = await t.call('GET', '/api/v1/paths?from=aws-p1&to=gcp-p1&contract=voting-frontend', { token: admin });
+    const path = await t.call('GET', '/api/v1/paths?from=aws-p1&to=gcp-p1&contract=voting-frontend', {
+      token: admin,
+    });
     expect(path.body.path).toEqual(['aws-p1', 'aws-p2', 'gcp-p1']);
   });
 
   it('never logs a password, token or hash', () => {
     const logs = logLines.join('\n');
     expect(logs.length).toBeGreaterThan(0);
-    for (const secret of [ADMIN_PASSWORD, admin, ...Object.values(passwords), 'gina-password', 'correct-horse', 'scrypt$']) {
+    for (const secret of [
+      ADMIN_PASSWORD,
+      admin,
+      ...Object.values(passwords),
+      'gina-password',
+      'correct-horse',
+      'scrypt$',
+    ]) {
       expect(logs).not.toContain(secret);
     }
   });

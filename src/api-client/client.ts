@@ -36,7 +36,13 @@ export interface PathAnswer {
 }
 
 export interface Topology {
-  processors: { name: string; zone: string; status: 'connected' | 'disconnected' | 'unregistered'; nodeId: string | null; addresses: string[] }[];
+  processors: {
+    name: string;
+    zone: string;
+    status: 'connected' | 'disconnected' | 'unregistered';
+    nodeId: string | null;
+    addresses: string[];
+  }[];
   workloads: FabricNode[];
   links: Link[];
   attachments: { node: string; processor: string }[];
@@ -117,7 +123,10 @@ export class ApiClient {
     return this.request<AdminUser[]>('GET', '/api/v1/admin-users');
   }
   resourceUsers(domain?: string) {
-    return this.request<ResourceUser[]>('GET', `/api/v1/resource-users${domain ? `?domain=${enc(domain)}` : ''}`);
+    return this.request<ResourceUser[]>(
+      'GET',
+      `/api/v1/resource-users${domain ? `?domain=${enc(domain)}` : ''}`,
+    );
   }
   contracts(domain?: string) {
     return this.request<Contract[]>('GET', `/api/v1/contracts${domain ? `?domain=${enc(domain)}` : ''}`);
@@ -135,7 +144,10 @@ export class ApiClient {
     return this.request<FabricNode[]>('GET', `/api/v1/nodes${domain ? `?domain=${enc(domain)}` : ''}`);
   }
   audit(domain?: string, limit = 200) {
-    return this.request<AuditEntry[]>('GET', `/api/v1/audit?limit=${limit}${domain ? `&domain=${enc(domain)}` : ''}`);
+    return this.request<AuditEntry[]>(
+      'GET',
+      `/api/v1/audit?limit=${limit}${domain ? `&domain=${enc(domain)}` : ''}`,
+    );
   }
   topology() {
     return this.request<Topology>('GET', '/api/v1/topology');
@@ -147,8 +159,17 @@ export class ApiClient {
     const q = new URLSearchParams({ from, to, ...(contract && { contract }), ...(domain && { domain }) });
     return this.request<PathAnswer>('GET', `/api/v1/paths?${q}`);
   }
-  setRole(domain: string, contract: string, role: RoleName, patch: { users?: string[]; pathParams?: PathParams }) {
-    return this.request<Contract>('PUT', `/api/v1/domains/${enc(domain)}/contracts/${enc(contract)}/roles/${role}`, patch);
+  setRole(
+    domain: string,
+    contract: string,
+    role: RoleName,
+    patch: { users?: string[]; pathParams?: PathParams },
+  ) {
+    return this.request<Contract>(
+      'PUT',
+      `/api/v1/domains/${enc(domain)}/contracts/${enc(contract)}/roles/${role}`,
+      patch,
+    );
   }
   setContract(domain: string, contract: string, patch: { description?: string; mode?: ContractMode }) {
     return this.request<Contract>('PUT', `/api/v1/domains/${enc(domain)}/contracts/${enc(contract)}`, patch);

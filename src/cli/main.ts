@@ -4,6 +4,7 @@ import { TrellisError } from '../errors.js';
 import { VERSION } from '../orchestrator/api/health.js';
 import { registerApply } from './commands/apply.js';
 import { registerDelete } from './commands/delete.js';
+import { registerDemo } from './commands/demo.js';
 import { registerDescribe } from './commands/describe.js';
 import { registerEdit } from './commands/edit.js';
 import { registerGet } from './commands/get.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     registerEdit,
     registerPath,
     registerApply,
+    registerDemo,
   ]) {
     register(program);
   }

@@ -16,7 +16,11 @@ export async function client(): Promise<ApiClient> {
 }
 
 /** A contract's domain when --domain is not given: unambiguous across the visible domains. */
-export async function contractDomain(api: ApiClient, contract: string, domain: string | undefined): Promise<string> {
+export async function contractDomain(
+  api: ApiClient,
+  contract: string,
+  domain: string | undefined,
+): Promise<string> {
   if (domain) return domain;
   const found = (await api.contracts()).filter((c) => c.name === contract);
   if (found.length === 1) return found[0]!.domain;

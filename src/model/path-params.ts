@@ -27,7 +27,7 @@ export function transitList(p: PathParams): string[] {
 export function mentionedProcessors(p: PathParams): { name: string; field: string }[] {
   const out: { name: string; field: string }[] = [];
   if (typeof p.transit === 'string') out.push({ name: p.transit, field: 'transit' });
-  else p.transit?.forEach((name, i) => out.push({ name, field: `transit[${i}]` }));
-  p.avoid?.forEach((name, i) => out.push({ name, field: `avoid[${i}]` }));
+  else for (const [i, name] of (p.transit ?? []).entries()) out.push({ name, field: `transit[${i}]` });
+  for (const [i, name] of (p.avoid ?? []).entries()) out.push({ name, field: `avoid[${i}]` });
   return out;
 }

@@ -19,7 +19,10 @@ export interface BootstrapResult {
  * the password from TRELLIS_ADMIN_PASSWORD or a generated one written once to
  * DIR/admin-password (0600). Later starts change nothing.
  */
-export async function bootstrap(db: Db, opts: { dataDir?: string; adminPassword?: string }): Promise<BootstrapResult> {
+export async function bootstrap(
+  db: Db,
+  opts: { dataDir?: string; adminPassword?: string },
+): Promise<BootstrapResult> {
   return db.transaction(async (sql) => {
     let fabricPrefix = await getMeta<string>(sql, 'fabricPrefix');
     if (!fabricPrefix) {
@@ -29,7 +32,11 @@ export async function bootstrap(db: Db, opts: { dataDir?: string; adminPassword?
     }
     if ((await countSystemAdmins(sql)) > 0) return { fabricPrefix, adminCreated: false };
     const password = opts.adminPassword || generatePassword();
-    await insertAdminUser(sql, { name: 'admin', role: 'systemAdmin', domain: null }, await hashPassword(password));
+    await insertAdminUser(
+      sql,
+      { name: 'admin', role: 'systemAdmin', domain: null },
+      await hashPassword(password),
+    );
     await insertAudit(sql, {
       actor: 'orchestrator',
       action: 'create',

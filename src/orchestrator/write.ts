@@ -18,7 +18,11 @@ export interface WriteTx {
  * land together or not at all. Constraint violations that slip past the handlers' own checks
  * (a race between two admins) still come back as 409s, never as 500s.
  */
-export async function write<T>(o: Orchestrator, principal: Principal, fn: (w: WriteTx) => Promise<T>): Promise<T> {
+export async function write<T>(
+  o: Orchestrator,
+  principal: Principal,
+  fn: (w: WriteTx) => Promise<T>,
+): Promise<T> {
   try {
     return await o.db.transaction(async (sql) => {
       let policy = false;
@@ -33,9 +37,13 @@ export async function write<T>(o: Orchestrator, principal: Principal, fn: (w: Wr
       return out;
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw new TrellisError('TRELLIS_ERR_ALREADY_EXISTS', 'that name is already taken');
+    if (isUniqueViolation(err))
+      throw new TrellisError('TRELLIS_ERR_ALREADY_EXISTS', 'that name is already taken');
     if (isForeignKeyViolation(err)) {
-      throw new TrellisError('TRELLIS_ERR_CONFLICT', 'the change refers to, or is referred to by, something else');
+      throw new TrellisError(
+        'TRELLIS_ERR_CONFLICT',
+        'the change refers to, or is referred to by, something else',
+      );
     }
     throw err;
   }

@@ -7,7 +7,9 @@ describe('node IDs', () => {
     // sha256("public key bytes") begins 407a 2236 3663 ff71 (computed with openssl, pinned here).
     expect(nodeIdFor('fd32:10d7:b78f:9fc6', key)).toBe('fd32:10d7:b78f:9fc6:407a:2236:3663:ff71');
     expect(nodeIdFor('fd32:10d7:b78f:9fc6', key)).toBe(nodeIdFor('fd32:10d7:b78f:9fc6', key));
-    expect(nodeIdFor('fd32:10d7:b78f:9fc6', key)).not.toBe(nodeIdFor('fd32:10d7:b78f:9fc6', new Uint8Array([1])));
+    expect(nodeIdFor('fd32:10d7:b78f:9fc6', key)).not.toBe(
+      nodeIdFor('fd32:10d7:b78f:9fc6', new Uint8Array([1])),
+    );
   });
 
   it('fabric prefixes are ULAs (fd00::/8) with four groups', () => {

@@ -44,11 +44,18 @@ export async function startTestOrchestrator(
       if (o.token) headers.authorization = `Bearer ${o.token}`;
       const payload = o.rawBody ?? (o.body === undefined ? undefined : JSON.stringify(o.body));
       if (payload !== undefined) headers['content-type'] = 'application/json';
-      const res = await t.orch.app.inject({ method: method as 'GET', url, headers, ...(payload !== undefined && { payload }) });
+      const res = await t.orch.app.inject({
+        method: method as 'GET',
+        url,
+        headers,
+        ...(payload !== undefined && { payload }),
+      });
       return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null, headers: res.headers };
     },
     async login(username, password, domain) {
-      const res = await t.call('POST', '/api/v1/login', { body: { username, password, ...(domain && { domain }) } });
+      const res = await t.call('POST', '/api/v1/login', {
+        body: { username, password, ...(domain && { domain }) },
+      });
       if (res.status !== 200) throw new Error(`login ${username} failed: ${JSON.stringify(res.body)}`);
       return res.body.token as string;
     },

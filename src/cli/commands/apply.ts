@@ -39,33 +39,56 @@ export function registerApply(program: Command): void {
     .requiredOption('-f, --file <fabric.yaml>')
     .option('--dry-run', 'show what would change, change nothing')
     .option('--prune', 'also delete what the file no longer lists (see docs/fabric-file.md)')
-    .option('--secrets <file>', 'secrets file (default: the file\'s secretsFile, else $TRELLIS_HOME/secrets.yaml)')
+    .option(
+      '--secrets <file>',
+      "secrets file (default: the file's secretsFile, else $TRELLIS_HOME/secrets.yaml)",
+    )
     .addOption(outputOption())
-    .action(async (opts: { file: string; dryRun?: boolean; prune?: boolean; secrets?: string; output: 'table' | 'json' | 'yaml' }) => {
-      const loaded = await loadFabricFile(opts.file);
-      const secrets = opts.secrets ?? secretsFilePath(loaded) ?? join(trellisHome(), 'secrets.yaml');
-      const api = await client();
-      let res: Awaited<ReturnType<typeof api.apply>>;
-      try {
-        res = await api.apply(loaded.spec, { prune: !!opts.prune, dryRun: !!opts.dryRun, passwords: await readSecrets(secrets) });
-      } catch (err) {
-        // The server names a field of the spec; the user wants the line of the file.
-        if (err instanceof ApiError && err.body.field && !err.body.field.startsWith('body')) {
-          const line = loaded.lineOf(parseFieldPath(err.body.field));
-          const problem = { line, field: err.body.field, message: err.body.message };
-          throw new FabricFileError(loaded.file, problem);
+    .action(
+      async (opts: {
+        file: string;
+        dryRun?: boolean;
+        prune?: boolean;
+        secrets?: string;
+        output: 'table' | 'json' | 'yaml';
+      }) => {
+        const loaded = await loadFabricFile(opts.file);
+        const secrets = opts.secrets ?? secretsFilePath(loaded) ?? join(trellisHome(), 'secrets.yaml');
+        const api = await client();
+        let res: Awaited<ReturnType<typeof api.apply>>;
+        try {
+          res = await api.apply(loaded.spec, {
+            prune: !!opts.prune,
+            dryRun: !!opts.dryRun,
+            passwords: await readSecrets(secrets),
+          });
+        } catch (err) {
+          // The server names a field of the spec; the user wants the line of the file.
+          if (err instanceof ApiError && err.body.field && !err.body.field.startsWith('body')) {
+            const line = loaded.lineOf(parseFieldPath(err.body.field));
+            const problem = { line, field: err.body.field, message: err.body.message };
+            throw new FabricFileError(loaded.file, problem);
+          }
+          throw err;
         }
-        throw err;
-      }
-      const generated = Object.keys(res.generatedPasswords);
-      if (generated.length > 0) await addSecrets(secrets, res.generatedPasswords);
-      if (opts.output === 'table') {
-        print(describeChanges(res.changes));
-        if (opts.dryRun) print('(dry run: nothing was changed)');
-        if (generated.length > 0) print(`Generated passwords for ${generated.join(', ')}: written to ${secrets}`);
-      } else {
-        const changes = res.changes.map(({ action, kind, name, domain, before, after }) => ({ action, kind, name, domain, before, after }));
-        print(render({ dryRun: res.dryRun, changes }, opts.output, []));
-      }
-    });
+        const generated = Object.keys(res.generatedPasswords);
+        if (generated.length > 0) await addSecrets(secrets, res.generatedPasswords);
+        if (opts.output === 'table') {
+          print(describeChanges(res.changes));
+          if (opts.dryRun) print('(dry run: nothing was changed)');
+          if (generated.length > 0)
+            print(`Generated passwords for ${generated.join(', ')}: written to ${secrets}`);
+        } else {
+          const changes = res.changes.map(({ action, kind, name, domain, before, after }) => ({
+            action,
+            kind,
+            name,
+            domain,
+            before,
+            after,
+          }));
+          print(render({ dryRun: res.dryRun, changes }, opts.output, []));
+        }
+      },
+    );
 }

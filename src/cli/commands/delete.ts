@@ -13,14 +13,19 @@ const TARGETS: Record<string, (api: ApiClient, name: string, domain?: string) =>
   link: async (_api, name) => `/api/v1/links/${enc(name)}`,
   node: async (_api, name) => `/api/v1/nodes/${enc(name)}`,
   'admin-user': async (_api, name) => `/api/v1/admin-users/${enc(name)}`,
-  contract: async (api, name, domain) => `/api/v1/domains/${enc(await contractDomain(api, name, domain))}/contracts/${enc(name)}`,
+  contract: async (api, name, domain) =>
+    `/api/v1/domains/${enc(await contractDomain(api, name, domain))}/contracts/${enc(name)}`,
   'resource-user': async (api, name, domain) => {
     if (domain) return `/api/v1/domains/${enc(domain)}/resource-users/${enc(name)}`;
     const found = (await api.resourceUsers()).filter((u) => u.name === name);
     if (found.length !== 1) {
-      throw new TrellisError('TRELLIS_ERR_VALIDATION', `resource user "${name}" ${found.length ? 'is in several domains' : 'not found'}`, {
-        hint: 'add --domain',
-      });
+      throw new TrellisError(
+        'TRELLIS_ERR_VALIDATION',
+        `resource user "${name}" ${found.length ? 'is in several domains' : 'not found'}`,
+        {
+          hint: 'add --domain',
+        },
+      );
     }
     return `/api/v1/domains/${enc(found[0]!.domain)}/resource-users/${enc(name)}`;
   },
@@ -36,7 +41,9 @@ export function registerDelete(program: Command): void {
     .action(async (kind: string, name: string, opts: { domain?: string }) => {
       const target = TARGETS[kind.replace(/s$/, '')];
       if (!target) {
-        throw new TrellisError('TRELLIS_ERR_VALIDATION', `unknown kind "${kind}"`, { hint: `one of: ${Object.keys(TARGETS).join(', ')}` });
+        throw new TrellisError('TRELLIS_ERR_VALIDATION', `unknown kind "${kind}"`, {
+          hint: `one of: ${Object.keys(TARGETS).join(', ')}`,
+        });
       }
       const api = await client();
       await api.delete(await target(api, name, opts.domain));

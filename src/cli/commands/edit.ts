@@ -8,7 +8,11 @@ function parseJson(flag: string, text: string): PathParams {
   try {
     return JSON.parse(text) as PathParams;
   } catch (err) {
-    throw new TrellisError('TRELLIS_ERR_MALFORMED_JSON', `${flag} is not valid JSON: ${(err as Error).message}`, { field: flag });
+    throw new TrellisError(
+      'TRELLIS_ERR_MALFORMED_JSON',
+      `${flag} is not valid JSON: ${(err as Error).message}`,
+      { field: flag },
+    );
   }
 }
 
@@ -20,24 +24,46 @@ export function registerEdit(program: Command): void {
     .description("set a role's path params and/or User Access List (the console's SET + SUBMIT in one step)")
     .argument('<contract>')
     .argument('<role>', 'client | server')
-    .option('--path-params <json>', 'e.g. \'{"role":"server","contract":"voting-frontend","transit":"aws-p2"}\'')
+    .option(
+      '--path-params <json>',
+      'e.g. \'{"role":"server","contract":"voting-frontend","transit":"aws-p2"}\'',
+    )
     .option('--users <names>', 'comma-separated host owners (replaces the list)')
     .option('--domain <domain>', "the contract's domain (needed only if the name is in several)")
-    .action(async (contract: string, role: string, opts: { pathParams?: string; users?: string; domain?: string }) => {
-      const r = RoleName.safeParse(role);
-      if (!r.success) throw new TrellisError('TRELLIS_ERR_VALIDATION', `role must be "client" or "server", not "${role}"`);
-      if (opts.pathParams === undefined && opts.users === undefined) {
-        throw new TrellisError('TRELLIS_ERR_VALIDATION', 'nothing to change', { hint: 'pass --path-params and/or --users' });
-      }
-      const api = await client();
-      const domain = await contractDomain(api, contract, opts.domain);
-      const c = await api.setRole(domain, contract, r.data, {
-        ...(opts.pathParams !== undefined && { pathParams: parseJson('--path-params', opts.pathParams) }),
-        ...(opts.users !== undefined && { users: opts.users.split(',').map((s) => s.trim()).filter(Boolean) }),
-      });
-      const now = c.roles.find((x) => x.name === r.data)!;
-      print(`role ${r.data} of contract "${contract}" (${domain}) updated: users [${now.users.join(', ')}], pathParams ${JSON.stringify(now.pathParams)}`);
-    });
+    .action(
+      async (
+        contract: string,
+        role: string,
+        opts: { pathParams?: string; users?: string; domain?: string },
+      ) => {
+        const r = RoleName.safeParse(role);
+        if (!r.success)
+          throw new TrellisError(
+            'TRELLIS_ERR_VALIDATION',
+            `role must be "client" or "server", not "${role}"`,
+          );
+        if (opts.pathParams === undefined && opts.users === undefined) {
+          throw new TrellisError('TRELLIS_ERR_VALIDATION', 'nothing to change', {
+            hint: 'pass --path-params and/or --users',
+          });
+        }
+        const api = await client();
+        const domain = await contractDomain(api, contract, opts.domain);
+        const c = await api.setRole(domain, contract, r.data, {
+          ...(opts.pathParams !== undefined && { pathParams: parseJson('--path-params', opts.pathParams) }),
+          ...(opts.users !== undefined && {
+            users: opts.users
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean),
+          }),
+        });
+        const now = c.roles.find((x) => x.name === r.data)!;
+        print(
+          `role ${r.data} of contract "${contract}" (${domain}) updated: users [${now.users.join(', ')}], pathParams ${JSON.stringify(now.pathParams)}`,
+        );
+      },
+    );
 
   edit
     .command('contract')
@@ -48,7 +74,11 @@ export function registerEdit(program: Command): void {
     .option('--domain <domain>')
     .action(async (contract: string, opts: { mode?: string; description?: string; domain?: string }) => {
       const mode = opts.mode === undefined ? undefined : ContractMode.safeParse(opts.mode);
-      if (mode && !mode.success) throw new TrellisError('TRELLIS_ERR_VALIDATION', `--mode must be "enforce" or "audit", not "${opts.mode}"`);
+      if (mode && !mode.success)
+        throw new TrellisError(
+          'TRELLIS_ERR_VALIDATION',
+          `--mode must be "enforce" or "audit", not "${opts.mode}"`,
+        );
       const api = await client();
       const domain = await contractDomain(api, contract, opts.domain);
       const c = await api.setContract(domain, contract, {

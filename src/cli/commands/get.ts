@@ -1,7 +1,15 @@
 import { type Command, Option } from 'commander';
 import type { ApiClient } from '../../api-client/client.js';
 import { TrellisError } from '../../errors.js';
-import type { AuditEntry, Contract, Domain, FabricNode, Link, Processor, ResourceUser } from '../../model/index.js';
+import type {
+  AuditEntry,
+  Contract,
+  Domain,
+  FabricNode,
+  Link,
+  Processor,
+  ResourceUser,
+} from '../../model/index.js';
 import { formatContractId } from '../../wire/node-id.js';
 import { type Column, type OutputFormat, print, render } from '../output.js';
 import { client } from '../session.js';
@@ -9,7 +17,8 @@ import { client } from '../session.js';
 export const outputOption = () =>
   new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table');
 
-const roleUsers = (c: Contract, role: 'client' | 'server') => c.roles.find((r) => r.name === role)?.users.join(',') ?? '';
+const roleUsers = (c: Contract, role: 'client' | 'server') =>
+  c.roles.find((r) => r.name === role)?.users.join(',') ?? '';
 
 /** One entry per kind `trellis get` knows: how to fetch it and which columns a table shows. */
 interface Kind<T> {
@@ -101,8 +110,15 @@ const ALIASES: Record<string, string> = {
   node: 'nodes',
 };
 
-async function getDomainTopology(api: ApiClient, domain: string | undefined, format: OutputFormat): Promise<void> {
-  if (!domain) throw new TrellisError('TRELLIS_ERR_VALIDATION', 'which domain?', { hint: 'trellis get domain-topology DOMAIN' });
+async function getDomainTopology(
+  api: ApiClient,
+  domain: string | undefined,
+  format: OutputFormat,
+): Promise<void> {
+  if (!domain)
+    throw new TrellisError('TRELLIS_ERR_VALIDATION', 'which domain?', {
+      hint: 'trellis get domain-topology DOMAIN',
+    });
   const t = await api.domainTopology(domain);
   if (format !== 'table') {
     print(render({ nodes: t.nodes, edges: t.edges }, format, []));
@@ -127,20 +143,23 @@ export function registerGet(program: Command): void {
     .argument('[name]', 'only this one (for domain-topology: the domain)')
     .option('--domain <domain>', 'only this domain')
     .addOption(outputOption())
-    .action(async (kindArg: string, name: string | undefined, opts: { domain?: string; output: OutputFormat }) => {
-      const api = await client();
-      if (kindArg === 'domain-topology') return getDomainTopology(api, name ?? opts.domain, opts.output);
-      const k = KINDS[ALIASES[kindArg] ?? kindArg];
-      if (!k) {
-        throw new TrellisError('TRELLIS_ERR_VALIDATION', `unknown kind "${kindArg}"`, {
-          hint: `one of: ${Object.keys(KINDS).join(', ')}, domain-topology`,
-        });
-      }
-      let rows = await k.fetch(api, opts.domain);
-      if (name) {
-        rows = rows.filter((r) => (r as { name?: string }).name === name);
-        if (rows.length === 0) throw new TrellisError('TRELLIS_ERR_NOT_FOUND', `${kindArg} "${name}" not found`);
-      }
-      print(render(rows, opts.output, k.columns));
-    });
+    .action(
+      async (kindArg: string, name: string | undefined, opts: { domain?: string; output: OutputFormat }) => {
+        const api = await client();
+        if (kindArg === 'domain-topology') return getDomainTopology(api, name ?? opts.domain, opts.output);
+        const k = KINDS[ALIASES[kindArg] ?? kindArg];
+        if (!k) {
+          throw new TrellisError('TRELLIS_ERR_VALIDATION', `unknown kind "${kindArg}"`, {
+            hint: `one of: ${Object.keys(KINDS).join(', ')}, domain-topology`,
+          });
+        }
+        let rows = await k.fetch(api, opts.domain);
+        if (name) {
+          rows = rows.filter((r) => (r as { name?: string }).name === name);
+          if (rows.length === 0)
+            throw new TrellisError('TRELLIS_ERR_NOT_FOUND', `${kindArg} "${name}" not found`);
+        }
+        print(render(rows, opts.output, k.columns));
+      },
+    );
 }

@@ -12,15 +12,32 @@ export function registerLogin(program: Command): void {
     .requiredOption('--username <name>', 'admin user name')
     .option('--domain <domain>', 'domain, for a resource user login')
     .option('--password-stdin', 'read the password from standard input')
-    .action(async (opts: { orchestrator?: string; username: string; domain?: string; passwordStdin?: boolean }) => {
-      const url = opts.orchestrator || process.env.TRELLIS_ORCHESTRATOR || (await readConfig()).orchestrator;
-      if (!url) throw new TrellisError('TRELLIS_ERR_VALIDATION', 'no orchestrator URL', { hint: 'pass --orchestrator URL' });
-      if (!opts.passwordStdin && !process.stdin.isTTY) {
-        throw new TrellisError('TRELLIS_ERR_VALIDATION', 'no terminal to ask for the password', { hint: 'use --password-stdin' });
-      }
-      const password = opts.passwordStdin ? await readStdin() : await promptSecret(`Password for ${opts.username}: `);
-      const res = await new ApiClient(url).login(opts.username, password, opts.domain);
-      const file = await writeConfig({ orchestrator: url, token: res.token, username: opts.username, expiresAt: res.expiresAt });
-      process.stdout.write(`logged in to ${url} as ${opts.username} (token until ${res.expiresAt}, saved in ${file})\n`);
-    });
+    .action(
+      async (opts: { orchestrator?: string; username: string; domain?: string; passwordStdin?: boolean }) => {
+        const url =
+          opts.orchestrator || process.env.TRELLIS_ORCHESTRATOR || (await readConfig()).orchestrator;
+        if (!url)
+          throw new TrellisError('TRELLIS_ERR_VALIDATION', 'no orchestrator URL', {
+            hint: 'pass --orchestrator URL',
+          });
+        if (!opts.passwordStdin && !process.stdin.isTTY) {
+          throw new TrellisError('TRELLIS_ERR_VALIDATION', 'no terminal to ask for the password', {
+            hint: 'use --password-stdin',
+          });
+        }
+        const password = opts.passwordStdin
+          ? await readStdin()
+          : await promptSecret(`Password for ${opts.username}: `);
+        const res = await new ApiClient(url).login(opts.username, password, opts.domain);
+        const file = await writeConfig({
+          orchestrator: url,
+          token: res.token,
+          username: opts.username,
+          expiresAt: res.expiresAt,
+        });
+        process.stdout.write(
+          `logged in to ${url} as ${opts.username} (token until ${res.expiresAt}, saved in ${file})\n`,
+        );
+      },
+    );
 }

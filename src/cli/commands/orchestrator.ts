@@ -8,7 +8,11 @@ export function registerOrchestrator(program: Command): void {
     .command('orchestrator')
     .description('run the orchestrator: REST API, store, identity, policy, paths')
     .requiredOption('--listen <host:port>', 'address to listen on', '127.0.0.1:7420')
-    .option('--data-dir <dir>', 'data directory (embedded PGlite store, admin-password)', './.trellis/orchestrator')
+    .option(
+      '--data-dir <dir>',
+      'data directory (embedded PGlite store, admin-password)',
+      './.trellis/orchestrator',
+    )
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (opts: { listen: string; dataDir: string; logLevel: string }) => {
       const { host, port } = parseListen(opts.listen);
@@ -24,7 +28,9 @@ export function registerOrchestrator(program: Command): void {
       const store = databaseUrl ? 'postgres (DATABASE_URL)' : `pglite in ${opts.dataDir}`;
       process.stderr.write(`trellis orchestrator listening on ${url} (store: ${store})\n`);
       if (orch.boot.adminPasswordFile) {
-        process.stderr.write(`created systemAdmin "admin"; its password is in ${orch.boot.adminPasswordFile}\n`);
+        process.stderr.write(
+          `created systemAdmin "admin"; its password is in ${orch.boot.adminPasswordFile}\n`,
+        );
       } else if (orch.boot.adminCreated) {
         process.stderr.write('created systemAdmin "admin" with the password from TRELLIS_ADMIN_PASSWORD\n');
       }

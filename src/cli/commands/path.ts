@@ -12,10 +12,21 @@ export function registerPath(program: Command): void {
     .option('--contract <name>')
     .option('--domain <domain>')
     .addOption(outputOption())
-    .action(async (opts: { from: string; to: string; contract?: string; domain?: string; output: 'table' | 'json' | 'yaml' }) => {
-      const api = await client();
-      const p = await api.path(opts.from, opts.to, opts.contract, opts.domain);
-      if (opts.output === 'table') print(`${p.path.join(' -> ')}   (cost ${p.cost}, ${p.hops} hops)`);
-      else print(render({ path: p.path, cost: p.cost, hops: p.hops, constraints: p.constraints }, opts.output, []));
-    });
+    .action(
+      async (opts: {
+        from: string;
+        to: string;
+        contract?: string;
+        domain?: string;
+        output: 'table' | 'json' | 'yaml';
+      }) => {
+        const api = await client();
+        const p = await api.path(opts.from, opts.to, opts.contract, opts.domain);
+        if (opts.output === 'table') print(`${p.path.join(' -> ')}   (cost ${p.cost}, ${p.hops} hops)`);
+        else
+          print(
+            render({ path: p.path, cost: p.cost, hops: p.hops, constraints: p.constraints }, opts.output, []),
+          );
+      },
+    );
 }

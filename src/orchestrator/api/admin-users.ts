@@ -6,6 +6,7 @@ import { hashPassword } from '../auth/password.js';
 import { requireAdmin, requireSystemAdmin, visibleDomains } from '../auth/rbac.js';
 import { deleteSessionsOf } from '../auth/sessions.js';
 import type { Orchestrator } from '../context.js';
+import { domainOr404 } from '../ops/domains.js';
 import {
   countSystemAdmins,
   deleteAdminUser,
@@ -15,7 +16,6 @@ import {
   setAdminPassword,
 } from '../store/repos/admin-users.js';
 import { write } from '../write.js';
-import { domainOr404 } from '../ops/domains.js';
 import { route } from './route.js';
 
 export function adminUserRoutes(app: FastifyInstance, o: Orchestrator): void {
@@ -45,11 +45,20 @@ export function adminUserRoutes(app: FastifyInstance, o: Orchestrator): void {
       return write(o, principal, async (w) => {
         if (body.domain) await domainOr404(w.sql, body.domain);
         if (await getAdminUser(w.sql, body.name)) {
-          throw new TrellisError('TRELLIS_ERR_ALREADY_EXISTS', `admin user "${body.name}" already exists`, { field: 'body.name' });
+          throw new TrellisError('TRELLIS_ERR_ALREADY_EXISTS', `admin user "${body.name}" already exists`, {
+            field: 'body.name',
+          });
         }
         const user: AdminUser = { name: body.name, role: body.role, domain: body.domain };
         await insertAdminUser(w.sql, user, hash);
-        await w.audit({ action: 'create', kind: 'adminUser', name: user.name, domain: user.domain, before: null, after: user });
+        await w.audit({
+          action: 'create',
+          kind: 'adminUser',
+          name: user.name,
+          domain: user.domain,
+          before: null,
+          after: user,
+        });
         return user;
       });
     },
@@ -64,7 +73,8 @@ export function adminUserRoutes(app: FastifyInstance, o: Orchestrator): void {
     status: 204,
     handler: async ({ principal, params, body }) => {
       requireAdmin(principal, 'change admin passwords');
-      if (principal.name !== params.name) requireSystemAdmin(principal, `change the password of "${params.name}"`);
+      if (principal.name !== params.name)
+        requireSystemAdmin(principal, `change the password of "${params.name}"`);
       const hash = await hashPassword(body.password);
       await write(o, principal, async (w) => {
         const user = await getAdminUser(w.sql, params.name!);
@@ -72,7 +82,14 @@ export function adminUserRoutes(app: FastifyInstance, o: Orchestrator): void {
         await setAdminPassword(w.sql, user.name, hash);
         await deleteSessionsOf(w.sql, (p) => p.type === 'admin' && p.name === user.name);
         const { passwordHash: _, ...shown } = user;
-        await w.audit({ action: 'update', kind: 'adminUser', name: user.name, domain: user.domain, before: shown, after: { ...shown, password: 'changed' } });
+        await w.audit({
+          action: 'update',
+          kind: 'adminUser',
+          name: user.name,
+          domain: user.domain,
+          before: shown,
+          after: { ...shown, password: 'changed' },
+        });
       });
     },
   });
@@ -89,12 +106,22 @@ export function adminUserRoutes(app: FastifyInstance, o: Orchestrator): void {
         const user = await getAdminUser(w.sql, params.name!);
         if (!user) throw notFound('admin user', params.name!);
         if (user.role === 'systemAdmin' && (await countSystemAdmins(w.sql)) <= 1) {
-          throw new TrellisError('TRELLIS_ERR_CONFLICT', `"${user.name}" is the last systemAdmin; create another one first`);
+          throw new TrellisError(
+            'TRELLIS_ERR_CONFLICT',
+            `"${user.name}" is the last systemAdmin; create another one first`,
+          );
         }
         await deleteAdminUser(w.sql, user.name);
         await deleteSessionsOf(w.sql, (p) => p.type === 'admin' && p.name === user.name);
         const { passwordHash: _, ...shown } = user;
-        await w.audit({ action: 'delete', kind: 'adminUser', name: user.name, domain: user.domain, before: shown, after: null });
+        await w.audit({
+          action: 'delete',
+          kind: 'adminUser',
+          name: user.name,
+          domain: user.domain,
+          before: shown,
+          after: null,
+        });
       });
     },
   });

@@ -1,6 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { type Change, FabricSpec, type FabricState, formatFieldPath, planFabric, specPathOf } from '../../apply/index.js';
+import {
+  type Change,
+  FabricSpec,
+  type FabricState,
+  formatFieldPath,
+  planFabric,
+  specPathOf,
+} from '../../apply/index.js';
 import type { ContractDraft, ContractHeader } from '../../apply/plan.js';
 import type { Domain, Link, Processor, ResourceUser, Role, RoleName } from '../../model/index.js';
 import { generatePassword, hashPassword } from '../auth/password.js';
@@ -18,7 +25,7 @@ import { listDomains } from '../store/repos/domains.js';
 import { listLinks } from '../store/repos/links.js';
 import { listProcessors } from '../store/repos/processors.js';
 import { listResourceUsers } from '../store/repos/resource-users.js';
-import { write, type WriteTx } from '../write.js';
+import { type WriteTx, write } from '../write.js';
 import { route } from './route.js';
 import { parseInput } from './validation.js';
 
@@ -75,7 +82,8 @@ async function execute(c: Change, x: Execution): Promise<void> {
   switch (c.kind) {
     case 'domain':
       if (c.action === 'create') await createDomain(w, c.after as Domain, field);
-      else if (c.action === 'update') await changeDomain(w, c.name, { description: (c.after as Domain).description });
+      else if (c.action === 'update')
+        await changeDomain(w, c.name, { description: (c.after as Domain).description });
       return;
     case 'resourceUser': {
       const user = c.after as ResourceUser;
@@ -117,7 +125,12 @@ async function execute(c: Change, x: Execution): Promise<void> {
         const r = d.roles.find((x) => x.name === n);
         return { users: r?.users ?? [], pathParams: r?.pathParams ?? {} };
       };
-      const input = { name: d.name, description: d.description, mode: d.mode, roles: { client: role('client'), server: role('server') } };
+      const input = {
+        name: d.name,
+        description: d.description,
+        mode: d.mode,
+        roles: { client: role('client'), server: role('server') },
+      };
       await createContract(w, domain, input, field, (n) => `${field}.${n}`);
       return;
     }
@@ -151,7 +164,12 @@ export function applyRoutes(app: FastifyInstance, o: Orchestrator): void {
         for (const c of changes) {
           authorize(principal, c);
           const path = specPathOf(spec, c);
-          await execute(c, { w, field: path ? formatFieldPath(path) : c.name, passwords: body.passwords, generated });
+          await execute(c, {
+            w,
+            field: path ? formatFieldPath(path) : c.name,
+            passwords: body.passwords,
+            generated,
+          });
         }
         const result = { dryRun: body.dryRun, changes, generatedPasswords: generated };
         if (body.dryRun) throw Object.assign(new DryRun(), { result });

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AuditEntry } from '../../model/index.js';
+import { AuditEntry, Name } from '../../model/index.js';
 import { requireAdmin, requireDomainAdmin, visibleDomains } from '../auth/rbac.js';
 import type { Orchestrator } from '../context.js';
 import { listAudit } from '../store/repos/audit.js';
@@ -13,7 +13,7 @@ export function auditRoutes(app: FastifyInstance, o: Orchestrator): void {
     summary: 'Who changed what, when, with before/after (newest first)',
     tag: 'audit',
     query: z.strictObject({
-      domain: z.string().optional(),
+      domain: Name.optional(),
       limit: z.coerce.number().int().min(1).max(10_000).default(200),
     }),
     response: z.array(AuditEntry),

@@ -1,10 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { TrellisError } from '../../errors.js';
-import { Contract, ContractCreate, ContractUpdate, RoleName, RoleUpdate } from '../../model/index.js';
+import { Contract, ContractCreate, ContractUpdate, Name, RoleName, RoleUpdate } from '../../model/index.js';
 import { requireAdmin, requireDomainAdmin, visibleDomains } from '../auth/rbac.js';
 import type { Orchestrator } from '../context.js';
-import { changeContract, changeRole, contractOr404, createContract, removeContract } from '../ops/contracts.js';
+import {
+  changeContract,
+  changeRole,
+  contractOr404,
+  createContract,
+  removeContract,
+} from '../ops/contracts.js';
 import { listContracts } from '../store/repos/contracts.js';
 import { write } from '../write.js';
 import { route } from './route.js';
@@ -17,7 +23,7 @@ export function contractRoutes(app: FastifyInstance, o: Orchestrator): void {
     url: '/api/v1/contracts',
     summary: 'List contracts with their roles (optionally of one domain)',
     tag: 'contracts',
-    query: z.strictObject({ domain: z.string().optional() }),
+    query: z.strictObject({ domain: Name.optional() }),
     response: z.array(Contract),
     handler: async ({ principal, query }) => {
       requireAdmin(principal, 'list contracts');
@@ -88,12 +94,22 @@ export function contractRoutes(app: FastifyInstance, o: Orchestrator): void {
     url: `${BASE}/:name/roles/:role`,
     summary: 'Get a role: its User Access List and path params',
     tag: 'contracts',
-    response: z.object({ contract: z.string(), domain: z.string(), contractId: z.number(), role: z.unknown() }),
+    response: z.object({
+      contract: z.string(),
+      domain: z.string(),
+      contractId: z.number(),
+      role: z.unknown(),
+    }),
     handler: async ({ principal, params }) => {
       requireDomainAdmin(principal, params.domain!, 'read contracts');
       const role = parseRoleName(params.role!);
       const c = await contractOr404(o.db, params.domain!, params.name!);
-      return { contract: c.name, domain: c.domain, contractId: c.id, role: c.roles.find((r) => r.name === role) };
+      return {
+        contract: c.name,
+        domain: c.domain,
+        contractId: c.id,
+        role: c.roles.find((r) => r.name === role),
+      };
     },
   });
 
@@ -115,9 +131,13 @@ export function contractRoutes(app: FastifyInstance, o: Orchestrator): void {
 function parseRoleName(role: string): RoleName {
   const r = RoleName.safeParse(role);
   if (!r.success) {
-    throw new TrellisError('TRELLIS_ERR_NOT_FOUND', `no role "${role}": a contract has roles "client" and "server"`, {
-      field: 'params.role',
-    });
+    throw new TrellisError(
+      'TRELLIS_ERR_NOT_FOUND',
+      `no role "${role}": a contract has roles "client" and "server"`,
+      {
+        field: 'params.role',
+      },
+    );
   }
   return r.data;
 }

@@ -72,4 +72,3 @@ export function domainRoutes(app: FastifyInstance, o: Orchestrator): void {
     },
   });
 }
-

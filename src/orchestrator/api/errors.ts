@@ -5,20 +5,39 @@ import { TrellisError } from '../../errors.js';
 function fromFastify(err: FastifyError): TrellisError | undefined {
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new TrellisError('TRELLIS_ERR_MALFORMED_JSON', `the body is not valid JSON: ${err.message}`, { field: 'body' });
+      return new TrellisError('TRELLIS_ERR_MALFORMED_JSON', `the body is not valid JSON: ${err.message}`, {
+        field: 'body',
+      });
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new TrellisError('TRELLIS_ERR_MALFORMED_JSON', 'the body is empty but Content-Type says JSON', { field: 'body' });
+      return new TrellisError('TRELLIS_ERR_MALFORMED_JSON', 'the body is empty but Content-Type says JSON', {
+        field: 'body',
+      });
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new TrellisError('TRELLIS_ERR_PAYLOAD_TOO_LARGE', 'the body is larger than the orchestrator accepts');
+      return new TrellisError(
+        'TRELLIS_ERR_PAYLOAD_TOO_LARGE',
+        'the body is larger than the orchestrator accepts',
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new TrellisError('TRELLIS_ERR_UNSUPPORTED_MEDIA_TYPE', `unsupported Content-Type: ${err.message}`);
+      return new TrellisError(
+        'TRELLIS_ERR_UNSUPPORTED_MEDIA_TYPE',
+        `unsupported Content-Type: ${err.message}`,
+      );
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new TrellisError('TRELLIS_ERR_BAD_REQUEST', 'Content-Length does not match the body');
     default:
       break;
   }
+  // SQLSTATE class 22 (data exception): a value the store cannot hold, e.g. a NUL byte.
+  if (typeof err.code === 'string' && /^22[0-9A-Z]{3}$/.test(err.code)) {
+    return new TrellisError(
+      'TRELLIS_ERR_BAD_REQUEST',
+      'a value in the request cannot be stored (invalid characters or range)',
+    );
+  }
   if (err instanceof SyntaxError || err.statusCode === 400) {
-    return new TrellisError('TRELLIS_ERR_MALFORMED_JSON', `the body is not valid JSON: ${err.message}`, { field: 'body' });
+    return new TrellisError('TRELLIS_ERR_MALFORMED_JSON', `the body is not valid JSON: ${err.message}`, {
+      field: 'body',
+    });
   }
   if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     return new TrellisError('TRELLIS_ERR_BAD_REQUEST', err.message);
@@ -40,9 +59,13 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((req, reply) => {
-    const err = new TrellisError('TRELLIS_ERR_NOT_FOUND', `no such endpoint: ${req.method} ${req.url.split('?')[0]}`, {
-      hint: 'see /api/v1/openapi.json',
-    });
+    const err = new TrellisError(
+      'TRELLIS_ERR_NOT_FOUND',
+      `no such endpoint: ${req.method} ${req.url.split('?')[0]}`,
+      {
+        hint: 'see /api/v1/openapi.json',
+      },
+    );
     return reply.code(404).send({ error: err.toBody() });
   });
 }

@@ -13,7 +13,11 @@ export function healthRoutes(app: FastifyInstance, o: Orchestrator): void {
     summary: 'Liveness and store check',
     tag: 'meta',
     auth: 'none',
-    response: z.object({ status: z.literal('ok'), store: z.enum(['pglite', 'postgres']), version: z.string() }),
+    response: z.object({
+      status: z.literal('ok'),
+      store: z.enum(['pglite', 'postgres']),
+      version: z.string(),
+    }),
     handler: async () => {
       await o.db.query('SELECT 1');
       return { status: 'ok', store: o.db.kind, version: VERSION };

@@ -20,12 +20,19 @@ const LoginBody = z.strictObject({
 async function findAccount(o: Orchestrator, domain: string | undefined, username: string) {
   if (domain !== undefined) {
     const u = await getResourceUser(o.db, domain, username);
-    if (u) return { hash: u.passwordHash, principal: { type: 'resource', name: u.name, kind: u.kind, domain: u.domain } as Principal };
+    if (u)
+      return {
+        hash: u.passwordHash,
+        principal: { type: 'resource', name: u.name, kind: u.kind, domain: u.domain } as Principal,
+      };
     return undefined;
   }
   const admin = await getAdminUser(o.db, username);
   if (admin) {
-    return { hash: admin.passwordHash, principal: { type: 'admin', name: admin.name, role: admin.role, domain: admin.domain } as Principal };
+    return {
+      hash: admin.passwordHash,
+      principal: { type: 'admin', name: admin.name, role: admin.role, domain: admin.domain } as Principal,
+    };
   }
   const named = await findResourceUsersNamed(o.db, username);
   if (named.length > 1) {
@@ -36,7 +43,12 @@ async function findAccount(o: Orchestrator, domain: string | undefined, username
     );
   }
   const u = named[0];
-  return u && { hash: u.passwordHash, principal: { type: 'resource', name: u.name, kind: u.kind, domain: u.domain } as Principal };
+  return (
+    u && {
+      hash: u.passwordHash,
+      principal: { type: 'resource', name: u.name, kind: u.kind, domain: u.domain } as Principal,
+    }
+  );
 }
 
 export function loginRoutes(app: FastifyInstance, o: Orchestrator): void {
@@ -47,16 +59,24 @@ export function loginRoutes(app: FastifyInstance, o: Orchestrator): void {
     tag: 'auth',
     auth: 'none',
     body: LoginBody,
-    response: z.object({ token: z.string(), expiresAt: z.string(), principal: z.record(z.string(), z.unknown()) }),
+    response: z.object({
+      token: z.string(),
+      expiresAt: z.string(),
+      principal: z.record(z.string(), z.unknown()),
+    }),
     handler: async ({ body }) => {
       const key = `${body.domain ?? '*'}/${body.username}`;
       const wait = o.lockout.retryAfterMs(key);
       if (wait > 0) {
         const secs = Math.ceil(wait / 1000);
-        throw new TrellisError('TRELLIS_ERR_LOCKED_OUT', `too many failed logins for "${body.username}": retry in ${secs} s`, {
-          headers: { 'retry-after': String(secs) },
-          hint: `wait ${secs} s; 5 failures within a minute lock a user`,
-        });
+        throw new TrellisError(
+          'TRELLIS_ERR_LOCKED_OUT',
+          `too many failed logins for "${body.username}": retry in ${secs} s`,
+          {
+            headers: { 'retry-after': String(secs) },
+            hint: `wait ${secs} s; 5 failures within a minute lock a user`,
+          },
+        );
       }
       const account = await findAccount(o, body.domain, body.username);
       const ok = await verifyPassword(body.password, account?.hash ?? DUMMY_HASH);

@@ -2,13 +2,20 @@ import { createPublicKey } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { notFound, TrellisError } from '../../errors.js';
-import { FabricNode, NodeRegistration } from '../../model/index.js';
+import { FabricNode, Name, NodeRegistration } from '../../model/index.js';
 import { nodeIdFor } from '../../wire/node-id.js';
 import type { Principal } from '../auth/principal.js';
 import { requireAdmin, requireDomainAdmin, requireSystemAdmin, visibleDomains } from '../auth/rbac.js';
 import type { Orchestrator } from '../context.js';
 import { getMeta } from '../store/repos/meta.js';
-import { deleteNode, getNode, listNodes, setNodeStatus, touchNode, upsertNode } from '../store/repos/nodes.js';
+import {
+  deleteNode,
+  getNode,
+  listNodes,
+  setNodeStatus,
+  touchNode,
+  upsertNode,
+} from '../store/repos/nodes.js';
 import { getProcessor } from '../store/repos/processors.js';
 import { write } from '../write.js';
 import { route } from './route.js';
@@ -17,14 +24,19 @@ function publicKeyDer(pem: string): Buffer {
   try {
     return createPublicKey(pem).export({ type: 'spki', format: 'der' });
   } catch {
-    throw new TrellisError('TRELLIS_ERR_VALIDATION', 'publicKey is not a PEM public key', { field: 'body.publicKey' });
+    throw new TrellisError('TRELLIS_ERR_VALIDATION', 'publicKey is not a PEM public key', {
+      field: 'body.publicKey',
+    });
   }
 }
 
 /** Only the resource user that registered a node may speak for it. */
 function requireOwner(p: Principal, node: FabricNode, what: string): void {
   if (p.type === 'resource' && p.name === node.owner && p.domain === node.domain) return;
-  throw new TrellisError('TRELLIS_ERR_FORBIDDEN', `only its owner "${node.domain}/${node.owner}" may ${what} node "${node.name}"`);
+  throw new TrellisError(
+    'TRELLIS_ERR_FORBIDDEN',
+    `only its owner "${node.domain}/${node.owner}" may ${what} node "${node.name}"`,
+  );
 }
 
 /** Admins of the node's domain may manage it; processor nodes belong to systemAdmins. */
@@ -39,7 +51,7 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
     url: '/api/v1/nodes',
     summary: 'List registered nodes (processors and workload nodes)',
     tag: 'nodes',
-    query: z.strictObject({ domain: z.string().optional() }),
+    query: z.strictObject({ domain: Name.optional() }),
     response: z.array(FabricNode),
     handler: async ({ principal, query }) => {
       requireAdmin(principal, 'list nodes');
@@ -79,7 +91,10 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
     response: FabricNode,
     handler: async ({ principal, body }) => {
       if (principal.type !== 'resource') {
-        throw new TrellisError('TRELLIS_ERR_FORBIDDEN', 'nodes register with a hostOwner or switchOwner login, not an admin login');
+        throw new TrellisError(
+          'TRELLIS_ERR_FORBIDDEN',
+          'nodes register with a hostOwner or switchOwner login, not an admin login',
+        );
       }
       const der = publicKeyDer(body.publicKey);
       return write(o, principal, async (w) => {
@@ -92,11 +107,15 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
           });
         }
         if (kind === 'workload' && declared) {
-          throw new TrellisError('TRELLIS_ERR_CONFLICT', `"${body.name}" is a processor's name`, { field: 'body.name' });
+          throw new TrellisError('TRELLIS_ERR_CONFLICT', `"${body.name}" is a processor's name`, {
+            field: 'body.name',
+          });
         }
         for (const [i, p] of body.processors.entries()) {
           if (!(await getProcessor(w.sql, p))) {
-            throw new TrellisError('TRELLIS_ERR_UNPROCESSABLE', `unknown processor "${p}"`, { field: `body.processors[${i}]` });
+            throw new TrellisError('TRELLIS_ERR_UNPROCESSABLE', `unknown processor "${p}"`, {
+              field: `body.processors[${i}]`,
+            });
           }
         }
         const existing = await getNode(w.sql, body.name);
@@ -104,7 +123,9 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
           throw new TrellisError(
             'TRELLIS_ERR_CONFLICT',
             `node "${body.name}" is registered to ${existing.domain}/${existing.owner}`,
-            { hint: 'an admin must delete that node (once disconnected) before another owner can use the name' },
+            {
+              hint: 'an admin must delete that node (once disconnected) before another owner can use the name',
+            },
           );
         }
         const prefix = (await getMeta<string>(w.sql, 'fabricPrefix')) ?? o.fabricPrefix;
@@ -123,7 +144,14 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
         };
         await upsertNode(w.sql, node, body.publicKey);
         const before = existing ? (({ publicKey: _, ...rest }) => rest)(existing) : null;
-        await w.audit({ action: existing ? 'update' : 'create', kind: 'node', name: node.name, domain: node.domain, before, after: node });
+        await w.audit({
+          action: existing ? 'update' : 'create',
+          kind: 'node',
+          name: node.name,
+          domain: node.domain,
+          before,
+          after: node,
+        });
         return node;
       });
     },
@@ -159,7 +187,14 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
         await setNodeStatus(w.sql, before.name, 'disconnected');
         const { publicKey: _, ...shown } = before;
         const after: FabricNode = { ...shown, status: 'disconnected' };
-        await w.audit({ action: 'update', kind: 'node', name: before.name, domain: before.domain, before: shown, after });
+        await w.audit({
+          action: 'update',
+          kind: 'node',
+          name: before.name,
+          domain: before.domain,
+          before: shown,
+          after,
+        });
         return after;
       });
     },
@@ -180,12 +215,19 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
           throw new TrellisError(
             'TRELLIS_ERR_CONFLICT',
             `node "${node.name}" is connected (last seen ${node.lastSeen}); only a disconnected node can be deleted`,
-            { hint: 'stop its agent or processor first (trellis purge stops a domain\'s workloads)' },
+            { hint: "stop its agent or processor first (trellis purge stops a domain's workloads)" },
           );
         }
         await deleteNode(w.sql, node.name);
         const { publicKey: _, ...shown } = node;
-        await w.audit({ action: 'delete', kind: 'node', name: node.name, domain: node.domain, before: shown, after: null });
+        await w.audit({
+          action: 'delete',
+          kind: 'node',
+          name: node.name,
+          domain: node.domain,
+          before: shown,
+          after: null,
+        });
       });
     },
   });

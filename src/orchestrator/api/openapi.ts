@@ -38,7 +38,12 @@ export function openApiDocument(routes: RegisteredRoute[], version: string): unk
     }));
     const queryParams =
       r.query instanceof z.ZodObject
-        ? Object.keys(r.query.shape).map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } }))
+        ? Object.keys(r.query.shape).map((name) => ({
+            name,
+            in: 'query',
+            required: false,
+            schema: { type: 'string' },
+          }))
         : [];
     const op: Record<string, unknown> = {
       summary: r.summary,
@@ -47,13 +52,19 @@ export function openApiDocument(routes: RegisteredRoute[], version: string): unk
       responses: {
         [String(r.status)]: {
           description: 'success',
-          ...(r.response && { content: { 'application/json': { schema: jsonSchema(r.response, 'output') } } }),
+          ...(r.response && {
+            content: { 'application/json': { schema: jsonSchema(r.response, 'output') } },
+          }),
         },
         default: { description: 'error', content: { 'application/json': { schema: ErrorSchema } } },
       },
     };
     if (r.auth === 'required') op.security = [{ bearer: [] }];
-    if (r.body) op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } };
+    if (r.body)
+      op.requestBody = {
+        required: true,
+        content: { 'application/json': { schema: jsonSchema(r.body, 'input') } },
+      };
     paths[url] = { ...paths[url], [r.method.toLowerCase()]: op };
   }
   return {

@@ -31,7 +31,11 @@ export function pathRoutes(app: FastifyInstance, o: Orchestrator): void {
       path: z.array(z.string()),
       cost: z.number(),
       hops: z.number(),
-      constraints: z.object({ waypoints: z.array(z.string()), avoid: z.array(z.string()), maxHops: z.number().optional() }),
+      constraints: z.object({
+        waypoints: z.array(z.string()),
+        avoid: z.array(z.string()),
+        maxHops: z.number().optional(),
+      }),
     }),
     handler: async ({ principal, query }) => {
       requireAdmin(principal, 'compute paths');
@@ -39,11 +43,13 @@ export function pathRoutes(app: FastifyInstance, o: Orchestrator): void {
       let contractName: string | null = null;
       if (query.contract) {
         if (query.domain) requireDomainAdmin(principal, query.domain, 'read contracts');
-        const candidates = (await listContracts(o.db, query.domain ? [query.domain] : visibleDomains(principal))).filter(
-          (c) => c.name === query.contract,
-        );
+        const candidates = (
+          await listContracts(o.db, query.domain ? [query.domain] : visibleDomains(principal))
+        ).filter((c) => c.name === query.contract);
         if (candidates.length === 0) {
-          throw new TrellisError('TRELLIS_ERR_NOT_FOUND', `contract "${query.contract}" not found`, { field: 'query.contract' });
+          throw new TrellisError('TRELLIS_ERR_NOT_FOUND', `contract "${query.contract}" not found`, {
+            field: 'query.contract',
+          });
         }
         if (candidates.length > 1) {
           throw new TrellisError(
@@ -62,11 +68,23 @@ export function pathRoutes(app: FastifyInstance, o: Orchestrator): void {
       const graph = buildGraph({ processors: processors.map((p) => p.name), links });
       const res = computePath(graph, query.from, query.to, constraints);
       if (!res.ok) {
-        throw new TrellisError('TRELLIS_ERR_UNPROCESSABLE', contractName ? `contract "${contractName}": ${res.reason}` : res.reason, {
-          field: res.constraint,
-        });
+        throw new TrellisError(
+          'TRELLIS_ERR_UNPROCESSABLE',
+          contractName ? `contract "${contractName}": ${res.reason}` : res.reason,
+          {
+            field: res.constraint,
+          },
+        );
       }
-      return { from: query.from, to: query.to, contract: contractName, path: res.path, cost: res.cost, hops: res.hops, constraints };
+      return {
+        from: query.from,
+        to: query.to,
+        contract: contractName,
+        path: res.path,
+        cost: res.cost,
+        hops: res.hops,
+        constraints,
+      };
     },
   });
 }

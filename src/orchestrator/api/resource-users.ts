@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { notFound } from '../../errors.js';
-import { Password, ResourceUser, ResourceUserCreate, ResourceUserKind } from '../../model/index.js';
+import { Name, Password, ResourceUser, ResourceUserCreate, ResourceUserKind } from '../../model/index.js';
 import { hashPassword } from '../auth/password.js';
 import { requireAdmin, requireDomainAdmin, visibleDomains } from '../auth/rbac.js';
 import type { Orchestrator } from '../context.js';
@@ -18,7 +18,7 @@ export function resourceUserRoutes(app: FastifyInstance, o: Orchestrator): void 
     url: '/api/v1/resource-users',
     summary: 'List host owners and switch owners of every visible domain',
     tag: 'resource-users',
-    query: z.strictObject({ domain: z.string().optional() }),
+    query: z.strictObject({ domain: Name.optional() }),
     response: z.array(ResourceUser),
     handler: async ({ principal, query }) => {
       requireAdmin(principal, 'list resource users');

@@ -69,10 +69,19 @@ export function route<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType 
     method: def.method,
     url: def.url,
     handler: async (req, reply) => {
+      checkParams(req.params as Record<string, string>);
       const principal = auth === 'none' ? ANONYMOUS : await authenticate(o, req);
       const body = def.body ? parseInput(def.body, req.body, 'body') : undefined;
-      if (!def.body && req.body !== undefined && req.body !== null && def.method !== 'GET' && def.method !== 'DELETE') {
-        throw new TrellisError('TRELLIS_ERR_VALIDATION', `${def.method} ${def.url} takes no body`, { field: 'body' });
+      if (
+        !def.body &&
+        req.body !== undefined &&
+        req.body !== null &&
+        def.method !== 'GET' &&
+        def.method !== 'DELETE'
+      ) {
+        throw new TrellisError('TRELLIS_ERR_VALIDATION', `${def.method} ${def.url} takes no body`, {
+          field: 'body',
+        });
       }
       const query = parseInput(def.query ?? z.object({}), req.query ?? {}, 'query');
       const out = await def.handler({
@@ -89,11 +98,34 @@ export function route<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType 
   });
 }
 
+/**
+ * Path parameters name entities, whose names are short printable ASCII; anything else (a NUL
+ * byte, a 10 kB segment) cannot exist, so it is a 404 here rather than an error in the store.
+ */
+function checkParams(params: Record<string, string>): void {
+  for (const [key, value] of Object.entries(params ?? {})) {
+    if (!/^[\x21-\x7e]{1,253}$/.test(value)) {
+      throw new TrellisError(
+        'TRELLIS_ERR_NOT_FOUND',
+        `no ${key} named ${JSON.stringify(value.slice(0, 64))}`,
+        {
+          field: `params.${key}`,
+        },
+      );
+    }
+  }
+}
+
 async function authenticate(o: Orchestrator, req: FastifyRequest): Promise<Principal> {
   const header = req.headers.authorization;
-  if (!header) throw new TrellisError('TRELLIS_ERR_UNAUTHENTICATED', 'missing Authorization: Bearer <token> header');
+  if (!header)
+    throw new TrellisError('TRELLIS_ERR_UNAUTHENTICATED', 'missing Authorization: Bearer <token> header');
   const m = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!m) throw new TrellisError('TRELLIS_ERR_UNAUTHENTICATED', 'the Authorization header must read "Bearer <token>"');
+  if (!m)
+    throw new TrellisError(
+      'TRELLIS_ERR_UNAUTHENTICATED',
+      'the Authorization header must read "Bearer <token>"',
+    );
   const principal = await lookupSession(o.db, m[1]!);
   if (!principal) {
     throw new TrellisError('TRELLIS_ERR_UNAUTHENTICATED', 'the token is invalid or has expired', {

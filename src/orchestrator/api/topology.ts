@@ -3,12 +3,12 @@ import { z } from 'zod';
 import { FabricNode, Link } from '../../model/index.js';
 import { requireAdmin, requireDomainAdmin, visibleDomains } from '../auth/rbac.js';
 import type { Orchestrator } from '../context.js';
+import { domainOr404 } from '../ops/domains.js';
 import { listContracts } from '../store/repos/contracts.js';
 import { listLinks } from '../store/repos/links.js';
 import { listNodes } from '../store/repos/nodes.js';
 import { listProcessors } from '../store/repos/processors.js';
 import { listResourceUsers } from '../store/repos/resource-users.js';
-import { domainOr404 } from '../ops/domains.js';
 import { route } from './route.js';
 
 const ProcessorView = z.object({
@@ -29,7 +29,9 @@ export const Topology = z.object({
 export const DomainTopology = z.object({
   domain: z.string(),
   nodes: z.array(z.object({ name: z.string(), kind: z.literal('hostOwner') })),
-  edges: z.array(z.object({ contract: z.string(), contractId: z.number(), client: z.string(), server: z.string() })),
+  edges: z.array(
+    z.object({ contract: z.string(), contractId: z.number(), client: z.string(), server: z.string() }),
+  ),
 });
 
 export function topologyRoutes(app: FastifyInstance, o: Orchestrator): void {
@@ -41,10 +43,16 @@ export function topologyRoutes(app: FastifyInstance, o: Orchestrator): void {
     response: Topology,
     handler: async ({ principal }) => {
       requireAdmin(principal, 'read the topology');
-      const [processors, nodes, links] = await Promise.all([listProcessors(o.db), listNodes(o.db, null), listLinks(o.db)]);
+      const [processors, nodes, links] = await Promise.all([
+        listProcessors(o.db),
+        listNodes(o.db, null),
+        listLinks(o.db),
+      ]);
       const byName = new Map(nodes.map((n) => [n.name, n]));
       const visible = visibleDomains(principal);
-      const workloads = nodes.filter((n) => n.kind === 'workload' && (visible === null || visible.includes(n.domain)));
+      const workloads = nodes.filter(
+        (n) => n.kind === 'workload' && (visible === null || visible.includes(n.domain)),
+      );
       return {
         processors: processors.map((p) => {
           const n = byName.get(p.name);
@@ -73,15 +81,22 @@ export function topologyRoutes(app: FastifyInstance, o: Orchestrator): void {
       const domain = params.domain!;
       requireDomainAdmin(principal, domain, 'read the domain topology');
       await domainOr404(o.db, domain);
-      const [users, contracts] = await Promise.all([listResourceUsers(o.db, [domain]), listContracts(o.db, [domain])]);
+      const [users, contracts] = await Promise.all([
+        listResourceUsers(o.db, [domain]),
+        listContracts(o.db, [domain]),
+      ]);
       const edges = contracts.flatMap((c) => {
         const clients = c.roles.find((r) => r.name === 'client')?.users ?? [];
         const servers = c.roles.find((r) => r.name === 'server')?.users ?? [];
-        return clients.flatMap((client) => servers.map((server) => ({ contract: c.name, contractId: c.id, client, server })));
+        return clients.flatMap((client) =>
+          servers.map((server) => ({ contract: c.name, contractId: c.id, client, server })),
+        );
       });
       return {
         domain,
-        nodes: users.filter((u) => u.kind === 'hostOwner').map((u) => ({ name: u.name, kind: 'hostOwner' as const })),
+        nodes: users
+          .filter((u) => u.kind === 'hostOwner')
+          .map((u) => ({ name: u.name, kind: 'hostOwner' as const })),
         edges,
       };
     },

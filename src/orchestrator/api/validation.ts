@@ -6,7 +6,11 @@ import { formatFieldPath } from '../../field-path.js';
  * Parses input with a zod schema, turning the first issue into an error that names the field
  * path (`body.roles.client.users[0]`) and says what is wrong with it in plain words.
  */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, where: 'body' | 'query' | 'params' | ''): z.output<S> {
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  where: 'body' | 'query' | 'params' | '',
+): z.output<S> {
   const res = schema.safeParse(input);
   if (res.success) return res.data;
   const issue = res.error.issues[0]!;

@@ -4,7 +4,10 @@ import { describePrincipal, type Principal } from './principal.js';
 /** Fabric-wide things (processors, links, domains, admin users) belong to systemAdmins. */
 export function requireSystemAdmin(p: Principal, what: string): void {
   if (p.type === 'admin' && p.role === 'systemAdmin') return;
-  throw new TrellisError('TRELLIS_ERR_FORBIDDEN', `${describePrincipal(p)} may not ${what}: only a systemAdmin may`);
+  throw new TrellisError(
+    'TRELLIS_ERR_FORBIDDEN',
+    `${describePrincipal(p)} may not ${what}: only a systemAdmin may`,
+  );
 }
 
 /** Admins of a domain: every systemAdmin, and the domainAdmin of exactly that domain. */
@@ -19,7 +22,10 @@ export function requireDomainAdmin(p: Principal, domain: string, what: string): 
 /** Any admin; resource users (agents, processors) reach only the endpoints made for them. */
 export function requireAdmin(p: Principal, what: string): asserts p is Extract<Principal, { type: 'admin' }> {
   if (p.type === 'admin') return;
-  throw new TrellisError('TRELLIS_ERR_FORBIDDEN', `${describePrincipal(p)} may not ${what}: admin users only`);
+  throw new TrellisError(
+    'TRELLIS_ERR_FORBIDDEN',
+    `${describePrincipal(p)} may not ${what}: admin users only`,
+  );
 }
 
 /** Which domains' entities a principal may list: null means all of them. */

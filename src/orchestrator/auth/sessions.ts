@@ -11,7 +11,11 @@ export function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-export async function createSession(sql: Sql, principal: Principal, ttlMs: number): Promise<{ token: string; expiresAt: Date }> {
+export async function createSession(
+  sql: Sql,
+  principal: Principal,
+  ttlMs: number,
+): Promise<{ token: string; expiresAt: Date }> {
   const token = newToken();
   const expiresAt = new Date(Date.now() + ttlMs);
   await sql.query('INSERT INTO sessions (token_hash, subject, expires_at) VALUES ($1, $2, $3)', [
@@ -34,7 +38,9 @@ export async function lookupSession(sql: Sql, token: string): Promise<Principal 
 }
 
 export async function deleteSessionsOf(sql: Sql, match: (p: Principal) => boolean): Promise<void> {
-  const rows = await sql.query<{ token_hash: string; subject: string }>('SELECT token_hash, subject FROM sessions');
+  const rows = await sql.query<{ token_hash: string; subject: string }>(
+    'SELECT token_hash, subject FROM sessions',
+  );
   for (const r of rows) {
     if (match(JSON.parse(r.subject) as Principal)) {
       await sql.query('DELETE FROM sessions WHERE token_hash = $1', [r.token_hash]);

@@ -36,9 +36,13 @@ export async function createContract(
 ): Promise<Contract> {
   await domainOr404(w.sql, domain);
   if (await getContract(w.sql, domain, input.name)) {
-    throw new TrellisError('TRELLIS_ERR_ALREADY_EXISTS', `contract "${input.name}" already exists in domain "${domain}"`, {
-      field: `${field}.name`,
-    });
+    throw new TrellisError(
+      'TRELLIS_ERR_ALREADY_EXISTS',
+      `contract "${input.name}" already exists in domain "${domain}"`,
+      {
+        field: `${field}.name`,
+      },
+    );
   }
   const roles: Role[] = [];
   for (const name of ['client', 'server'] as const) {
@@ -55,7 +59,14 @@ export async function createContract(
     roles,
   };
   await insertContract(w.sql, contract);
-  await w.audit({ action: 'create', kind: 'contract', name: contract.name, domain, before: null, after: contract });
+  await w.audit({
+    action: 'create',
+    kind: 'contract',
+    name: contract.name,
+    domain,
+    before: null,
+    after: contract,
+  });
   w.policyChanged();
   return contract;
 }
@@ -67,7 +78,11 @@ export async function changeContract(
   patch: { description?: string; mode?: ContractMode },
 ): Promise<Contract> {
   const before = await contractOr404(w.sql, domain, name);
-  const after: Contract = { ...before, description: patch.description ?? before.description, mode: patch.mode ?? before.mode };
+  const after: Contract = {
+    ...before,
+    description: patch.description ?? before.description,
+    mode: patch.mode ?? before.mode,
+  };
   await updateContract(w.sql, after);
   await w.audit({ action: 'update', kind: 'contract', name, domain, before, after });
   if (after.mode !== before.mode) w.policyChanged();
@@ -92,10 +107,21 @@ export async function changeRole(
 ): Promise<Contract> {
   const before = await contractOr404(w.sql, domain, contract);
   const current = before.roles.find((r) => r.name === role)!;
-  const next: Role = { name: role, users: patch.users ?? current.users, pathParams: patch.pathParams ?? current.pathParams };
+  const next: Role = {
+    name: role,
+    users: patch.users ?? current.users,
+    pathParams: patch.pathParams ?? current.pathParams,
+  };
   await validateRole(w.sql, domain, contract, role, next, field);
   await upsertRole(w.sql, before.id, next);
-  await w.audit({ action: 'update', kind: 'role', name: `${contract}/${role}`, domain, before: current, after: next });
+  await w.audit({
+    action: 'update',
+    kind: 'role',
+    name: `${contract}/${role}`,
+    domain,
+    before: current,
+    after: next,
+  });
   w.policyChanged();
   return { ...before, roles: before.roles.map((r) => (r.name === role ? next : r)) };
 }

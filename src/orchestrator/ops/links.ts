@@ -19,19 +19,26 @@ export async function createLink(
 ): Promise<Link> {
   for (const [i, end] of [input.a, input.b].entries()) {
     if (!(await getProcessor(w.sql, end))) {
-      throw new TrellisError('TRELLIS_ERR_UNPROCESSABLE', `unknown processor "${end}"`, { field: fields[i]! });
+      throw new TrellisError('TRELLIS_ERR_UNPROCESSABLE', `unknown processor "${end}"`, {
+        field: fields[i]!,
+      });
     }
   }
   const [a, b] = input.a < input.b ? [input.a, input.b] : [input.b, input.a];
   const link: Link = { name: linkName(a, b), a, b, cost: input.cost, status: input.status };
-  if (await getLink(w.sql, link.name)) throw new TrellisError('TRELLIS_ERR_ALREADY_EXISTS', `link "${link.name}" already exists`);
+  if (await getLink(w.sql, link.name))
+    throw new TrellisError('TRELLIS_ERR_ALREADY_EXISTS', `link "${link.name}" already exists`);
   await insertLink(w.sql, link);
   await w.audit({ action: 'create', kind: 'link', name: link.name, domain: null, before: null, after: link });
   w.policyChanged();
   return link;
 }
 
-export async function changeLink(w: WriteTx, name: string, patch: { cost?: number; status?: LinkStatus }): Promise<Link> {
+export async function changeLink(
+  w: WriteTx,
+  name: string,
+  patch: { cost?: number; status?: LinkStatus },
+): Promise<Link> {
   const before = await linkOr404(w.sql, name);
   const after: Link = { ...before, ...patch };
   await updateLink(w.sql, after);

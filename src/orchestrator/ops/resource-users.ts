@@ -25,15 +25,31 @@ async function userOr404(sql: Sql, domain: string, name: string): Promise<Resour
   return { name: u.name, domain: u.domain, kind: u.kind };
 }
 
-export async function createResourceUser(w: WriteTx, user: ResourceUser, passwordHash: string, field: string): Promise<ResourceUser> {
+export async function createResourceUser(
+  w: WriteTx,
+  user: ResourceUser,
+  passwordHash: string,
+  field: string,
+): Promise<ResourceUser> {
   await domainOr404(w.sql, user.domain);
   if (await getResourceUser(w.sql, user.domain, user.name)) {
-    throw new TrellisError('TRELLIS_ERR_ALREADY_EXISTS', `resource user "${user.name}" already exists in domain "${user.domain}"`, {
-      field,
-    });
+    throw new TrellisError(
+      'TRELLIS_ERR_ALREADY_EXISTS',
+      `resource user "${user.name}" already exists in domain "${user.domain}"`,
+      {
+        field,
+      },
+    );
   }
   await insertResourceUser(w.sql, user, passwordHash);
-  await w.audit({ action: 'create', kind: 'resourceUser', name: user.name, domain: user.domain, before: null, after: user });
+  await w.audit({
+    action: 'create',
+    kind: 'resourceUser',
+    name: user.name,
+    domain: user.domain,
+    before: null,
+    after: user,
+  });
   return user;
 }
 
@@ -49,14 +65,19 @@ export async function changeResourceUser(
   if (after.kind === 'switchOwner' && before.kind === 'hostOwner') {
     const held = await rolesHolding(w.sql, domain, name);
     if (held.length > 0) {
-      throw new TrellisError('TRELLIS_ERR_CONFLICT', `"${name}" holds roles ${held.join(', ')}; only hostOwners may`, {
-        field: `${field}.kind`,
-      });
+      throw new TrellisError(
+        'TRELLIS_ERR_CONFLICT',
+        `"${name}" holds roles ${held.join(', ')}; only hostOwners may`,
+        {
+          field: `${field}.kind`,
+        },
+      );
     }
   }
   await updateResourceUser(w.sql, after, patch.passwordHash);
   // A reset password must lock out whoever had the old one, including live agent sessions.
-  if (patch.passwordHash) await deleteSessionsOf(w.sql, (p) => p.type === 'resource' && p.domain === domain && p.name === name);
+  if (patch.passwordHash)
+    await deleteSessionsOf(w.sql, (p) => p.type === 'resource' && p.domain === domain && p.name === name);
   const shown = patch.passwordHash ? { ...after, password: 'reset' } : after;
   await w.audit({ action: 'update', kind: 'resourceUser', name, domain, before, after: shown });
   return after;

@@ -25,7 +25,10 @@ export async function validateRole(
       throw new TrellisError(
         'TRELLIS_ERR_UNPROCESSABLE',
         `"${user}" is not a hostOwner of domain "${domain}", so it cannot hold the ${role} role of contract "${contract}"`,
-        { field: `${field}.users[${i}]`, hint: 'create the host owner first (trellis apply, or POST …/resource-users)' },
+        {
+          field: `${field}.users[${i}]`,
+          hint: 'create the host owner first (trellis apply, or POST …/resource-users)',
+        },
       );
     }
   });

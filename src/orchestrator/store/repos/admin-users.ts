@@ -17,7 +17,10 @@ export async function listAdminUsers(sql: Sql, only: string[] | null): Promise<A
   return rows.map(toUser);
 }
 
-export async function getAdminUser(sql: Sql, name: string): Promise<(AdminUser & { passwordHash: string }) | undefined> {
+export async function getAdminUser(
+  sql: Sql,
+  name: string,
+): Promise<(AdminUser & { passwordHash: string }) | undefined> {
   const r = (await sql.query<Row>('SELECT * FROM admin_users WHERE name = $1', [name]))[0];
   return r && { ...toUser(r), passwordHash: r.password_hash };
 }
@@ -40,6 +43,8 @@ export async function deleteAdminUser(sql: Sql, name: string): Promise<void> {
 }
 
 export async function countSystemAdmins(sql: Sql): Promise<number> {
-  const rows = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM admin_users WHERE role = 'systemAdmin'");
+  const rows = await sql.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM admin_users WHERE role = 'systemAdmin'",
+  );
   return Number(rows[0]?.n ?? 0);
 }

@@ -7,7 +7,15 @@ export type AuditRecord = Omit<AuditEntry, 'id' | 'at'>;
 export async function insertAudit(sql: Sql, e: AuditRecord): Promise<void> {
   await sql.query(
     'INSERT INTO audit (actor, action, kind, name, domain, before, after) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)',
-    [e.actor, e.action, e.kind, e.name, e.domain, e.before === null ? null : json(e.before), e.after === null ? null : json(e.after)],
+    [
+      e.actor,
+      e.action,
+      e.kind,
+      e.name,
+      e.domain,
+      e.before === null ? null : json(e.before),
+      e.after === null ? null : json(e.after),
+    ],
   );
 }
 
@@ -28,6 +36,9 @@ export async function listAudit(sql: Sql, only: string[] | null, limit: number):
   const rows =
     only === null
       ? await sql.query<Row>('SELECT * FROM audit ORDER BY id DESC LIMIT $1', [limit])
-      : await sql.query<Row>('SELECT * FROM audit WHERE domain = ANY($1) ORDER BY id DESC LIMIT $2', [only, limit]);
+      : await sql.query<Row>('SELECT * FROM audit WHERE domain = ANY($1) ORDER BY id DESC LIMIT $2', [
+          only,
+          limit,
+        ]);
   return rows.map((r) => ({ ...r, id: Number(r.id), at: iso(r.at) }));
 }

@@ -39,14 +39,21 @@ export async function listContracts(sql: Sql, only: string[] | null): Promise<Co
   const rows =
     only === null
       ? await sql.query<ContractRow>('SELECT * FROM contracts ORDER BY domain, name')
-      : await sql.query<ContractRow>('SELECT * FROM contracts WHERE domain = ANY($1) ORDER BY domain, name', [only]);
+      : await sql.query<ContractRow>('SELECT * FROM contracts WHERE domain = ANY($1) ORDER BY domain, name', [
+          only,
+        ]);
   if (rows.length === 0) return [];
-  const roleRows = await sql.query<RoleRow>('SELECT * FROM roles WHERE contract_id = ANY($1)', [rows.map((r) => r.id)]);
+  const roleRows = await sql.query<RoleRow>('SELECT * FROM roles WHERE contract_id = ANY($1)', [
+    rows.map((r) => r.id),
+  ]);
   return assemble(rows, roleRows);
 }
 
 export async function getContract(sql: Sql, domain: string, name: string): Promise<Contract | undefined> {
-  const rows = await sql.query<ContractRow>('SELECT * FROM contracts WHERE domain = $1 AND name = $2', [domain, name]);
+  const rows = await sql.query<ContractRow>('SELECT * FROM contracts WHERE domain = $1 AND name = $2', [
+    domain,
+    name,
+  ]);
   if (rows.length === 0) return undefined;
   const roleRows = await sql.query<RoleRow>('SELECT * FROM roles WHERE contract_id = $1', [rows[0]!.id]);
   return assemble(rows, roleRows)[0];
@@ -73,7 +80,11 @@ export async function insertContract(sql: Sql, c: Contract): Promise<void> {
 }
 
 export async function updateContract(sql: Sql, c: Contract): Promise<void> {
-  await sql.query('UPDATE contracts SET description = $2, mode = $3 WHERE id = $1', [c.id, c.description, c.mode]);
+  await sql.query('UPDATE contracts SET description = $2, mode = $3 WHERE id = $1', [
+    c.id,
+    c.description,
+    c.mode,
+  ]);
 }
 
 export async function upsertRole(sql: Sql, contractId: number, r: Role): Promise<void> {

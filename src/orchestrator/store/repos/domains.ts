@@ -11,7 +11,9 @@ export async function listDomains(sql: Sql, only: string[] | null): Promise<Doma
   const rows =
     only === null
       ? await sql.query<Row>('SELECT name, description FROM domains ORDER BY name')
-      : await sql.query<Row>('SELECT name, description FROM domains WHERE name = ANY($1) ORDER BY name', [only]);
+      : await sql.query<Row>('SELECT name, description FROM domains WHERE name = ANY($1) ORDER BY name', [
+          only,
+        ]);
   return rows.map(toDomain);
 }
 
@@ -35,7 +37,10 @@ export async function deleteDomain(sql: Sql, name: string): Promise<void> {
 /** What still lives in a domain; a domain is deleted only when this is all zero. */
 export async function domainContents(sql: Sql, name: string): Promise<Record<string, number>> {
   const count = async (table: string) =>
-    Number((await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE domain = $1`, [name]))[0]?.n ?? 0);
+    Number(
+      (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE domain = $1`, [name]))[0]
+        ?.n ?? 0,
+    );
   return {
     'resource users': await count('resource_users'),
     contracts: await count('contracts'),

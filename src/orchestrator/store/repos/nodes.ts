@@ -37,7 +37,10 @@ export async function listNodes(sql: Sql, only: string[] | null): Promise<Fabric
   return rows.map(toNode);
 }
 
-export async function getNode(sql: Sql, name: string): Promise<(FabricNode & { publicKey: string }) | undefined> {
+export async function getNode(
+  sql: Sql,
+  name: string,
+): Promise<(FabricNode & { publicKey: string }) | undefined> {
   const r = (await sql.query<Row>('SELECT * FROM nodes WHERE name = $1', [name]))[0];
   return r && { ...toNode(r), publicKey: r.public_key };
 }
@@ -66,7 +69,10 @@ export async function upsertNode(sql: Sql, n: FabricNode, publicKey: string): Pr
 }
 
 export async function touchNode(sql: Sql, name: string, at: Date): Promise<void> {
-  await sql.query("UPDATE nodes SET last_seen = $2, status = 'connected' WHERE name = $1", [name, at.toISOString()]);
+  await sql.query("UPDATE nodes SET last_seen = $2, status = 'connected' WHERE name = $1", [
+    name,
+    at.toISOString(),
+  ]);
 }
 
 /** Marks nodes silent since `before` as disconnected; returns their names. */

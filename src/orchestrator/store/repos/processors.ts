@@ -6,15 +6,25 @@ export async function listProcessors(sql: Sql): Promise<Processor[]> {
 }
 
 export async function getProcessor(sql: Sql, name: string): Promise<Processor | undefined> {
-  return (await sql.query<Processor>('SELECT name, zone, description FROM processors WHERE name = $1', [name]))[0];
+  return (
+    await sql.query<Processor>('SELECT name, zone, description FROM processors WHERE name = $1', [name])
+  )[0];
 }
 
 export async function insertProcessor(sql: Sql, p: Processor): Promise<void> {
-  await sql.query('INSERT INTO processors (name, zone, description) VALUES ($1, $2, $3)', [p.name, p.zone, p.description]);
+  await sql.query('INSERT INTO processors (name, zone, description) VALUES ($1, $2, $3)', [
+    p.name,
+    p.zone,
+    p.description,
+  ]);
 }
 
 export async function updateProcessor(sql: Sql, p: Processor): Promise<void> {
-  await sql.query('UPDATE processors SET zone = $2, description = $3 WHERE name = $1', [p.name, p.zone, p.description]);
+  await sql.query('UPDATE processors SET zone = $2, description = $3 WHERE name = $1', [
+    p.name,
+    p.zone,
+    p.description,
+  ]);
 }
 
 export async function deleteProcessor(sql: Sql, name: string): Promise<void> {

@@ -13,7 +13,9 @@ export async function listResourceUsers(sql: Sql, only: string[] | null): Promis
   const rows =
     only === null
       ? await sql.query<Row>('SELECT * FROM resource_users ORDER BY domain, name')
-      : await sql.query<Row>('SELECT * FROM resource_users WHERE domain = ANY($1) ORDER BY domain, name', [only]);
+      : await sql.query<Row>('SELECT * FROM resource_users WHERE domain = ANY($1) ORDER BY domain, name', [
+          only,
+        ]);
   return rows.map(toUser);
 }
 
@@ -22,12 +24,17 @@ export async function getResourceUser(
   domain: string,
   name: string,
 ): Promise<(ResourceUser & { passwordHash: string }) | undefined> {
-  const r = (await sql.query<Row>('SELECT * FROM resource_users WHERE domain = $1 AND name = $2', [domain, name]))[0];
+  const r = (
+    await sql.query<Row>('SELECT * FROM resource_users WHERE domain = $1 AND name = $2', [domain, name])
+  )[0];
   return r && { ...toUser(r), passwordHash: r.password_hash };
 }
 
 /** Resource users with this name in any domain: a login without a domain must be unambiguous. */
-export async function findResourceUsersNamed(sql: Sql, name: string): Promise<(ResourceUser & { passwordHash: string })[]> {
+export async function findResourceUsersNamed(
+  sql: Sql,
+  name: string,
+): Promise<(ResourceUser & { passwordHash: string })[]> {
   const rows = await sql.query<Row>('SELECT * FROM resource_users WHERE name = $1 ORDER BY domain', [name]);
   return rows.map((r) => ({ ...toUser(r), passwordHash: r.password_hash }));
 }

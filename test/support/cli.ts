@@ -1,0 +1,98 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The built CLI, run as a user runs it (`npm test` builds dist/ first). */
+export const TRELLIS_BIN = fileURLToPath(new URL('../../bin/trellis.js', import.meta.url));
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function trellis(
+  args: string[],
+  opts: { env: NodeJS.ProcessEnv; input?: string },
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [TRELLIS_BIN, ...args], {
+      env: opts.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** A real `trellis orchestrator` process on a free loopback port. */
+export interface OrchestratorProcess {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function spawnOrchestrator(opts: {
+  dataDir: string;
+  env: NodeJS.ProcessEnv;
+  listen?: string;
+}): Promise<OrchestratorProcess> {
+  const listen = opts.listen ?? '127.0.0.1:0';
+  const child = spawn(
+    process.execPath,
+    [TRELLIS_BIN, 'orchestrator', '--listen', listen, '--data-dir', opts.dataDir],
+    {
+      env: opts.env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let stderr = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`orchestrator did not start in 30 s: ${stderr}`)),
+      30_000,
+    );
+    child.stderr!.on('data', (d) => {
+      stderr += d;
+      const m = /listening on (http:\/\/[^\s]+)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`orchestrator exited with ${code}: ${stderr}`));
+    });
+  });
+  return {
+    url,
+    child,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** A private $TRELLIS_HOME so tests never touch the developer's ~/.trellis. */
+export async function cliEnv(extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEnv> {
+  const home = await mkdtemp(join(tmpdir(), 'trellis-home-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, TRELLIS_HOME: home, ...extra };
+  delete env.TRELLIS_TOKEN;
+  delete env.TRELLIS_ORCHESTRATOR;
+  return env;
+}
