@@ -7,7 +7,9 @@ import { SEED_CONTRACTS, votingAppSpec } from './support/voting-app.js';
 const TRANSIT = { role: 'server' as const, contract: 'voting-frontend', transit: 'aws-p2' };
 
 function publicKeyPem(): string {
-  return generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  return generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+    .publicKey.export({ type: 'spki', format: 'pem' })
+    .toString();
 }
 
 describe.each(storeTargets())('orchestrator API on $name', (target) => {
@@ -195,14 +197,16 @@ describe.each(storeTargets())('orchestrator API on $name', (target) => {
       body: { name: 'aws-11', addresses: ['127.0.1.11'], publicKey: publicKeyPem(), processors: ['aws-p1'] },
     });
     expect(reg.status).toBe(200);
-    expect(reg.body).toMatchObject({
+    expect(reg.body.certPem).toContain('BEGIN CERTIFICATE');
+    expect(reg.body.caPem).toContain('BEGIN CERTIFICATE');
+    expect(reg.body.node).toMatchObject({
       name: 'aws-11',
       kind: 'workload',
       owner: 'http-proxy',
       domain: 'voting-app',
       status: 'connected',
     });
-    expect(reg.body.nodeId).toMatch(
+    expect(reg.body.node.nodeId).toMatch(
       /^fd[0-9a-f]{2}:[0-9a-f]{1,4}:[0-9a-f]{1,4}:0:([0-9a-f]{1,4}:){3}[0-9a-f]{1,4}$/,
     );
 
@@ -211,7 +215,7 @@ describe.each(storeTargets())('orchestrator API on $name', (target) => {
       token: ops,
       body: { name: 'aws-p1', addresses: ['127.0.2.1'], publicKey: publicKeyPem() },
     });
-    expect(p.body.kind).toBe('processor');
+    expect(p.body.node.kind).toBe('processor');
 
     const nodes = (await t.call('GET', '/api/v1/nodes', { token: admin })).body;
     expect(nodes.map((n: { name: string }) => n.name).sort()).toEqual(['aws-11', 'aws-p1']);
@@ -219,6 +223,7 @@ describe.each(storeTargets())('orchestrator API on $name', (target) => {
       [
         'addresses',
         'domain',
+        'endpoint',
         'kind',
         'lastSeen',
         'name',

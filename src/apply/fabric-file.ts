@@ -32,6 +32,8 @@ export const ContractSpec = z.strictObject({
   name: Name,
   description: Description.default(''),
   mode: ContractMode.default('enforce'),
+  /** The server agent prepends a PROXY protocol v2 header with the client's address. */
+  proxyProtocol: z.boolean().default(false),
   // A role may be left out while the service graph is being drawn: it then has no users and
   // nobody can hold it, which is the deny-by-default the fabric wants.
   client: RoleSpec.default({ users: [], pathParams: {} }),

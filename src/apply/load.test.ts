@@ -87,7 +87,7 @@ describe('loading the voting-app example', () => {
 });
 
 describe('defaults', () => {
-  it('fills description, mode, roles, pathParams, cost and status', () => {
+  it('fills description, mode, proxyProtocol, roles, pathParams, cost and status', () => {
     const { spec } = parseFabricText(
       `${header}${processors}links:\n  - between: [aws-p1, gcp-p1]\n${domain('      - name: c1\n')}`,
       'f.yaml',
@@ -97,6 +97,7 @@ describe('defaults', () => {
       name: 'c1',
       description: '',
       mode: 'enforce',
+      proxyProtocol: false,
       client: { users: [], pathParams: {} },
       server: { users: [], pathParams: {} },
     });

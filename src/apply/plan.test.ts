@@ -96,6 +96,7 @@ describe('planFabric from an empty fabric', () => {
       domain: 'voting-app',
       description: 'http-proxy calls voting-svc',
       mode: 'enforce',
+      proxyProtocol: false,
       roles: [
         { name: 'client', users: ['http-proxy'], pathParams: {} },
         { name: 'server', users: ['voting-svc'], pathParams: {} },
@@ -201,6 +202,7 @@ describe('updates', () => {
       domain: 'voting-app',
       description: 'voting-svc writes ballots to voting-db',
       mode: 'audit',
+      proxyProtocol: false,
     });
   });
 
@@ -231,8 +233,24 @@ describe('prune', () => {
       { name: 'web', domain: 'other', kind: 'hostOwner' },
     );
     s.contracts.push(
-      { name: 'old-edge', domain: 'voting-app', id: 90, description: '', mode: 'enforce', roles: [] },
-      { name: 'web-edge', domain: 'other', id: 91, description: '', mode: 'enforce', roles: [] },
+      {
+        name: 'old-edge',
+        domain: 'voting-app',
+        id: 90,
+        description: '',
+        mode: 'enforce',
+        proxyProtocol: false,
+        roles: [],
+      },
+      {
+        name: 'web-edge',
+        domain: 'other',
+        id: 91,
+        description: '',
+        mode: 'enforce',
+        proxyProtocol: false,
+        roles: [],
+      },
     );
     s.processors.push({ name: 'aws-p9', zone: 'aws', description: '' });
     s.links.push(

@@ -42,7 +42,7 @@ export interface Change {
 /** A contract as the plan creates it: the server assigns the id. */
 export type ContractDraft = Omit<Contract, 'id'>;
 /** A contract's own fields, as a contract `update` carries them; roles change separately. */
-export type ContractHeader = Pick<Contract, 'name' | 'domain' | 'description' | 'mode'>;
+export type ContractHeader = Pick<Contract, 'name' | 'domain' | 'description' | 'mode' | 'proxyProtocol'>;
 
 /** Creates and updates run parents first; deletes run children first (the reverse). */
 const ORDER: ChangeKind[] = ['domain', 'resourceUser', 'processor', 'link', 'contract', 'role'];
@@ -179,12 +179,17 @@ function planContracts(spec: FabricSpec, current: FabricState, prune: boolean): 
 function planExistingContract(c: ContractSpec, domain: string, before: Contract): Change[] {
   const changes: Change[] = [];
   const after = contractHeader(c, domain);
-  if (before.description !== after.description || before.mode !== after.mode) {
+  if (
+    before.description !== after.description ||
+    before.mode !== after.mode ||
+    before.proxyProtocol !== after.proxyProtocol
+  ) {
     const was: ContractHeader = {
       name: before.name,
       domain,
       description: before.description,
       mode: before.mode,
+      proxyProtocol: before.proxyProtocol,
     };
     changes.push({ action: 'update', kind: 'contract', name: c.name, domain, before: was, after });
   }
@@ -206,7 +211,7 @@ function planExistingContract(c: ContractSpec, domain: string, before: Contract)
 }
 
 function contractHeader(c: ContractSpec, domain: string): ContractHeader {
-  return { name: c.name, domain, description: c.description, mode: c.mode };
+  return { name: c.name, domain, description: c.description, mode: c.mode, proxyProtocol: c.proxyProtocol };
 }
 
 function roleOf(c: ContractSpec, name: RoleName): Role {

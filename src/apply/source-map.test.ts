@@ -72,6 +72,7 @@ describe('specPathOf', () => {
           {
             name: 'c1',
             description: '',
+            proxyProtocol: false,
             mode: 'enforce',
             client: { users: [], pathParams: {} },
             server: { users: [], pathParams: {} },

@@ -2,15 +2,18 @@ import { Command, CommanderError } from 'commander';
 import { ApiError } from '../api-client/client.js';
 import { TrellisError } from '../errors.js';
 import { VERSION } from '../orchestrator/api/health.js';
+import { registerAgent } from './commands/agent.js';
 import { registerApply } from './commands/apply.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDescribe } from './commands/describe.js';
 import { registerEdit } from './commands/edit.js';
+import { registerFlows } from './commands/flows.js';
 import { registerGet } from './commands/get.js';
 import { registerLogin } from './commands/login.js';
 import { registerOrchestrator } from './commands/orchestrator.js';
 import { registerPath } from './commands/path.js';
+import { registerProcessor } from './commands/processor.js';
 
 export function buildProgram(): Command {
   const program = new Command('trellis')
@@ -27,6 +30,9 @@ export function buildProgram(): Command {
     registerPath,
     registerApply,
     registerDemo,
+    registerProcessor,
+    registerAgent,
+    registerFlows,
   ]) {
     register(program);
   }

@@ -16,6 +16,8 @@ export const Contract = z.strictObject({
   id: ContractId,
   description: z.string(),
   mode: ContractMode,
+  /** The server agent prepends a PROXY protocol v2 header carrying the client's address. */
+  proxyProtocol: z.boolean(),
   roles: z.array(Role),
 });
 export type Contract = z.infer<typeof Contract>;
@@ -24,6 +26,7 @@ export const ContractCreate = z.strictObject({
   name: Name,
   description: Description.default(''),
   mode: ContractMode.default('enforce'),
+  proxyProtocol: z.boolean().default(false),
   roles: z
     .strictObject({
       client: Role.omit({ name: true }).partial().optional(),
@@ -36,5 +39,6 @@ export type ContractCreate = z.infer<typeof ContractCreate>;
 export const ContractUpdate = z.strictObject({
   description: Description.optional(),
   mode: ContractMode.optional(),
+  proxyProtocol: z.boolean().optional(),
 });
 export type ContractUpdate = z.infer<typeof ContractUpdate>;

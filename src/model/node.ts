@@ -19,6 +19,7 @@ export const FabricNode = z.strictObject({
   domain: Name,
   addresses: z.array(z.string()),
   processors: z.array(Name).describe('for a workload node, the processors it attaches to'),
+  endpoint: z.string().describe('host:port where its data plane listens (processor port or agent inbound)'),
   status: NodeStatus,
   lastSeen: z.string().describe('ISO 8601'),
   registeredAt: z.string(),
@@ -30,5 +31,10 @@ export const NodeRegistration = z.strictObject({
   addresses: z.array(z.string().min(1).max(64)).min(1).max(16),
   publicKey: z.string().min(1).max(4096).describe('PEM SPKI'),
   processors: z.array(Name).max(8).default([]),
+  endpoint: z
+    .string()
+    .max(80)
+    .regex(/^(\[[0-9a-fA-F:.]+\]|[0-9.]+):\d{1,5}$/, 'must be IP:PORT or [IPv6]:PORT')
+    .optional(),
 });
 export type NodeRegistration = z.infer<typeof NodeRegistration>;

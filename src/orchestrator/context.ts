@@ -1,7 +1,29 @@
 import type { Logger } from 'pino';
 import type { RegisteredRoute } from './api/route.js';
 import type { Lockout } from './auth/lockout.js';
+import type { EventHub } from './events.js';
+import type { FabricCa } from './pki/ca.js';
 import type { Db } from './store/db.js';
+import type { TicketKey } from './tickets/key.js';
+
+/** A processor's flow table as it last reported it (see api/flows.ts). */
+export interface FlowTableReport {
+  processor: string;
+  reportedAt: string;
+  table30: { packets: number; bytes: number; flows: number };
+  table50: {
+    srcNodeId: string;
+    dstNodeId: string;
+    contractId: number;
+    flowLabel: number;
+    inPort: string;
+    outPort: string;
+    packets: number;
+    bytes: number;
+    idleAge: number;
+    idleTimeout: number;
+  }[];
+}
 
 /** Everything a request handler may use; built once per orchestrator. */
 export interface Orchestrator {
@@ -14,4 +36,12 @@ export interface Orchestrator {
   /** A node silent this long is marked disconnected. */
   heartbeatTimeoutMs: number;
   routes: RegisteredRoute[];
+  events: EventHub;
+  ca: FabricCa;
+  ticketKey: TicketKey;
+  /** How long a flow ticket is valid; agents refresh well before. */
+  ticketTtlSec: number;
+  flowTables: Map<string, FlowTableReport>;
+  /** Bumps the policy epoch outside a write (a node came or went) and tells subscribers. */
+  bumpEpoch(): Promise<number>;
 }

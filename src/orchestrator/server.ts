@@ -4,8 +4,10 @@ import { adminUserRoutes } from './api/admin-users.js';
 import { applyRoutes } from './api/apply.js';
 import { auditRoutes } from './api/audit.js';
 import { contractRoutes } from './api/contracts.js';
+import { dataPlaneRoutes } from './api/dataplane.js';
 import { domainRoutes } from './api/domains.js';
 import { installErrorHandling } from './api/errors.js';
+import { eventRoutes } from './api/events.js';
 import { healthRoutes } from './api/health.js';
 import { linkRoutes } from './api/links.js';
 import { loginRoutes } from './api/login.js';
@@ -17,9 +19,13 @@ import { topologyRoutes } from './api/topology.js';
 import { Lockout } from './auth/lockout.js';
 import { type BootstrapResult, bootstrap } from './bootstrap.js';
 import type { Orchestrator } from './context.js';
+import { EventHub } from './events.js';
+import { loadOrCreateCa } from './pki/ca.js';
 import type { Db } from './store/db.js';
 import { openStore } from './store/open.js';
+import { bumpPolicyEpoch } from './store/repos/meta.js';
 import { disconnectStale } from './store/repos/nodes.js';
+import { loadOrCreateTicketKey } from './tickets/key.js';
 
 export interface OrchestratorOptions {
   dataDir?: string;
@@ -28,6 +34,7 @@ export interface OrchestratorOptions {
   logger: Logger;
   tokenTtlMs?: number;
   heartbeatTimeoutMs?: number;
+  ticketTtlSec?: number;
 }
 
 export interface RunningOrchestrator {
@@ -55,6 +62,8 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     loggerInstance: opts.logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
   });
+  const dataDir = opts.dataDir ?? '.trellis/orchestrator';
+  const events = new EventHub();
   const ctx: Orchestrator = {
     db,
     log: opts.logger,
@@ -63,6 +72,16 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     tokenTtlMs: opts.tokenTtlMs ?? 12 * 3600_000,
     heartbeatTimeoutMs: opts.heartbeatTimeoutMs ?? 10_000,
     routes: [],
+    events,
+    ca: await loadOrCreateCa(dataDir),
+    ticketKey: await loadOrCreateTicketKey(dataDir),
+    ticketTtlSec: opts.ticketTtlSec ?? 3600,
+    flowTables: new Map(),
+    async bumpEpoch() {
+      const epoch = await db.transaction((sql) => bumpPolicyEpoch(sql));
+      events.publish({ type: 'policy', epoch });
+      return epoch;
+    },
   };
   installErrorHandling(app);
   for (const register of [
@@ -79,6 +98,8 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     pathRoutes,
     auditRoutes,
     applyRoutes,
+    eventRoutes,
+    dataPlaneRoutes,
   ]) {
     register(app, ctx);
   }
@@ -86,8 +107,12 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
   // Nodes heartbeat every few seconds; one silent for heartbeatTimeoutMs is shown red.
   const sweep = setInterval(() => {
     disconnectStale(db, new Date(Date.now() - ctx.heartbeatTimeoutMs))
-      .then((names) => {
-        if (names.length > 0) ctx.log.info({ nodes: names }, 'nodes disconnected (no heartbeat)');
+      .then(async (names) => {
+        if (names.length === 0) return;
+        ctx.log.info({ nodes: names }, 'nodes disconnected (no heartbeat)');
+        for (const name of names)
+          events.publish({ type: 'node', name, kind: 'unknown', domain: '', status: 'disconnected' });
+        await ctx.bumpEpoch();
       })
       .catch((err: unknown) => ctx.log.warn({ err }, 'heartbeat sweep failed'));
   }, 2_000);

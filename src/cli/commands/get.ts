@@ -10,6 +10,7 @@ import type {
   Processor,
   ResourceUser,
 } from '../../model/index.js';
+import type { Denial } from '../../orchestrator/store/repos/denials.js';
 import { formatContractId } from '../../wire/node-id.js';
 import { type Column, type OutputFormat, print, render } from '../output.js';
 import { client } from '../session.js';
@@ -87,6 +88,18 @@ const KINDS: Record<string, Kind<unknown>> = {
       { header: 'LAST SEEN', value: (n) => n.lastSeen },
     ],
   }),
+  denials: kind<Denial>({
+    fetch: (api, domain) =>
+      api.request<Denial[]>('GET', `/api/v1/denials${domain ? `?domain=${encodeURIComponent(domain)}` : ''}`),
+    columns: [
+      { header: 'AT', value: (d) => d.at },
+      { header: 'KIND', value: (d) => d.kind },
+      { header: 'CONTRACT', value: (d) => `${d.domain}/${d.contract}` },
+      { header: 'ROLE', value: (d) => d.role },
+      { header: 'BY', value: (d) => d.reportedBy },
+      { header: 'REASON', value: (d) => d.reason },
+    ],
+  }),
   audit: kind<AuditEntry>({
     fetch: (api, domain) => api.audit(domain),
     columns: [
@@ -108,6 +121,7 @@ const ALIASES: Record<string, string> = {
   processor: 'processors',
   link: 'links',
   node: 'nodes',
+  denial: 'denials',
 };
 
 async function getDomainTopology(

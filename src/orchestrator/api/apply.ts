@@ -117,7 +117,11 @@ async function execute(c: Change, x: Execution): Promise<void> {
       if (c.action === 'delete') return removeContract(w, domain, c.name);
       if (c.action === 'update') {
         const h = c.after as ContractHeader;
-        await changeContract(w, domain, c.name, { description: h.description, mode: h.mode });
+        await changeContract(w, domain, c.name, {
+          description: h.description,
+          mode: h.mode,
+          proxyProtocol: h.proxyProtocol,
+        });
         return;
       }
       const d = c.after as ContractDraft;
@@ -129,6 +133,7 @@ async function execute(c: Change, x: Execution): Promise<void> {
         name: d.name,
         description: d.description,
         mode: d.mode,
+        proxyProtocol: d.proxyProtocol,
         roles: { client: role('client'), server: role('server') },
       };
       await createContract(w, domain, input, field, (n) => `${field}.${n}`);

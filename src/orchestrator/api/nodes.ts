@@ -7,6 +7,7 @@ import { nodeIdFor } from '../../wire/node-id.js';
 import type { Principal } from '../auth/principal.js';
 import { requireAdmin, requireDomainAdmin, requireSystemAdmin, visibleDomains } from '../auth/rbac.js';
 import type { Orchestrator } from '../context.js';
+import { issueNodeCertificate } from '../pki/ca.js';
 import { getMeta } from '../store/repos/meta.js';
 import {
   deleteNode,
@@ -97,7 +98,7 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
         );
       }
       const der = publicKeyDer(body.publicKey);
-      return write(o, principal, async (w) => {
+      const registered = await write(o, principal, async (w) => {
         const kind = principal.kind === 'switchOwner' ? 'processor' : 'workload';
         const declared = await getProcessor(w.sql, body.name);
         if (kind === 'processor' && !declared) {
@@ -138,6 +139,7 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
           domain: principal.domain,
           addresses: body.addresses,
           processors: body.processors,
+          endpoint: body.endpoint ?? '',
           status: 'connected',
           lastSeen: now,
           registeredAt: existing?.registeredAt ?? now,
@@ -154,6 +156,29 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
         });
         return node;
       });
+      // The certificate binds the node's own key to its name: every data-plane link checks it.
+      const { certPem, notAfter } = await issueNodeCertificate(o.ca, {
+        publicKeyPem: body.publicKey,
+        name: registered.name,
+        kind: registered.kind,
+        domain: registered.domain,
+        addresses: registered.addresses,
+      });
+      o.events.publish({
+        type: 'node',
+        name: registered.name,
+        kind: registered.kind,
+        domain: registered.domain,
+        status: 'connected',
+      });
+      await o.bumpEpoch();
+      return {
+        node: registered,
+        certPem,
+        certNotAfter: notAfter,
+        caPem: o.ca.certPem,
+        ticketPublicKeyPem: o.ticketKey.publicKeyPem,
+      };
     },
   });
 
@@ -196,6 +221,16 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
           after,
         });
         return after;
+      }).then(async (after) => {
+        o.events.publish({
+          type: 'node',
+          name: after.name,
+          kind: after.kind,
+          domain: after.domain,
+          status: 'disconnected',
+        });
+        await o.bumpEpoch();
+        return after;
       });
     },
   });
@@ -227,6 +262,15 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
           domain: node.domain,
           before: shown,
           after: null,
+        });
+        return node;
+      }).then((node) => {
+        o.events.publish({
+          type: 'node',
+          name: node.name,
+          kind: node.kind,
+          domain: node.domain,
+          status: 'deleted',
         });
       });
     },

@@ -23,6 +23,7 @@ export interface ContractInput {
   name: string;
   description: string;
   mode: ContractMode;
+  proxyProtocol: boolean;
   roles: Record<RoleName, { users: string[]; pathParams: PathParams }>;
 }
 
@@ -56,9 +57,11 @@ export async function createContract(
     id: await newContractId(w.sql),
     description: input.description,
     mode: input.mode,
+    proxyProtocol: input.proxyProtocol,
     roles,
   };
   await insertContract(w.sql, contract);
+  w.policyChanged(contract.id);
   await w.audit({
     action: 'create',
     kind: 'contract',
@@ -67,7 +70,6 @@ export async function createContract(
     before: null,
     after: contract,
   });
-  w.policyChanged();
   return contract;
 }
 
@@ -75,17 +77,18 @@ export async function changeContract(
   w: WriteTx,
   domain: string,
   name: string,
-  patch: { description?: string; mode?: ContractMode },
+  patch: { description?: string; mode?: ContractMode; proxyProtocol?: boolean },
 ): Promise<Contract> {
   const before = await contractOr404(w.sql, domain, name);
   const after: Contract = {
     ...before,
     description: patch.description ?? before.description,
     mode: patch.mode ?? before.mode,
+    proxyProtocol: patch.proxyProtocol ?? before.proxyProtocol,
   };
   await updateContract(w.sql, after);
   await w.audit({ action: 'update', kind: 'contract', name, domain, before, after });
-  if (after.mode !== before.mode) w.policyChanged();
+  if (after.mode !== before.mode || after.proxyProtocol !== before.proxyProtocol) w.policyChanged(after.id);
   return after;
 }
 
@@ -93,7 +96,7 @@ export async function removeContract(w: WriteTx, domain: string, name: string): 
   const before = await contractOr404(w.sql, domain, name);
   await deleteContract(w.sql, before.id);
   await w.audit({ action: 'delete', kind: 'contract', name, domain, before, after: null });
-  w.policyChanged();
+  w.policyChanged(before.id);
 }
 
 /** Sets a role's User Access List and/or path params; what the patch leaves out stays. */
@@ -122,6 +125,6 @@ export async function changeRole(
     before: current,
     after: next,
   });
-  w.policyChanged();
+  w.policyChanged(before.id);
   return { ...before, roles: before.roles.map((r) => (r.name === role ? next : r)) };
 }

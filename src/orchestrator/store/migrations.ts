@@ -101,4 +101,30 @@ CREATE TABLE audit (
 CREATE INDEX audit_domain ON audit (domain, id);
 `,
   },
+  {
+    version: 2,
+    name: 'data-plane',
+    sql: `
+ALTER TABLE contracts ADD COLUMN proxy_protocol boolean NOT NULL DEFAULT false;
+-- The policy epoch of the contract's last change: tickets issued before it are refused.
+ALTER TABLE contracts ADD COLUMN changed_epoch bigint NOT NULL DEFAULT 0;
+-- Where the node's data plane listens (processor port, or the agent's inbound port).
+ALTER TABLE nodes ADD COLUMN endpoint text NOT NULL DEFAULT '';
+
+CREATE TABLE denials (
+  id bigserial PRIMARY KEY,
+  at timestamptz NOT NULL,
+  reported_by text NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('deny', 'would-deny')),
+  domain text NOT NULL,
+  contract text NOT NULL,
+  contract_id bigint NOT NULL,
+  role text NOT NULL,
+  src text,
+  dst text,
+  reason text NOT NULL
+);
+CREATE INDEX denials_domain ON denials (domain, id);
+`,
+  },
 ];

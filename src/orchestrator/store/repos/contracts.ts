@@ -9,6 +9,7 @@ interface ContractRow {
   name: string;
   description: string;
   mode: ContractMode;
+  proxy_protocol: boolean;
 }
 interface RoleRow {
   contract_id: number;
@@ -31,7 +32,15 @@ function assemble(rows: ContractRow[], roleRows: RoleRow[]): Contract[] {
       const r = byContract.get(id)?.find((x) => x.role === name);
       return { name, users: r?.users ?? [], pathParams: r?.path_params ?? {} };
     });
-    return { name: c.name, domain: c.domain, id, description: c.description, mode: c.mode, roles };
+    return {
+      name: c.name,
+      domain: c.domain,
+      id,
+      description: c.description,
+      mode: c.mode,
+      proxyProtocol: c.proxy_protocol,
+      roles,
+    };
   });
 }
 
@@ -69,22 +78,33 @@ export async function newContractId(sql: Sql): Promise<number> {
 }
 
 export async function insertContract(sql: Sql, c: Contract): Promise<void> {
-  await sql.query('INSERT INTO contracts (id, domain, name, description, mode) VALUES ($1, $2, $3, $4, $5)', [
-    c.id,
-    c.domain,
-    c.name,
-    c.description,
-    c.mode,
-  ]);
+  await sql.query(
+    'INSERT INTO contracts (id, domain, name, description, mode, proxy_protocol) VALUES ($1, $2, $3, $4, $5, $6)',
+    [c.id, c.domain, c.name, c.description, c.mode, c.proxyProtocol],
+  );
   for (const r of c.roles) await upsertRole(sql, c.id, r);
 }
 
 export async function updateContract(sql: Sql, c: Contract): Promise<void> {
-  await sql.query('UPDATE contracts SET description = $2, mode = $3 WHERE id = $1', [
+  await sql.query('UPDATE contracts SET description = $2, mode = $3, proxy_protocol = $4 WHERE id = $1', [
     c.id,
     c.description,
     c.mode,
+    c.proxyProtocol,
   ]);
+}
+
+/** Records that a contract changed at this policy epoch (so older tickets for it are refused). */
+export async function markContractChanged(sql: Sql, id: number, epoch: number): Promise<void> {
+  await sql.query('UPDATE contracts SET changed_epoch = $2 WHERE id = $1', [id, epoch]);
+}
+
+/** contract ID → epoch of its last change: what processors check ticket epochs against. */
+export async function contractEpochs(sql: Sql): Promise<Record<number, number>> {
+  const rows = await sql.query<{ id: number; changed_epoch: number }>(
+    'SELECT id, changed_epoch FROM contracts',
+  );
+  return Object.fromEntries(rows.map((r) => [Number(r.id), Number(r.changed_epoch)]));
 }
 
 export async function upsertRole(sql: Sql, contractId: number, r: Role): Promise<void> {

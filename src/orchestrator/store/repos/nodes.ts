@@ -10,6 +10,7 @@ interface Row {
   domain: string;
   addresses: string[];
   processors: string[];
+  endpoint: string;
   public_key: string;
   status: NodeStatus;
   last_seen: Date;
@@ -24,6 +25,7 @@ const toNode = (r: Row): FabricNode => ({
   domain: r.domain,
   addresses: r.addresses,
   processors: r.processors,
+  endpoint: r.endpoint,
   status: r.status,
   lastSeen: iso(r.last_seen),
   registeredAt: iso(r.registered_at),
@@ -47,11 +49,12 @@ export async function getNode(
 
 export async function upsertNode(sql: Sql, n: FabricNode, publicKey: string): Promise<void> {
   await sql.query(
-    `INSERT INTO nodes (name, kind, node_id, owner, domain, addresses, processors, public_key, status, last_seen, registered_at)
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9, $10, $11)
+    `INSERT INTO nodes (name, kind, node_id, owner, domain, addresses, processors, public_key, status, last_seen, registered_at, endpoint)
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9, $10, $11, $12)
      ON CONFLICT (name) DO UPDATE SET kind = EXCLUDED.kind, node_id = EXCLUDED.node_id, owner = EXCLUDED.owner,
        domain = EXCLUDED.domain, addresses = EXCLUDED.addresses, processors = EXCLUDED.processors,
-       public_key = EXCLUDED.public_key, status = EXCLUDED.status, last_seen = EXCLUDED.last_seen`,
+       public_key = EXCLUDED.public_key, status = EXCLUDED.status, last_seen = EXCLUDED.last_seen,
+       endpoint = EXCLUDED.endpoint`,
     [
       n.name,
       n.kind,
@@ -64,6 +67,7 @@ export async function upsertNode(sql: Sql, n: FabricNode, publicKey: string): Pr
       n.status,
       n.lastSeen,
       n.registeredAt,
+      n.endpoint,
     ],
   );
 }

@@ -1,0 +1,194 @@
+import { createPublicKey } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import http, { type Server } from 'node:http';
+import { dirname, join } from 'node:path';
+import type { Logger } from 'pino';
+import { SessionPool } from '../dataplane/pool.js';
+import { loadOrCreateNodeKey } from '../node-identity/keys.js';
+import { ControlSession, type NodeIdentity } from '../node-runtime/control.js';
+import { DenialReporter } from '../node-runtime/denials.js';
+import { type AgentBundle, envName, loadCachedBundle, saveBundle } from './bundle.js';
+import { Inbound, type ServeMap } from './inbound.js';
+import { Outbound } from './outbound.js';
+import { Stats } from './stats.js';
+
+export interface AgentOptions {
+  hostOwner: string;
+  domain?: string;
+  password: string;
+  orchestrator: string;
+  vm: string;
+  address: string;
+  processors: string[];
+  serve: ServeMap;
+  stateDir: string;
+  envFile: string;
+  inboundPort: number;
+  apiPort: number;
+  /** First port tried for client listeners; each contract keeps the port it got. */
+  listenBase: number;
+  log: Logger;
+}
+
+export interface RunningAgent {
+  identity: NodeIdentity;
+  bundle(): AgentBundle | undefined;
+  resolve(name: string): string | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * The agent of a workload node: logs in as the host owner, registers the VM, keeps its
+ * policy bundle (cached on disk), opens a local listener per client contract and delivers
+ * inbound flows for the contracts it serves.
+ */
+export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
+  const log = o.log.child({ vm: o.vm });
+  const control = new ControlSession({
+    orchestrator: o.orchestrator,
+    username: o.hostOwner,
+    ...(o.domain && { domain: o.domain }),
+    password: o.password,
+    stateDir: o.stateDir,
+    log,
+  });
+  const key = await loadOrCreateNodeKey(o.stateDir);
+  const endpoint = `${o.address}:${o.inboundPort}`;
+  const identity = await control.register(
+    {
+      name: o.vm,
+      addresses: [o.address],
+      processors: o.processors,
+      endpoint,
+      publicKeyPem: key.publicKeyPem,
+    },
+    key.privateKeyPem,
+  );
+  const ticketKey = createPublicKey(identity.ticketPublicKeyPem);
+  const stats = new Stats();
+  const denials = new DenialReporter(control, o.vm, log);
+  const pool = new SessionPool(() => identity);
+  const outbound = new Outbound({ address: o.address, pool, denials, stats, log });
+  const inbound = new Inbound({
+    name: o.vm,
+    nodeId: () => identity.node.nodeId,
+    ticketKey,
+    identity: () => identity,
+    serve: o.serve,
+    denials,
+    stats,
+    log,
+  });
+  await inbound.listen(o.address, o.inboundPort);
+
+  const portsFile = join(o.stateDir, 'ports.json');
+  const ports = new Map<string, number>(
+    Object.entries(JSON.parse(await readFile(portsFile, 'utf8').catch(() => '{}')) as Record<string, number>),
+  );
+  let bundle: AgentBundle | undefined = await loadCachedBundle(o.stateDir);
+  let applying = Promise.resolve();
+
+  /** Gives each client contract a stable port, so env files stay valid across restarts. */
+  const assignPorts = (b: AgentBundle) => {
+    const used = new Set(ports.values());
+    let next = o.listenBase;
+    for (const e of b.client) {
+      if (ports.has(e.contract) || !e.allowed) continue;
+      while (used.has(next)) next++;
+      ports.set(e.contract, next);
+      used.add(next);
+    }
+  };
+
+  const apply = async (b: AgentBundle) => {
+    bundle = b;
+    assignPorts(b);
+    await writeFile(portsFile, JSON.stringify(Object.fromEntries(ports)));
+    await outbound.update(b.client, ports);
+    inbound.update(b.server);
+    await writeEnvFile();
+  };
+
+  const writeEnvFile = async () => {
+    const lines = outbound.contracts().map((c) => `${envName(c)}=${o.address}:${outbound.port(c)}`);
+    await mkdir(dirname(o.envFile), { recursive: true });
+    const tmp = `${o.envFile}.tmp`;
+    await writeFile(tmp, `${lines.join('\n')}\n`);
+    await (await import('node:fs/promises')).rename(tmp, o.envFile);
+  };
+
+  const refresh = () => {
+    applying = applying
+      .then(async () => {
+        const b = await control.call((api) =>
+          api.request<AgentBundle>('GET', `/api/v1/nodes/${o.vm}/bundle`),
+        );
+        await saveBundle(o.stateDir, b);
+        await apply(b);
+      })
+      .catch((err: unknown) =>
+        log.warn({ err: (err as Error).message }, 'bundle refresh failed; keeping the cached one'),
+      );
+    return applying;
+  };
+
+  if (bundle) await apply(bundle);
+  await refresh();
+
+  control.events(o.vm, (event) => {
+    if (event === 'policy' || event === 'hello') void refresh();
+  });
+  control.heartbeat(o.vm);
+  // Tickets expire: refresh well before, even if no event says anything changed.
+  const periodic = setInterval(() => void refresh(), 5 * 60_000);
+  periodic.unref();
+
+  const resolve = (name: string) => {
+    const contract = name.split('.')[0]!;
+    const port = outbound.port(contract);
+    return port === undefined ? undefined : `${o.address}:${port}`;
+  };
+  const api: Server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://agent');
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (url.pathname === '/api/v1/service/resolver') {
+      const name = url.searchParams.get('name') ?? '';
+      const addr = resolve(name);
+      if (!addr)
+        return send(404, {
+          error: { code: 'TRELLIS_ERR_NOT_FOUND', message: `no local listener for "${name}"` },
+        });
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      return res.end(addr);
+    }
+    if (url.pathname === '/api/v1/service/stat') return send(200, stats.all());
+    if (url.pathname === '/healthz') return send(200, { status: 'ok', epoch: bundle?.epoch ?? null });
+    return send(404, {
+      error: { code: 'TRELLIS_ERR_NOT_FOUND', message: `no such endpoint: ${url.pathname}` },
+    });
+  });
+  await new Promise<void>((r, j) => {
+    api.once('error', j);
+    api.listen(o.apiPort, o.address, () => r());
+  });
+  log.info({ endpoint, api: `${o.address}:${o.apiPort}` }, 'agent ready');
+
+  return {
+    identity,
+    bundle: () => bundle,
+    resolve,
+    async close() {
+      clearInterval(periodic);
+      control.stop();
+      await control.call((a) => a.request('POST', `/api/v1/nodes/${o.vm}/disconnect`)).catch(() => undefined);
+      denials.stop();
+      await outbound.close();
+      await inbound.close();
+      pool.close();
+      api.close();
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** The agent's view of the orchestrator's bundle (GET /api/v1/nodes/:name/bundle). */
+export interface AgentTarget {
+  server: string;
+  dstNodeId: string;
+  token?: string;
+  /** Processors in order with their endpoints; the first is where the flow enters the fabric. */
+  path?: { name: string; endpoint: string }[];
+  expiresAt?: number;
+  error?: string;
+}
+
+export interface AgentClientEntry {
+  contract: string;
+  contractId: number;
+  domain: string;
+  mode: 'enforce' | 'audit';
+  allowed: boolean;
+  reason?: string;
+  targets: AgentTarget[];
+}
+
+export interface AgentServerEntry {
+  contract: string;
+  contractId: number;
+  proxyProtocol: boolean;
+  clients: string[];
+  mode: 'enforce' | 'audit';
+}
+
+export interface AgentBundle {
+  node: string;
+  nodeId: string;
+  epoch: number;
+  client: AgentClientEntry[];
+  server: AgentServerEntry[];
+}
+
+/** The bundle is cached on disk so a restart while the orchestrator is down still serves. */
+export async function saveBundle(dir: string, b: AgentBundle): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'bundle.json'), JSON.stringify(b), { mode: 0o600 });
+}
+
+export async function loadCachedBundle(dir: string): Promise<AgentBundle | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dir, 'bundle.json'), 'utf8')) as AgentBundle;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `voting-frontend` → `VOTING_FRONTEND_ADDR`: how workloads find their local listener. */
+export function envName(contract: string): string {
+  return `${contract.replace(/-/g, '_').toUpperCase()}_ADDR`;
+}

@@ -1,0 +1,173 @@
+import type { KeyObject } from 'node:crypto';
+import http2, { type Http2SecureServer, type ServerHttp2Stream } from 'node:http2';
+import net from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import { H } from '../dataplane/headers.js';
+import { splice } from '../dataplane/splice.js';
+import type { DenialReporter } from '../node-runtime/denials.js';
+import { peerIdentity } from '../orchestrator/pki/ca.js';
+import { type MtlsIdentity, mtlsServerOptions } from '../orchestrator/pki/tls-options.js';
+import { encodeProxyV2 } from '../wire/proxy-v2.js';
+import { verifyTicket } from '../wire/ticket.js';
+import type { AgentServerEntry } from './bundle.js';
+import type { Stats } from './stats.js';
+
+/** `--serve voting-frontend=127.0.2.21:8080` */
+export type ServeMap = Map<string, { host: string; port: number }>;
+
+/**
+ * Server-role side of the agent: accepts flows from the last processor of their path and
+ * delivers them to the workload's port. It checks the ticket itself (defence in depth: the
+ * processors already did), that the flow is for this node, and that the contract is one
+ * this node serves.
+ */
+export class Inbound {
+  #server: Http2SecureServer | undefined;
+  #entries = new Map<number, AgentServerEntry>();
+  readonly #active = new Map<number, Set<{ src: string; destroy(): void }>>();
+
+  constructor(
+    private o: {
+      name: string;
+      nodeId: () => string;
+      ticketKey: KeyObject;
+      identity: () => MtlsIdentity;
+      serve: ServeMap;
+      denials: DenialReporter;
+      stats: Stats;
+      log: Logger;
+    },
+  ) {}
+
+  /** New bundle: flows whose source lost the client role (or whose contract is gone) are cut. */
+  update(entries: AgentServerEntry[]): void {
+    this.#entries = new Map(entries.map((e) => [e.contractId, e]));
+    for (const [id, flows] of this.#active) {
+      const e = this.#entries.get(id);
+      for (const f of flows) {
+        if (!e || (e.mode !== 'audit' && !e.clients.includes(f.src))) {
+          f.destroy();
+          flows.delete(f);
+        }
+      }
+    }
+  }
+
+  async listen(host: string, port: number): Promise<void> {
+    const server = http2.createSecureServer({
+      ...mtlsServerOptions(this.o.identity()),
+      settings: { initialWindowSize: 4 * 1024 * 1024, maxConcurrentStreams: 10_000 },
+    });
+    server.on('secureConnection', (socket: TLSSocket) => socket.setNoDelay(true));
+    server.on('session', (s) => {
+      s.setLocalWindowSize(16 * 1024 * 1024);
+      s.on('error', () => undefined);
+    });
+    server.on('tlsClientError', () => undefined);
+    server.on('sessionError', () => undefined);
+    server.on('stream', (stream, headers) => this.#flow(stream, headers));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    this.#server = server;
+  }
+
+  #refuse(stream: ServerHttp2Stream, status: number, reason: string): void {
+    if (stream.destroyed || stream.headersSent) {
+      stream.destroy();
+      return;
+    }
+    stream.respond({ ':status': status, [H.reason]: reason.slice(0, 1000) }, { endStream: true });
+  }
+
+  #flow(stream: ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
+    stream.on('error', () => undefined);
+    if (headers[':method'] !== 'CONNECT') return this.#refuse(stream, 405, 'refused: CONNECT only');
+    const v = verifyTicket(String(headers[H.ticket] ?? ''), this.o.ticketKey);
+    if (!v.ok) return this.#refuse(stream, 403, `refused: ${v.reason}`);
+    const t = v.ticket;
+    const peer = peerIdentity((stream.session?.socket as TLSSocket).getPeerCertificate());
+    const last = t.path[t.path.length - 1]!.name;
+    const deny = (reason: string) => {
+      this.o.stats.of(t.contract, 'server').denials++;
+      this.o.denials.report({
+        kind: 'deny',
+        domain: t.domain,
+        contract: t.contract,
+        contractId: t.contractId,
+        role: 'server',
+        src: t.src,
+        dst: t.dst,
+        reason,
+      });
+      this.#refuse(stream, 403, reason);
+    };
+    if (Number(headers[H.hop]) !== t.path.length || peer?.kind !== 'processor' || peer.name !== last) {
+      return deny(
+        `refused: flow for contract "${t.contract}" must arrive from ${last}, not ${peer ? peer.name : 'an unidentified peer'}`,
+      );
+    }
+    if (t.dst !== this.o.name || t.dstNodeId !== this.o.nodeId()) {
+      return deny(`refused: ticket is for ${t.dst}, this is ${this.o.name}`);
+    }
+    const e = this.#entries.get(t.contractId);
+    if (!e) return deny(`denied: ${this.o.name} does not serve the server role of contract "${t.contract}"`);
+    if (!e.clients.includes(t.srcNodeId) && !t.wouldDeny) {
+      if (e.mode !== 'audit')
+        return deny(`denied: node "${t.src}" is not in the client role of contract "${t.contract}"`);
+    }
+    const target = this.o.serve.get(t.contract);
+    if (!target) return deny(`refused: ${this.o.name} has no --serve ${t.contract}=HOST:PORT`);
+    const stat = this.o.stats.of(t.contract, 'server');
+    const upstream = net.connect({
+      host: target.host,
+      port: target.port,
+      allowHalfOpen: true,
+      noDelay: true,
+    });
+    upstream.on('error', (err) =>
+      this.#refuse(
+        stream,
+        502,
+        `refused: workload ${target.host}:${target.port} unreachable (${err.message})`,
+      ),
+    );
+    upstream.once('connect', () => {
+      if (t.proxyProtocol) {
+        const [srcHost, srcPort] = splitHostPort(String(headers[H.source] ?? '0.0.0.0:0'));
+        upstream.write(
+          encodeProxyV2({ address: srcHost, port: srcPort }, { address: target.host, port: target.port }),
+        );
+      }
+      stream.respond({ ':status': 200 });
+      stat.flowsIn++;
+      stat.active++;
+      const flows = this.#active.get(t.contractId) ?? new Set();
+      const handle = { src: t.srcNodeId, destroy: () => upstream.destroy() };
+      flows.add(handle);
+      this.#active.set(t.contractId, flows);
+      stream.on('data', (c: Buffer) => {
+        stat.bytesIn += c.length;
+      });
+      upstream.on('data', (c: Buffer) => {
+        stat.bytesOut += c.length;
+      });
+      splice(stream, upstream, { packets: 0, bytes: 0, lastActive: 0 }, () => {
+        stat.active--;
+        flows.delete(handle);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const flows of this.#active.values()) for (const f of flows) f.destroy();
+    await new Promise<void>((r) => (this.#server ? this.#server.close(() => r()) : r()));
+  }
+}
+
+function splitHostPort(s: string): [string, number] {
+  const i = s.lastIndexOf(':');
+  return [s.slice(0, i).replace(/^\[|\]$/g, ''), Number(s.slice(i + 1)) || 0];
+}

@@ -1,0 +1,74 @@
+import type { Command } from 'commander';
+import pino from 'pino';
+import { startAgent } from '../../agent/agent.js';
+import type { ServeMap } from '../../agent/inbound.js';
+import { TrellisError } from '../../errors.js';
+import { REDACT } from '../../orchestrator/log.js';
+import { readPasswordFile } from '../password-file.js';
+
+function parseServe(values: string[]): ServeMap {
+  const m: ServeMap = new Map();
+  for (const v of values) {
+    const match = /^([a-z0-9-]+)=(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(v);
+    if (!match) throw new TrellisError('TRELLIS_ERR_VALIDATION', `--serve "${v}" is not CONTRACT=HOST:PORT`);
+    m.set(match[1]!, { host: match[2]!.replace(/^\[|\]$/g, ''), port: Number(match[3]) });
+  }
+  return m;
+}
+
+export function registerAgent(program: Command): void {
+  program
+    .command('agent')
+    .description('run the agent of a workload node: attaches the workload to the fabric')
+    .requiredOption('--hostowner <user>', 'the hostOwner resource user it logs in as')
+    .requiredOption('--password-file <file>')
+    .requiredOption('--orchestrator <url>')
+    .requiredOption('--vm <name>', 'the workload node (VM) name')
+    .requiredOption('--address <ip>', "the VM's address: listeners and the local API bind to it")
+    .requiredOption('--processors <p1[,p2]>', 'processors this VM attaches to, preferred first')
+    .option(
+      '--serve <contract=host:port>',
+      'deliver inbound flows of a server-role contract here (repeatable)',
+      (v, acc: string[]) => [...acc, v],
+      [],
+    )
+    .option('--domain <domain>', "the host owner's domain (if the name is in several)")
+    .option('--state-dir <dir>', 'key, certificate, bundle cache', './.trellis/agent')
+    .option(
+      '--env-path <file>',
+      'where to write CONTRACT_ADDR=host:port lines',
+      './.trellis/agent/fabric.env',
+    )
+    .option('--inbound-port <port>', 'mTLS port for inbound flows', '7443')
+    .option('--api-port <port>', 'local API (resolver, stat)', '7401')
+    .option('--listen-base <port>', 'first port for client listeners', '9000')
+    .option('--log-level <level>', 'pino log level', 'info')
+    .action(async (opts) => {
+      const log = pino({ level: opts.logLevel, redact: { paths: REDACT, censor: '[redacted]' } });
+      const a = await startAgent({
+        hostOwner: opts.hostowner,
+        ...(opts.domain && { domain: opts.domain }),
+        password: await readPasswordFile(opts.passwordFile),
+        orchestrator: opts.orchestrator,
+        vm: opts.vm,
+        address: opts.address,
+        processors: String(opts.processors)
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+        serve: parseServe(opts.serve),
+        stateDir: opts.stateDir,
+        envFile: opts.envPath,
+        inboundPort: Number(opts.inboundPort),
+        apiPort: Number(opts.apiPort),
+        listenBase: Number(opts.listenBase),
+        log,
+      });
+      const stop = async () => {
+        await a.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import type { FlowTableReport } from '../../orchestrator/context.js';
+import { formatContractId } from '../../wire/node-id.js';
+import { print, render } from '../output.js';
+import { client } from '../session.js';
+import { outputOption } from './get.js';
+
+/** Like `ovs-ofctl dump-flows`: one line per entry, key=value. */
+function dump(t: FlowTableReport): string {
+  const lines = [
+    `processor ${t.processor} (reported ${t.reportedAt ?? 'never'})`,
+    ` table=30, n_packets=${t.table30.packets}, n_bytes=${t.table30.bytes}, n_flows=${t.table30.flows}`,
+  ];
+  for (const e of t.table50) {
+    lines.push(
+      ` table=50, n_packets=${e.packets}, n_bytes=${e.bytes}, idle_age=${e.idleAge}, idle_timeout=${e.idleTimeout}, in_port=${e.inPort},src=${e.srcNodeId},dst=${e.dstNodeId},contract=${formatContractId(e.contractId)},label=0x${e.flowLabel.toString(16).padStart(5, '0')} actions=output:${e.outPort}`,
+    );
+  }
+  if (t.table50.length === 0) lines.push(' table=50: (empty)');
+  return lines.join('\n');
+}
+
+export function registerFlows(program: Command): void {
+  program
+    .command('flows')
+    .description("a processor's flow tables: table 30 counters and table 50 per-flow entries")
+    .argument('<processor>')
+    .addOption(outputOption())
+    .action(async (processor: string, opts: { output: 'table' | 'json' | 'yaml' }) => {
+      const api = await client();
+      const t = await api.request<FlowTableReport>(
+        'GET',
+        `/api/v1/processors/${encodeURIComponent(processor)}/flows`,
+      );
+      if (opts.output === 'table') return print(dump(t));
+      const { processor: name, table30, table50 } = t;
+      print(render({ processor: name, table30, table50 }, opts.output, []));
+    });
+}

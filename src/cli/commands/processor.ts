@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import pino from 'pino';
+import { REDACT } from '../../orchestrator/log.js';
+import { startProcessor } from '../../processor/processor.js';
+import { parseListen } from '../listen.js';
+import { readPasswordFile } from '../password-file.js';
+
+export function registerProcessor(program: Command): void {
+  program
+    .command('processor')
+    .description('run a processor: forwards flows along their tickets, keeps flow tables')
+    .requiredOption('--name <name>', 'the processor, as declared in the fabric')
+    .requiredOption('--listen <host:port>', 'address for the mTLS HTTP/2 data plane')
+    .requiredOption('--orchestrator <url>')
+    .requiredOption('--switch-owner <user>', 'the switchOwner resource user it logs in as')
+    .requiredOption('--password-file <file>')
+    .option('--domain <domain>', "the switch owner's domain (if the name is in several)")
+    .option('--state-dir <dir>', 'key, certificate and cache', './.trellis/processor')
+    .option('--log-level <level>', 'pino log level', 'info')
+    .action(async (opts) => {
+      const { host, port } = parseListen(opts.listen);
+      const log = pino({ level: opts.logLevel, redact: { paths: REDACT, censor: '[redacted]' } });
+      const p = await startProcessor({
+        name: opts.name,
+        host,
+        port,
+        orchestrator: opts.orchestrator,
+        switchOwner: opts.switchOwner,
+        ...(opts.domain && { domain: opts.domain }),
+        password: await readPasswordFile(opts.passwordFile),
+        stateDir: opts.stateDir,
+        log,
+      });
+      const stop = async () => {
+        await p.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

@@ -1,0 +1,52 @@
+import type { Logger } from 'pino';
+import type { ControlSession } from './control.js';
+
+export interface DenialRecord {
+  kind: 'deny' | 'would-deny';
+  domain: string;
+  contract: string;
+  contractId: number;
+  role: 'client' | 'server';
+  src: string | null;
+  dst: string | null;
+  reason: string;
+}
+
+/**
+ * Logs each refusal at once and reports them to the orchestrator in batches; while the
+ * orchestrator is unreachable they wait (bounded) and the log keeps the record.
+ */
+export class DenialReporter {
+  #queue: (DenialRecord & { at: string })[] = [];
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(
+    private control: ControlSession,
+    private node: string,
+    private log: Logger,
+  ) {
+    this.#timer = setInterval(() => void this.flush(), 500);
+    this.#timer.unref();
+  }
+
+  report(d: DenialRecord): void {
+    this.log.warn({ denial: d }, d.kind === 'deny' ? d.reason : `would-deny (audit mode): ${d.reason}`);
+    if (this.#queue.length < 10_000) this.#queue.push({ ...d, at: new Date().toISOString() });
+  }
+
+  async flush(): Promise<void> {
+    if (this.#queue.length === 0) return;
+    const batch = this.#queue.splice(0, 1000);
+    try {
+      await this.control.call((api) =>
+        api.request('POST', `/api/v1/nodes/${this.node}/denials`, { denials: batch }),
+      );
+    } catch {
+      this.#queue.unshift(...batch);
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}

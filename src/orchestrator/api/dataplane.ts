@@ -1,0 +1,190 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { notFound, TrellisError } from '../../errors.js';
+import { Name } from '../../model/index.js';
+import { signTicket } from '../../wire/ticket.js';
+import type { Principal } from '../auth/principal.js';
+import { requireAdmin, requireDomainAdmin, visibleDomains } from '../auth/rbac.js';
+import type { FlowTableReport, Orchestrator } from '../context.js';
+import { computeBundle, type NodeView } from '../policy/bundle.js';
+import { contractEpochs, listContracts } from '../store/repos/contracts.js';
+import { insertDenials, listDenials } from '../store/repos/denials.js';
+import { listLinks } from '../store/repos/links.js';
+import { getMeta } from '../store/repos/meta.js';
+import { getNode, listNodes } from '../store/repos/nodes.js';
+import { route } from './route.js';
+
+/** Only the resource user that registered a node may fetch what that node needs. */
+async function ownNode(o: Orchestrator, p: Principal, name: string) {
+  const node = await getNode(o.db, name);
+  if (!node) throw notFound('node', name, '; register it first');
+  if (p.type !== 'resource' || p.name !== node.owner || p.domain !== node.domain) {
+    throw new TrellisError(
+      'TRELLIS_ERR_FORBIDDEN',
+      `only its owner "${node.domain}/${node.owner}" may read node "${name}"'s data`,
+    );
+  }
+  return node;
+}
+
+const DenialReport = z.strictObject({
+  at: z.iso.datetime(),
+  kind: z.enum(['deny', 'would-deny']),
+  domain: Name,
+  contract: Name,
+  contractId: z.number().int().min(0).max(0xffff_ffff),
+  role: z.enum(['client', 'server']),
+  src: z.string().max(64).nullable(),
+  dst: z.string().max(64).nullable(),
+  reason: z.string().max(1024),
+});
+
+const FlowEntry = z.strictObject({
+  srcNodeId: z.string().max(64),
+  dstNodeId: z.string().max(64),
+  contractId: z.number().int().min(0),
+  flowLabel: z.number().int().min(0),
+  inPort: z.string().max(64),
+  outPort: z.string().max(64),
+  packets: z.number().int().min(0),
+  bytes: z.number().int().min(0),
+  idleAge: z.number().min(0),
+  idleTimeout: z.number().int().min(0),
+});
+
+const FlowTable = z.strictObject({
+  table30: z.strictObject({
+    packets: z.number().int().min(0),
+    bytes: z.number().int().min(0),
+    flows: z.number().int().min(0),
+  }),
+  table50: z.array(FlowEntry).max(100_000),
+});
+
+export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
+  route(app, o, {
+    method: 'GET',
+    url: '/api/v1/nodes/:name/bundle',
+    summary:
+      "A workload node's policy bundle: signed flow tickets per contract it may use, and what it serves",
+    tag: 'data plane',
+    handler: async ({ principal, params }) => {
+      const node = await ownNode(o, principal, params.name!);
+      if (node.kind !== 'workload')
+        throw new TrellisError('TRELLIS_ERR_VALIDATION', `"${node.name}" is a processor: it has no bundle`);
+      const [contracts, nodes, links, epoch] = await Promise.all([
+        listContracts(o.db, [node.domain]),
+        listNodes(o.db, null),
+        listLinks(o.db),
+        getMeta<number>(o.db, 'policyEpoch'),
+      ]);
+      const bundle = computeBundle({
+        node: node as NodeView,
+        contracts,
+        nodes: nodes as NodeView[],
+        links,
+        epoch: epoch ?? 0,
+        nowSec: Math.floor(Date.now() / 1000),
+        ttlSec: o.ticketTtlSec,
+      });
+      // Sign here, at the edge of the pure policy: the bundle's tickets become opaque tokens.
+      return {
+        ...bundle,
+        client: bundle.client.map((c) => ({
+          ...c,
+          targets: c.targets.map(({ ticket, ...t }) => ({
+            ...t,
+            ...(ticket && {
+              token: signTicket(ticket, o.ticketKey.privateKey),
+              path: ticket.path,
+              expiresAt: ticket.expiresAt,
+            }),
+          })),
+        })),
+      };
+    },
+  });
+
+  route(app, o, {
+    method: 'GET',
+    url: '/api/v1/processors/:name/policy',
+    summary: "What a processor checks tickets against: each contract's last-change epoch",
+    tag: 'data plane',
+    handler: async ({ principal, params }) => {
+      await ownNode(o, principal, params.name!);
+      return {
+        epoch: (await getMeta<number>(o.db, 'policyEpoch')) ?? 0,
+        contractEpochs: await contractEpochs(o.db),
+      };
+    },
+  });
+
+  route(app, o, {
+    method: 'POST',
+    url: '/api/v1/nodes/:name/denials',
+    summary: 'A node reports flows it refused (or, in audit mode, would have refused)',
+    tag: 'data plane',
+    body: z.strictObject({ denials: z.array(DenialReport).max(1000) }),
+    status: 204,
+    handler: async ({ principal, params, body }) => {
+      const node = await ownNode(o, principal, params.name!);
+      await o.db.transaction((sql) =>
+        insertDenials(
+          sql,
+          body.denials.map((d) => ({ ...d, reportedBy: node.name })),
+        ),
+      );
+    },
+  });
+
+  route(app, o, {
+    method: 'GET',
+    url: '/api/v1/denials',
+    summary: 'Recent refused and would-deny flows with their reasons (newest first)',
+    tag: 'data plane',
+    query: z.strictObject({
+      domain: Name.optional(),
+      limit: z.coerce.number().int().min(1).max(10_000).default(200),
+    }),
+    handler: async ({ principal, query }) => {
+      requireAdmin(principal, 'read denials');
+      if (query.domain) requireDomainAdmin(principal, query.domain, 'read denials');
+      return listDenials(o.db, query.domain ? [query.domain] : visibleDomains(principal), query.limit);
+    },
+  });
+
+  route(app, o, {
+    method: 'PUT',
+    url: '/api/v1/processors/:name/flows',
+    summary: 'A processor reports its flow tables (table 30 counters, table 50 entries)',
+    tag: 'data plane',
+    body: FlowTable,
+    status: 204,
+    handler: async ({ principal, params, body }) => {
+      const node = await ownNode(o, principal, params.name!);
+      o.flowTables.set(node.name, { processor: node.name, reportedAt: new Date().toISOString(), ...body });
+    },
+  });
+
+  route(app, o, {
+    method: 'GET',
+    url: '/api/v1/processors/:name/flows',
+    summary: "A processor's flow tables as it last reported them (at most a second old while it runs)",
+    tag: 'data plane',
+    handler: async ({ principal, params }) => {
+      requireAdmin(principal, 'read flow tables');
+      const report: FlowTableReport | undefined = o.flowTables.get(params.name!);
+      if (!report) {
+        const node = await getNode(o.db, params.name!);
+        if (!node || node.kind !== 'processor') throw notFound('processor node', params.name!);
+        return {
+          processor: node.name,
+          reportedAt: null,
+          table30: { packets: 0, bytes: 0, flows: 0 },
+          table50: [],
+        };
+      }
+      return report;
+    },
+  });
+}

@@ -1,0 +1,89 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { Name } from '../../model/index.js';
+import type { Orchestrator } from '../context.js';
+import type { FabricEvent } from '../events.js';
+import { getMeta } from '../store/repos/meta.js';
+import { getNode, setNodeStatus, touchNode } from '../store/repos/nodes.js';
+import { route } from './route.js';
+
+// A subscriber this far behind (bytes queued in its socket) is closed, not waited for; it
+// reconnects and resyncs from the snapshot event.
+const MAX_BACKLOG = 1 << 20;
+const KEEPALIVE_MS = 15_000;
+
+/** Open event streams per node: a node's stream closing means the node is gone. */
+const streamsByNode = new Map<string, number>();
+
+export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
+  route(app, o, {
+    method: 'GET',
+    url: '/api/v1/events',
+    summary:
+      'Server-sent events: policy epoch changes and node status changes. A node passing ?node=NAME (its owner) is held connected while the stream is open.',
+    tag: 'events',
+    query: z.strictObject({ node: Name.optional() }),
+    handler: async ({ principal, query, reply, req }) => {
+      let nodeName: string | undefined;
+      if (query.node) {
+        const node = await getNode(o.db, query.node);
+        if (
+          node &&
+          principal.type === 'resource' &&
+          node.owner === principal.name &&
+          node.domain === principal.domain
+        ) {
+          nodeName = node.name;
+          await touchNode(o.db, node.name, new Date());
+          streamsByNode.set(node.name, (streamsByNode.get(node.name) ?? 0) + 1);
+        }
+      }
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      const send = (e: FabricEvent | { type: 'hello'; epoch: number }) => {
+        if (res.writableLength > MAX_BACKLOG) {
+          res.destroy();
+          return;
+        }
+        res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+      };
+      // The snapshot a (re)connecting subscriber resyncs from.
+      send({ type: 'hello', epoch: (await getMeta<number>(o.db, 'policyEpoch')) ?? 0 });
+      const unsubscribe = o.events.subscribe(send);
+      const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+      req.raw.on('close', () => {
+        clearInterval(keepalive);
+        unsubscribe();
+        if (!nodeName) return;
+        const left = (streamsByNode.get(nodeName) ?? 1) - 1;
+        if (left > 0) {
+          streamsByNode.set(nodeName, left);
+          return;
+        }
+        streamsByNode.delete(nodeName);
+        // The process is gone (or cut off): show it at once rather than after the heartbeat timeout.
+        const name = nodeName;
+        void (async () => {
+          const node = await getNode(o.db, name);
+          if (!node || node.status !== 'connected') return;
+          await setNodeStatus(o.db, name, 'disconnected');
+          o.events.publish({
+            type: 'node',
+            name,
+            kind: node.kind,
+            domain: node.domain,
+            status: 'disconnected',
+          });
+          // Paths avoid a processor that is gone: new tickets must be issued.
+          if (node.kind === 'processor') await o.bumpEpoch();
+        })().catch((err: unknown) => o.log.warn({ err }, 'marking node disconnected failed'));
+      });
+    },
+  });
+}

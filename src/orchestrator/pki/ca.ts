@@ -1,0 +1,317 @@
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+  X509Certificate,
+} from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import type { PeerCertificate } from 'node:tls';
+import type * as X509 from '@peculiar/x509';
+import { TrellisError } from '../../errors.js';
+import { Name } from '../../model/names.js';
+import { NodeKind } from '../../model/node.js';
+
+/**
+ * The fabric CA: the orchestrator signs every node's certificate with it, and every mTLS
+ * link trusts only it. One ECDSA P-256 key; no intermediates (a fabric is one trust domain).
+ */
+export interface FabricCa {
+  certPem: string;
+  /** PKCS#8 PEM; on disk only in ca.key, mode 0600. */
+  keyPem: string;
+  /** KeyObject for signing */
+  key: KeyObject;
+}
+
+/** Who a certificate says its holder is: read from the `trellis://<domain>/<kind>/<name>` URI SAN. */
+export interface PeerIdentity {
+  domain: string;
+  kind: NodeKind;
+  name: string;
+}
+
+export interface NodeCertificateRequest {
+  /** The node's own P-256 public key (SPKI PEM); the node keeps the private key. */
+  publicKeyPem: string;
+  name: string;
+  kind: NodeKind;
+  domain: string;
+  /** Addresses the node registered; the IP ones become IP SANs, the rest are ignored. */
+  addresses: readonly string[];
+  /** Default 7 days. */
+  validForMs?: number;
+  /** Overrides for tests (e.g. an already-expired certificate). */
+  notBefore?: Date;
+  notAfter?: Date;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const CA_VALIDITY_MS = 3652 * DAY_MS;
+const NODE_VALIDITY_MS = 7 * DAY_MS;
+/** notBefore is backdated so a node whose clock is a little behind still accepts a fresh cert. */
+const CLOCK_SKEW_MS = 5 * 60 * 1000;
+const EC_KEY = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+const SIGNATURE = { name: 'ECDSA', hash: 'SHA-256' } as const;
+const TRELLIS_URI_SAN = /^URI:trellis:\/\/([a-z0-9-]+)\/(processor|workload)\/([a-z0-9-]+)$/;
+
+export function nodeUri(id: PeerIdentity): string {
+  return `trellis://${id.domain}/${id.kind}/${id.name}`;
+}
+
+export async function loadOrCreateCa(dir: string, fabricName?: string): Promise<FabricCa> {
+  const certPath = join(dir, 'ca.crt');
+  const keyPath = join(dir, 'ca.key');
+  const [certPem, keyPem] = await Promise.all([readIfExists(certPath), readIfExists(keyPath)]);
+  if (certPem !== undefined && keyPem !== undefined) return checkPair(certPem, keyPem, dir);
+  if (certPem !== undefined || keyPem !== undefined) {
+    // Never replace half a CA silently: a new key would orphan every certificate already issued.
+    throw new TrellisError('TRELLIS_ERR_UNPROCESSABLE', `${dir} has only one of ca.crt and ca.key`, {
+      hint: 'restore the missing file, or delete both to create a new fabric CA (all nodes must re-register)',
+    });
+  }
+  const ca = await createCaInMemory(fabricName);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  // 'wx' fails if another process created the CA meanwhile; the key is written first so a
+  // crash in between leaves the "only one of" error above rather than a cert without its key.
+  await writeFile(keyPath, ca.keyPem, { mode: 0o600, flag: 'wx' });
+  await writeFile(certPath, ca.certPem, { mode: 0o644, flag: 'wx' });
+  return ca;
+}
+
+export async function createCaInMemory(fabricName?: string): Promise<FabricCa> {
+  const lib = await x509();
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const keys = {
+    privateKey: await importSigningKey(privateKey),
+    publicKey: await importPublicKey(publicKey),
+  };
+  // The random id tells apart CAs of different fabrics (or a re-created one) in tooling and logs.
+  const subject: X509.JsonName = [{ CN: [`Trellis fabric CA ${randomBytes(6).toString('hex')}`] }];
+  if (fabricName) subject.unshift({ O: [fabricName] });
+  const now = Date.now();
+  const cert = await lib.X509CertificateGenerator.create({
+    serialNumber: randomSerial(),
+    subject,
+    issuer: subject,
+    notBefore: new Date(now - CLOCK_SKEW_MS),
+    notAfter: new Date(now + CA_VALIDITY_MS),
+    publicKey: keys.publicKey,
+    signingKey: keys.privateKey,
+    signingAlgorithm: SIGNATURE,
+    extensions: [
+      // pathLength 0: the CA signs leaves only, never another CA.
+      new lib.BasicConstraintsExtension(true, 0, true),
+      new lib.KeyUsagesExtension(lib.KeyUsageFlags.keyCertSign | lib.KeyUsageFlags.cRLSign, true),
+      await lib.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { certPem: cert.toString('pem'), keyPem, key: privateKey };
+}
+
+export async function issueNodeCertificate(
+  ca: FabricCa,
+  req: NodeCertificateRequest,
+): Promise<{ certPem: string; notAfter: string }> {
+  // The URI SAN is the node's identity; refusing odd names keeps it unambiguous to parse.
+  for (const field of ['name', 'domain'] as const) {
+    if (!Name.safeParse(req[field]).success) {
+      throw new TrellisError('TRELLIS_ERR_VALIDATION', `${field} "${req[field]}" is not a valid name`, {
+        field,
+      });
+    }
+  }
+  if (!NodeKind.safeParse(req.kind).success) {
+    throw new TrellisError('TRELLIS_ERR_VALIDATION', `kind "${req.kind}" is not processor or workload`, {
+      field: 'kind',
+    });
+  }
+  const lib = await x509();
+  const signer = await signerFor(ca);
+  // SPKI bytes go straight into the certificate; no WebCrypto import needed for a key we only embed.
+  const publicKey = new Uint8Array(
+    parseNodePublicKey(req.publicKeyPem).export({ type: 'spki', format: 'der' }),
+  );
+  const now = Date.now();
+  const notBefore = req.notBefore ?? new Date(now - CLOCK_SKEW_MS);
+  let notAfter = req.notAfter ?? new Date(now + (req.validForMs ?? NODE_VALIDITY_MS));
+  // A leaf cannot usefully outlive its CA; clamping makes the returned notAfter honest.
+  if (notAfter > signer.cert.notAfter) notAfter = signer.cert.notAfter;
+  const sans: X509.JsonGeneralNames = [{ type: 'url', value: nodeUri(req) }];
+  for (const address of req.addresses) if (isIP(address)) sans.push({ type: 'ip', value: address });
+  const cert = await lib.X509CertificateGenerator.create({
+    serialNumber: randomSerial(),
+    subject: [{ CN: [req.name] }],
+    issuer: signer.cert.subjectName,
+    notBefore,
+    notAfter,
+    publicKey,
+    signingKey: signer.signingKey,
+    signingAlgorithm: SIGNATURE,
+    extensions: [
+      new lib.BasicConstraintsExtension(false, undefined, true),
+      new lib.KeyUsagesExtension(lib.KeyUsageFlags.digitalSignature | lib.KeyUsageFlags.keyAgreement, true),
+      // Every link is mutual: the same certificate serves a node as server and as client.
+      new lib.ExtendedKeyUsageExtension([lib.ExtendedKeyUsage.serverAuth, lib.ExtendedKeyUsage.clientAuth]),
+      new lib.SubjectAlternativeNameExtension(sans),
+      signer.authorityKeyId,
+    ],
+  });
+  return { certPem: cert.toString('pem'), notAfter: cert.notAfter.toISOString() };
+}
+
+export function peerIdentity(cert: PeerCertificate | X509Certificate): PeerIdentity | null {
+  // getPeerCertificate() returns {} when the peer sent none, so subjectaltname may be absent.
+  const san: string | undefined = cert instanceof X509Certificate ? cert.subjectAltName : cert.subjectaltname;
+  if (!san) return null;
+  let found: PeerIdentity | null = null;
+  for (const entry of san.split(', ')) {
+    const m = TRELLIS_URI_SAN.exec(entry);
+    if (!m) continue;
+    // We never issue two identities in one certificate; if one shows up, trust neither.
+    if (found) return null;
+    found = { domain: m[1]!, kind: m[2] as NodeKind, name: m[3]! };
+  }
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * @peculiar/x509 resolves its algorithms through tsyringe, which refuses to load without a
+ * Reflect metadata API. Its build emits no decorator metadata, so three functions suffice; this
+ * WeakMap shim stands in for the reflect-metadata package and is installed only when no real
+ * polyfill is present. That is also why x509 is imported lazily: the shim must run first.
+ */
+function ensureReflectMetadata(): void {
+  if ('getMetadata' in Reflect) return;
+  const store = new WeakMap<object, Map<PropertyKey | undefined, Map<unknown, unknown>>>();
+  const own = (target: object, prop: PropertyKey | undefined, create: boolean) => {
+    let byProp = store.get(target);
+    if (!byProp && create) {
+      byProp = new Map();
+      store.set(target, byProp);
+    }
+    let byKey = byProp?.get(prop);
+    if (!byKey && byProp && create) {
+      byKey = new Map();
+      byProp.set(prop, byKey);
+    }
+    return byKey;
+  };
+  Object.assign(Reflect, {
+    defineMetadata: (key: unknown, value: unknown, target: object, prop?: PropertyKey) =>
+      void own(target, prop, true)!.set(key, value),
+    getOwnMetadata: (key: unknown, target: object, prop?: PropertyKey) => own(target, prop, false)?.get(key),
+    getMetadata: (key: unknown, target: object, prop?: PropertyKey) => {
+      for (let o: object | null = target; o !== null; o = Object.getPrototypeOf(o)) {
+        const map = own(o, prop, false);
+        if (map?.has(key)) return map.get(key);
+      }
+      return undefined;
+    },
+  });
+}
+
+let lib: Promise<typeof X509> | undefined;
+function x509(): Promise<typeof X509> {
+  lib ??= (async () => {
+    ensureReflectMetadata();
+    const m = await import('@peculiar/x509');
+    m.cryptoProvider.set(globalThis.crypto);
+    return m;
+  })();
+  return lib;
+}
+
+interface Signer {
+  signingKey: CryptoKey;
+  cert: X509.X509Certificate;
+  authorityKeyId: X509.AuthorityKeyIdentifierExtension;
+}
+
+// Importing the CA key into WebCrypto and hashing its key id costs more than signing; do it once.
+const signers = new WeakMap<FabricCa, Promise<Signer>>();
+function signerFor(ca: FabricCa): Promise<Signer> {
+  let signer = signers.get(ca);
+  if (!signer) {
+    signer = (async () => {
+      const lib = await x509();
+      const cert = new lib.X509Certificate(ca.certPem);
+      return {
+        signingKey: await importSigningKey(ca.key),
+        cert,
+        authorityKeyId: await lib.AuthorityKeyIdentifierExtension.create(cert.publicKey),
+      };
+    })();
+    signers.set(ca, signer);
+  }
+  return signer;
+}
+
+function checkPair(certPem: string, keyPem: string, dir: string): FabricCa {
+  const key = createPrivateKey(keyPem);
+  if (!new X509Certificate(certPem).checkPrivateKey(key)) {
+    throw new TrellisError('TRELLIS_ERR_UNPROCESSABLE', `${dir}/ca.key does not belong to ${dir}/ca.crt`, {
+      hint: 'restore the matching pair from backup',
+    });
+  }
+  return { certPem, keyPem, key };
+}
+
+function parseNodePublicKey(pem: string): KeyObject {
+  // createPublicKey() would happily derive a public key from a private one; refuse instead, so
+  // a misbehaving node learns its private key left the machine.
+  if (pem.includes('PRIVATE KEY')) {
+    throw new TrellisError('TRELLIS_ERR_VALIDATION', 'publicKey contains a private key', {
+      field: 'publicKey',
+      hint: 'send only the public key; treat this private key as leaked and generate a new one',
+    });
+  }
+  let key: KeyObject;
+  try {
+    key = createPublicKey(pem);
+  } catch {
+    throw new TrellisError('TRELLIS_ERR_VALIDATION', 'publicKey is not a PEM public key', {
+      field: 'publicKey',
+      hint: 'send the SPKI PEM ("-----BEGIN PUBLIC KEY-----") of an ECDSA P-256 key',
+    });
+  }
+  if (key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    throw new TrellisError('TRELLIS_ERR_VALIDATION', 'publicKey must be an ECDSA P-256 public key', {
+      field: 'publicKey',
+      hint: 'send the SPKI PEM ("-----BEGIN PUBLIC KEY-----") of an ECDSA P-256 key',
+    });
+  }
+  return key;
+}
+
+function importSigningKey(key: KeyObject): Promise<CryptoKey> {
+  const der = new Uint8Array(key.export({ type: 'pkcs8', format: 'der' }));
+  return globalThis.crypto.subtle.importKey('pkcs8', der, EC_KEY, false, ['sign']);
+}
+
+function importPublicKey(key: KeyObject): Promise<CryptoKey> {
+  const der = new Uint8Array(key.export({ type: 'spki', format: 'der' }));
+  return globalThis.crypto.subtle.importKey('spki', der, EC_KEY, true, ['verify']);
+}
+
+/** 16 random bytes, top bit cleared so the DER INTEGER stays positive at its full length. */
+function randomSerial(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = (bytes[0]! & 0x7f) | 0x40;
+  return bytes.toString('hex');
+}
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}

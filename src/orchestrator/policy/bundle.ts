@@ -1,0 +1,162 @@
+import type { Contract, FabricNode, Link, RoleName } from '../../model/index.js';
+import type { FlowTicket, Hop } from '../../wire/ticket.js';
+import { buildGraph, computePath, mergeRoleParams } from '../paths/index.js';
+
+export type NodeView = FabricNode & { endpoint: string };
+
+/** One server instance a client may reach over a contract: a ticket, or why there is none. */
+export interface Target {
+  server: string;
+  dstNodeId: string;
+  ticket?: FlowTicket;
+  error?: string;
+}
+
+export interface ClientEntry {
+  contract: string;
+  contractId: number;
+  domain: string;
+  mode: Contract['mode'];
+  /** False when the node's owner does not hold the client role (and the contract enforces). */
+  allowed: boolean;
+  /** Why a flow would be or was refused, naming the contract, the role and the rule. */
+  reason?: string;
+  targets: Target[];
+}
+
+export interface ServerEntry {
+  contract: string;
+  contractId: number;
+  proxyProtocol: boolean;
+  /** Node IDs whose owner holds the client role: the only sources a server accepts. */
+  clients: string[];
+  mode: Contract['mode'];
+}
+
+/** What an agent needs to attach its workload: computed for one workload node. */
+export interface Bundle {
+  node: string;
+  nodeId: string;
+  epoch: number;
+  client: ClientEntry[];
+  server: ServerEntry[];
+}
+
+export interface BundleInput {
+  node: NodeView;
+  contracts: Contract[];
+  nodes: NodeView[];
+  links: Link[];
+  epoch: number;
+  nowSec: number;
+  ttlSec: number;
+}
+
+const users = (c: Contract, role: RoleName) => c.roles.find((r) => r.name === role)?.users ?? [];
+
+export function notInRole(owner: string, role: RoleName, contract: string): string {
+  return `denied: host owner "${owner}" is not in the ${role} role of contract "${contract}"`;
+}
+
+/**
+ * Pure policy: which flows a workload node may open and accept, with a signed-to-be ticket
+ * for each (contract, this node, server node) and the processor path it must follow.
+ * Deny by default: a contract appears with `allowed: false` and the reason when the node's
+ * owner is not in its client role.
+ */
+export function computeBundle(input: BundleInput): Bundle {
+  const { node, contracts, nodes } = input;
+  const processors = nodes.filter((n) => n.kind === 'processor' && n.status === 'connected');
+  // Only live processors carry traffic: a down processor is routed around, and a transit
+  // that is down fails the path (fail closed) instead of being skipped.
+  const graph = buildGraph({ processors: processors.map((p) => p.name), links: input.links });
+  const endpoints = new Map(processors.map((p) => [p.name, p.endpoint]));
+  const attach = (n: NodeView) => n.processors.find((p) => endpoints.has(p));
+
+  const client: ClientEntry[] = [];
+  const server: ServerEntry[] = [];
+  for (const c of contracts) {
+    const isClient = users(c, 'client').includes(node.owner);
+    const isServer = users(c, 'server').includes(node.owner);
+    if (isServer) {
+      const clientOwners = new Set(users(c, 'client'));
+      server.push({
+        contract: c.name,
+        contractId: c.id,
+        proxyProtocol: c.proxyProtocol,
+        mode: c.mode,
+        clients: nodes
+          .filter((n) => n.kind === 'workload' && n.domain === c.domain && clientOwners.has(n.owner))
+          .map((n) => n.nodeId),
+      });
+    }
+    const reason = isClient ? undefined : notInRole(node.owner, 'client', c.name);
+    const allowed = isClient;
+    // Audit mode: the flow passes, carrying the reason it would have been denied.
+    const issue = isClient || c.mode === 'audit';
+    const entry: ClientEntry = {
+      contract: c.name,
+      contractId: c.id,
+      domain: c.domain,
+      mode: c.mode,
+      allowed,
+      targets: [],
+    };
+    if (reason) entry.reason = reason;
+    if (issue) {
+      const serverOwners = new Set(users(c, 'server'));
+      const servers = nodes.filter(
+        (n) =>
+          n.kind === 'workload' &&
+          n.status === 'connected' &&
+          n.domain === c.domain &&
+          serverOwners.has(n.owner) &&
+          n.name !== node.name,
+      );
+      for (const s of servers) entry.targets.push(target(c, node, s, reason ?? null));
+    }
+    client.push(entry);
+  }
+  return { node: node.name, nodeId: node.nodeId, epoch: input.epoch, client, server };
+
+  function target(c: Contract, src: NodeView, dst: NodeView, wouldDeny: string | null): Target {
+    const base = { server: dst.name, dstNodeId: dst.nodeId };
+    const from = attach(src);
+    const to = attach(dst);
+    if (!from)
+      return {
+        ...base,
+        error: `no connected processor for ${src.name} among [${src.processors.join(', ')}]`,
+      };
+    if (!to)
+      return {
+        ...base,
+        error: `no connected processor for ${dst.name} among [${dst.processors.join(', ')}]`,
+      };
+    const clientParams = c.roles.find((r) => r.name === 'client')?.pathParams ?? {};
+    const serverParams = c.roles.find((r) => r.name === 'server')?.pathParams ?? {};
+    const res = computePath(graph, from, to, mergeRoleParams(clientParams, serverParams));
+    if (!res.ok) return { ...base, error: `contract "${c.name}": ${res.reason}` };
+    const path: Hop[] = res.path.map((name) => ({ name, endpoint: endpoints.get(name)! }));
+    return {
+      ...base,
+      ticket: {
+        version: 1,
+        contractId: c.id,
+        policyEpoch: input.epoch,
+        issuedAt: input.nowSec,
+        expiresAt: input.nowSec + input.ttlSec,
+        srcNodeId: src.nodeId,
+        dstNodeId: dst.nodeId,
+        domain: c.domain,
+        contract: c.name,
+        src: src.name,
+        dst: dst.name,
+        path,
+        dstEndpoint: dst.endpoint,
+        wouldDeny,
+        proxyProtocol: c.proxyProtocol,
+      },
+    };
+  }
+}

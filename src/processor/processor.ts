@@ -1,0 +1,225 @@
+import { createPublicKey } from 'node:crypto';
+import http2, { type Http2Server, type ServerHttp2Stream } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import { H } from '../dataplane/headers.js';
+import { SessionPool } from '../dataplane/pool.js';
+import { splice } from '../dataplane/splice.js';
+import { loadOrCreateNodeKey } from '../node-identity/keys.js';
+import { ControlSession, type NodeIdentity } from '../node-runtime/control.js';
+import { DenialReporter } from '../node-runtime/denials.js';
+import { peerIdentity } from '../orchestrator/pki/ca.js';
+import { mtlsServerOptions } from '../orchestrator/pki/tls-options.js';
+import { FlowTable } from './flow-table.js';
+import { verifyHop } from './verify.js';
+
+export interface ProcessorOptions {
+  name: string;
+  host: string;
+  port: number;
+  orchestrator: string;
+  switchOwner: string;
+  domain?: string;
+  password: string;
+  stateDir: string;
+  log: Logger;
+}
+
+export interface RunningProcessor {
+  flows: FlowTable;
+  close(): Promise<void>;
+}
+
+/**
+ * A processor: an mTLS HTTP/2 server whose CONNECT streams are flows. Each flow is checked
+ * (verifyHop) and forwarded as a stream on a pooled connection to the next hop of its ticket.
+ */
+export async function startProcessor(o: ProcessorOptions): Promise<RunningProcessor> {
+  const log = o.log.child({ processor: o.name });
+  const control = new ControlSession({
+    orchestrator: o.orchestrator,
+    username: o.switchOwner,
+    ...(o.domain && { domain: o.domain }),
+    password: o.password,
+    stateDir: o.stateDir,
+    log,
+  });
+  const key = await loadOrCreateNodeKey(o.stateDir);
+  const endpoint = `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`;
+  let identity: NodeIdentity = await control.register(
+    { name: o.name, addresses: [o.host], processors: [], endpoint, publicKeyPem: key.publicKeyPem },
+    key.privateKeyPem,
+  );
+  const ticketKey = createPublicKey(identity.ticketPublicKeyPem);
+  let contractEpochs: Record<number, number> = {};
+  const refreshPolicy = async () => {
+    const p = await control.call((api) =>
+      api.request<{ contractEpochs: Record<number, number> }>('GET', `/api/v1/processors/${o.name}/policy`),
+    );
+    contractEpochs = p.contractEpochs;
+  };
+  await refreshPolicy().catch((err: unknown) =>
+    log.warn({ err: (err as Error).message }, 'policy fetch failed'),
+  );
+
+  const flows = new FlowTable();
+  const pool = new SessionPool(() => identity);
+  const denials = new DenialReporter(control, o.name, log);
+
+  const server: Http2Server = http2.createSecureServer({
+    ...mtlsServerOptions(identity),
+    settings: { initialWindowSize: 4 * 1024 * 1024, maxConcurrentStreams: 10_000 },
+  });
+  server.on('secureConnection', (socket: TLSSocket) => socket.setNoDelay(true));
+  server.on('session', (s) => {
+    s.setLocalWindowSize(16 * 1024 * 1024);
+    s.on('error', () => undefined);
+  });
+  // A garbage frame or a failed handshake ends that connection only, never the processor.
+  server.on('tlsClientError', () => undefined);
+  server.on('sessionError', () => undefined);
+  server.on('stream', (stream, headers) => {
+    try {
+      handle(stream, headers);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'stream handling failed');
+      stream.destroy();
+    }
+  });
+
+  function refuse(stream: ServerHttp2Stream, status: number, reason: string): void {
+    if (stream.destroyed || stream.headersSent) {
+      stream.destroy();
+      return;
+    }
+    stream.respond({ ':status': status, [H.reason]: reason.slice(0, 1000) }, { endStream: true });
+  }
+
+  function handle(stream: ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
+    stream.on('error', () => undefined);
+    if (headers[':method'] !== 'CONNECT')
+      return refuse(stream, 405, 'refused: processors carry CONNECT streams only');
+    const socket = stream.session?.socket as TLSSocket | undefined;
+    const peer = socket ? peerIdentity(socket.getPeerCertificate()) : null;
+    const v = verifyHop({
+      token: headers[H.ticket] as string | undefined,
+      hopHeader: headers[H.hop] as string | undefined,
+      me: o.name,
+      peer,
+      publicKey: ticketKey,
+      contractEpochs,
+    });
+    if (!v.ok) {
+      log.info({ reason: v.reason }, 'flow refused');
+      if (v.ticket) {
+        denials.report({
+          kind: 'deny',
+          domain: v.ticket.domain,
+          contract: v.ticket.contract,
+          contractId: v.ticket.contractId,
+          role: 'client',
+          src: v.ticket.src,
+          dst: v.ticket.dst,
+          reason: v.reason,
+        });
+      }
+      return refuse(stream, 403, v.reason);
+    }
+    const t = v.ticket;
+    const last = v.hop === t.path.length - 1;
+    const next = last
+      ? { endpoint: t.dstEndpoint, expect: { kind: 'workload' as const, name: t.dst }, port: t.dst }
+      : {
+          endpoint: t.path[v.hop + 1]!.endpoint,
+          expect: { kind: 'processor' as const, name: t.path[v.hop + 1]!.name },
+          port: t.path[v.hop + 1]!.name,
+        };
+    const inPort = v.hop === 0 ? t.src : t.path[v.hop - 1]!.name;
+    const flowLabel = Number(headers[H.flowLabel]) || 0;
+    let upstream: http2.ClientHttp2Stream;
+    try {
+      upstream = pool.get(next.endpoint, next.expect).request({
+        ':method': 'CONNECT',
+        ':authority': t.dst,
+        [H.ticket]: headers[H.ticket] as string,
+        [H.hop]: String(v.hop + 1),
+        [H.flowLabel]: String(flowLabel),
+        ...(headers[H.source] && { [H.source]: headers[H.source] as string }),
+      });
+    } catch (err) {
+      return refuse(stream, 502, `refused: next hop ${next.port} unreachable (${(err as Error).message})`);
+    }
+    upstream.on('error', (err) =>
+      refuse(stream, 502, `refused: next hop ${next.port} failed (${err.message})`),
+    );
+    upstream.on('response', (h) => {
+      const status = Number(h[':status']);
+      if (status !== 200) {
+        refuse(stream, status, String(h[H.reason] ?? `refused by ${next.port} (${status})`));
+        upstream.destroy();
+        return;
+      }
+      stream.respond({ ':status': 200 });
+      const entry = flows.open({
+        srcNodeId: t.srcNodeId,
+        dstNodeId: t.dstNodeId,
+        contractId: t.contractId,
+        flowLabel,
+        inPort,
+        outPort: next.port,
+      });
+      let accounted = { packets: 0, bytes: 0 };
+      const fold = () => {
+        flows.account({ packets: entry.packets - accounted.packets, bytes: entry.bytes - accounted.bytes });
+        accounted = { packets: entry.packets, bytes: entry.bytes };
+      };
+      const tick = setInterval(fold, 500);
+      splice(stream, upstream, entry, () => {
+        clearInterval(tick);
+        fold();
+        entry.open = false;
+      });
+      if (t.wouldDeny) {
+        denials.report({
+          kind: 'would-deny',
+          domain: t.domain,
+          contract: t.contract,
+          contractId: t.contractId,
+          role: 'client',
+          src: t.src,
+          dst: t.dst,
+          reason: t.wouldDeny,
+        });
+      }
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  log.info({ endpoint }, 'processor listening');
+
+  control.events(o.name, (event) => {
+    if (event === 'policy' || event === 'hello') refreshPolicy().catch(() => undefined);
+  });
+  control.heartbeat(o.name);
+  const report = setInterval(() => {
+    control
+      .call((api) => api.request('PUT', `/api/v1/processors/${o.name}/flows`, flows.snapshot()))
+      .catch(() => undefined);
+  }, 1_000);
+  report.unref();
+
+  return {
+    flows,
+    async close() {
+      clearInterval(report);
+      control.stop();
+      denials.stop();
+      pool.close();
+      await new Promise<void>((r) => server.close(() => r()));
+      identity = identity as NodeIdentity;
+    },
+  };
+}

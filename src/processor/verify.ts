@@ -1,0 +1,60 @@
+import type { KeyObject } from 'node:crypto';
+import { expectedPrevious } from '../dataplane/headers.js';
+import type { PeerIdentity } from '../orchestrator/pki/ca.js';
+import { type FlowTicket, verifyTicket } from '../wire/ticket.js';
+
+export type HopVerdict =
+  | { ok: true; ticket: FlowTicket; hop: number }
+  | { ok: false; reason: string; ticket?: FlowTicket };
+
+/**
+ * Everything a processor checks before forwarding a flow, pure: the ticket's signature and
+ * expiry, that its epoch is not older than the contract's last change, that this processor is
+ * the hop the ticket says, and that the peer who sent it is the hop before.
+ */
+export function verifyHop(input: {
+  token: string | undefined;
+  hopHeader: string | undefined;
+  me: string;
+  peer: PeerIdentity | null;
+  publicKey: KeyObject;
+  contractEpochs: Record<number, number>;
+  nowSec?: number;
+}): HopVerdict {
+  if (!input.token) return { ok: false, reason: 'refused: no flow ticket' };
+  const v = verifyTicket(input.token, input.publicKey, input.nowSec);
+  if (!v.ok) return { ok: false, reason: `refused: ${v.reason}` };
+  const t = v.ticket;
+  const hop = Number(input.hopHeader);
+  const where = `contract "${t.contract}" (${t.src} → ${t.dst})`;
+  if (!Number.isInteger(hop) || hop < 0 || hop >= t.path.length || t.path[hop]!.name !== input.me) {
+    return {
+      ok: false,
+      ticket: t,
+      reason: `refused: ${input.me} is not hop ${input.hopHeader} of the ticket's path [${t.path.map((h) => h.name).join(', ')}] for ${where}`,
+    };
+  }
+  const changed = input.contractEpochs[t.contractId];
+  if (changed !== undefined && t.policyEpoch < changed) {
+    return {
+      ok: false,
+      ticket: t,
+      reason: `refused: ticket for ${where} predates the contract's last change (epoch ${t.policyEpoch} < ${changed})`,
+    };
+  }
+  const want = expectedPrevious(t.path, hop, t.src);
+  if (
+    !input.peer ||
+    input.peer.kind !== want.kind ||
+    input.peer.name !== want.name ||
+    input.peer.domain === undefined
+  ) {
+    const who = input.peer ? `${input.peer.kind} ${input.peer.name}` : 'an unidentified peer';
+    return {
+      ok: false,
+      ticket: t,
+      reason: `refused: ticket for ${where} presented by ${who}, expected ${want.kind} ${want.name}`,
+    };
+  }
+  return { ok: true, ticket: t, hop };
+}
