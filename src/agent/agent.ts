@@ -68,7 +68,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const stats = new Stats();
   const denials = new DenialReporter(control, o.vm, log);
   const pool = new SessionPool(() => identity);
-  const outbound = new Outbound({ address: o.address, pool, denials, stats, log });
+  const outbound = new Outbound({ address: o.address, pool, denials, stats, log, refresh: () => refresh() });
   const inbound = new Inbound({
     name: o.vm,
     nodeId: () => identity.node.nodeId,

@@ -27,6 +27,8 @@ export class Outbound {
       denials: DenialReporter;
       stats: Stats;
       log: Logger;
+      /** Fetches a fresh bundle (after a processor says our ticket is stale). */
+      refresh: () => Promise<void>;
     },
   ) {}
 
@@ -76,8 +78,8 @@ export class Outbound {
     this.o.log.info({ contract, port: this.port(contract) }, 'client listener open');
   }
 
-  #flow(contract: string, socket: Socket): void {
-    socket.on('error', () => undefined);
+  #flow(contract: string, socket: Socket, retried = false): void {
+    if (!retried) socket.on('error', () => undefined);
     const e = this.#entries.get(contract);
     const stat = this.o.stats.of(contract, 'client');
     if (!e) return void socket.destroy();
@@ -106,6 +108,7 @@ export class Outbound {
     // Data the workload sends before the flow is up waits in the socket's buffer.
     socket.pause();
     const start = this.#rr++;
+    let refreshed = retried;
     const attempt = (i: number) => {
       if (i >= targets.length) return deny(`refused: every server of contract "${contract}" is unreachable`);
       const t = targets[(start + i) % targets.length]!;
@@ -136,6 +139,13 @@ export class Outbound {
           stream.destroy();
           return attempt(i + 1);
         }
+        if (status === 412 && !refreshed) {
+          // A policy change raced this flow: take the new bundle's decision, once.
+          refreshed = true;
+          stream.destroy();
+          void this.o.refresh().then(() => this.#retry(contract, socket, deny));
+          return;
+        }
         if (status !== 200) {
           stream.destroy();
           return deny(String(h[H.reason] ?? `refused (${status})`));
@@ -159,6 +169,15 @@ export class Outbound {
       });
     };
     attempt(0);
+  }
+
+  /** Re-runs flow setup with the current entry (after a refresh). */
+  #retry(contract: string, socket: Socket, deny: (reason: string) => void): void {
+    if (socket.destroyed) return;
+    const e = this.#entries.get(contract);
+    if (!e || (!e.allowed && e.mode !== 'audit'))
+      return deny(e?.reason ?? `denied: no permission for contract "${contract}"`);
+    this.#flow(contract, socket, true);
   }
 
   async close(): Promise<void> {

@@ -42,6 +42,8 @@ export interface Orchestrator {
   /** How long a flow ticket is valid; agents refresh well before. */
   ticketTtlSec: number;
   flowTables: Map<string, FlowTableReport>;
+  /** Set while shutting down: streams then close because we do, not because nodes left. */
+  closing: boolean;
   /** Bumps the policy epoch outside a write (a node came or went) and tells subscribers. */
   bumpEpoch(): Promise<number>;
 }

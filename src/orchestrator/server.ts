@@ -61,6 +61,8 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     // pino's Logger is Fastify's logger; the cast only bridges their generic parameters.
     loggerInstance: opts.logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
+    // Event streams never end by themselves: closing must cut them, or shutdown would hang.
+    forceCloseConnections: true,
   });
   const dataDir = opts.dataDir ?? '.trellis/orchestrator';
   const events = new EventHub();
@@ -77,6 +79,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     ticketKey: await loadOrCreateTicketKey(dataDir),
     ticketTtlSec: opts.ticketTtlSec ?? 3600,
     flowTables: new Map(),
+    closing: false,
     async bumpEpoch() {
       const epoch = await db.transaction((sql) => bumpPolicyEpoch(sql));
       events.publish({ type: 'policy', epoch });
@@ -124,6 +127,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     boot,
     async close() {
       clearInterval(sweep);
+      ctx.closing = true;
       await app.close();
       await db.close();
     },

@@ -111,7 +111,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
     });
     if (!v.ok) {
       log.info({ reason: v.reason }, 'flow refused');
-      if (v.ticket) {
+      if (v.ticket && !v.stale) {
         denials.report({
           kind: 'deny',
           domain: v.ticket.domain,
@@ -123,7 +123,8 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
           reason: v.reason,
         });
       }
-      return refuse(stream, 403, v.reason);
+      // 412: the agent's bundle is behind a policy change; it refreshes and retries once.
+      return refuse(stream, v.stale ? 412 : 403, v.reason);
     }
     const t = v.ticket;
     const last = v.hop === t.path.length - 1;

@@ -5,7 +5,8 @@ import { type FlowTicket, verifyTicket } from '../wire/ticket.js';
 
 export type HopVerdict =
   | { ok: true; ticket: FlowTicket; hop: number }
-  | { ok: false; reason: string; ticket?: FlowTicket };
+  /** `stale`: older than the contract's last change; the agent should fetch a fresh ticket. */
+  | { ok: false; reason: string; ticket?: FlowTicket; stale?: boolean };
 
 /**
  * Everything a processor checks before forwarding a flow, pure: the ticket's signature and
@@ -26,7 +27,7 @@ export function verifyHop(input: {
   if (!v.ok) return { ok: false, reason: `refused: ${v.reason}` };
   const t = v.ticket;
   const hop = Number(input.hopHeader);
-  const where = `contract "${t.contract}" (${t.src} → ${t.dst})`;
+  const where = `contract "${t.contract}" (${t.src} -> ${t.dst})`;
   if (!Number.isInteger(hop) || hop < 0 || hop >= t.path.length || t.path[hop]!.name !== input.me) {
     return {
       ok: false,
@@ -38,6 +39,7 @@ export function verifyHop(input: {
   if (changed !== undefined && t.policyEpoch < changed) {
     return {
       ok: false,
+      stale: true,
       ticket: t,
       reason: `refused: ticket for ${where} predates the contract's last change (epoch ${t.policyEpoch} < ${changed})`,
     };

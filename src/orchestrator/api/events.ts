@@ -60,7 +60,7 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
       req.raw.on('close', () => {
         clearInterval(keepalive);
         unsubscribe();
-        if (!nodeName) return;
+        if (!nodeName || o.closing) return;
         const left = (streamsByNode.get(nodeName) ?? 1) - 1;
         if (left > 0) {
           streamsByNode.set(nodeName, left);
