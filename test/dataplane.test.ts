@@ -44,7 +44,7 @@ function startService2(host: string, port: number): Promise<net.Server> {
 /** One request through the fabric: connect to the local listener, send, read to the end. */
 function ask(addr: string): Promise<{ body: string; local: string }> {
   const [host, port] = addr.split(':');
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve, _reject) => {
     const s = net.connect({ host: host!, port: Number(port), localAddress: host! }, () => s.write('hi'));
     let body = '';
     s.on('data', (d) => {

@@ -88,7 +88,8 @@ export class Inbound {
     const v = verifyTicket(String(headers[H.ticket] ?? ''), this.o.ticketKey);
     if (!v.ok) return this.#refuse(stream, 403, `refused: ${v.reason}`);
     const t = v.ticket;
-    const peer = peerIdentity((stream.session?.socket as TLSSocket).getPeerCertificate());
+    const socket = stream.session?.socket as TLSSocket | undefined;
+    const peer = socket ? peerIdentity(socket.getPeerCertificate()) : null;
     const last = t.path[t.path.length - 1]!.name;
     const deny = (reason: string) => {
       this.o.stats.of(t.contract, 'server').denials++;

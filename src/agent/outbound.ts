@@ -5,7 +5,7 @@ import type { SessionPool } from '../dataplane/pool.js';
 import { splice } from '../dataplane/splice.js';
 import type { DenialReporter } from '../node-runtime/denials.js';
 import { flowLabel } from '../wire/ticket.js';
-import type { AgentClientEntry, AgentTarget } from './bundle.js';
+import type { AgentClientEntry } from './bundle.js';
 import type { Stats } from './stats.js';
 
 /**

@@ -176,7 +176,7 @@ export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
       const report: FlowTableReport | undefined = o.flowTables.get(params.name!);
       if (!report) {
         const node = await getNode(o.db, params.name!);
-        if (!node || node.kind !== 'processor') throw notFound('processor node', params.name!);
+        if (node?.kind !== 'processor') throw notFound('processor node', params.name!);
         return {
           processor: node.name,
           reportedAt: null,

@@ -71,7 +71,7 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
         const name = nodeName;
         void (async () => {
           const node = await getNode(o.db, name);
-          if (!node || node.status !== 'connected') return;
+          if (node?.status !== 'connected') return;
           await setNodeStatus(o.db, name, 'disconnected');
           o.events.publish({
             type: 'node',
