@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { RegisteredRoute } from './api/route.js';
 import type { Lockout } from './auth/lockout.js';
+import type { VerifiedCache } from './auth/verified-cache.js';
 import type { EventHub } from './events.js';
 import type { FabricCa } from './pki/ca.js';
 import type { Db } from './store/db.js';
@@ -30,6 +31,7 @@ export interface Orchestrator {
   db: Db;
   log: Logger;
   lockout: Lockout;
+  verified: VerifiedCache;
   /** The fabric's /64 ULA prefix for node IDs, e.g. fd32:10d7:b78f:9fc6. */
   fabricPrefix: string;
   tokenTtlMs: number;

@@ -17,6 +17,7 @@ import { processorRoutes } from './api/processors.js';
 import { resourceUserRoutes } from './api/resource-users.js';
 import { topologyRoutes } from './api/topology.js';
 import { Lockout } from './auth/lockout.js';
+import { VerifiedCache } from './auth/verified-cache.js';
 import { type BootstrapResult, bootstrap } from './bootstrap.js';
 import type { Orchestrator } from './context.js';
 import { EventHub } from './events.js';
@@ -70,6 +71,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     db,
     log: opts.logger,
     lockout: new Lockout(),
+    verified: new VerifiedCache(),
     fabricPrefix: boot.fabricPrefix,
     tokenTtlMs: opts.tokenTtlMs ?? 12 * 3600_000,
     heartbeatTimeoutMs: opts.heartbeatTimeoutMs ?? 10_000,

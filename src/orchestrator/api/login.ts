@@ -79,13 +79,17 @@ export function loginRoutes(app: FastifyInstance, o: Orchestrator): void {
         );
       }
       const account = await findAccount(o, body.domain, body.username);
-      const ok = await verifyPassword(body.password, account?.hash ?? DUMMY_HASH);
+      const who = account ? JSON.stringify(account.principal) : '';
+      const ok =
+        (account !== undefined && o.verified.matches(who, body.password, account.hash)) ||
+        (await verifyPassword(body.password, account?.hash ?? DUMMY_HASH));
       if (!account || !ok) {
         o.lockout.fail(key);
         o.log.warn({ user: key }, 'login failed');
         throw new TrellisError('TRELLIS_ERR_BAD_CREDENTIALS', 'wrong username or password');
       }
       o.lockout.succeed(key);
+      o.verified.remember(who, body.password, account.hash);
       const { token, expiresAt } = await createSession(o.db, account.principal, o.tokenTtlMs);
       return { token, expiresAt: expiresAt.toISOString(), principal: account.principal };
     },
