@@ -14,6 +14,7 @@ import { registerLogin } from './commands/login.js';
 import { registerOrchestrator } from './commands/orchestrator.js';
 import { registerPath } from './commands/path.js';
 import { registerProcessor } from './commands/processor.js';
+import { registerResolve } from './commands/resolve.js';
 
 export function buildProgram(): Command {
   const program = new Command('trellis')
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
     registerProcessor,
     registerAgent,
     registerFlows,
+    registerResolve,
   ]) {
     register(program);
   }
