@@ -4,6 +4,8 @@ import http, { type Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { SessionPool } from '../dataplane/pool.js';
+import { AgentMetrics } from '../metrics/agent.js';
+import { sendMetrics } from '../metrics/serve.js';
 import { loadOrCreateNodeKey } from '../node-identity/keys.js';
 import { ControlSession, type NodeIdentity } from '../node-runtime/control.js';
 import { DenialReporter } from '../node-runtime/denials.js';
@@ -66,7 +68,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   );
   const ticketKey = createPublicKey(identity.ticketPublicKeyPem);
   const stats = new Stats();
-  const denials = new DenialReporter(control, o.vm, log);
+  const metrics = new AgentMetrics(stats);
+  const denials = new DenialReporter(control, o.vm, log, (d) => metrics.denied(d));
   const pool = new SessionPool(() => identity);
   const outbound = new Outbound({ address: o.address, pool, denials, stats, log, refresh: () => refresh() });
   const inbound = new Inbound({
@@ -135,8 +138,9 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   if (bundle) await apply(bundle);
   await refresh();
 
-  control.events(o.vm, (event) => {
-    if (event === 'policy' || event === 'hello') void refresh();
+  control.events(o.vm, (event, data) => {
+    if (event === 'policy' || event === 'hello')
+      void refresh().then(() => metrics.eventApplied(event, data, bundle?.epoch));
   });
   control.heartbeat(o.vm);
   // Tickets expire: refresh well before, even if no event says anything changed.
@@ -165,6 +169,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       return res.end(addr);
     }
     if (url.pathname === '/api/v1/service/stat') return send(200, stats.all());
+    if (url.pathname === '/metrics') return void sendMetrics(metrics.registry, res);
     if (url.pathname === '/healthz') return send(200, { status: 'ok', epoch: bundle?.epoch ?? null });
     return send(404, {
       error: { code: 'TRELLIS_ERR_NOT_FOUND', message: `no such endpoint: ${url.pathname}` },

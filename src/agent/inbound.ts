@@ -3,13 +3,14 @@ import http2, { type Http2SecureServer, type ServerHttp2Stream } from 'node:http
 import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import { H2_SETTINGS, SESSION_WINDOW } from '../dataplane/h2-settings.js';
 import { H } from '../dataplane/headers.js';
 import { splice } from '../dataplane/splice.js';
+import { TicketCache } from '../dataplane/ticket-cache.js';
 import type { DenialReporter } from '../node-runtime/denials.js';
 import { peerIdentity } from '../orchestrator/pki/ca.js';
 import { type MtlsIdentity, mtlsServerOptions } from '../orchestrator/pki/tls-options.js';
 import { encodeProxyV2 } from '../wire/proxy-v2.js';
-import { verifyTicket } from '../wire/ticket.js';
 import type { AgentServerEntry } from './bundle.js';
 import type { Stats } from './stats.js';
 
@@ -25,6 +26,7 @@ export type ServeMap = Map<string, { host: string; port: number }>;
 export class Inbound {
   #server: Http2SecureServer | undefined;
   #entries = new Map<number, AgentServerEntry>();
+  readonly #tickets: TicketCache;
   readonly #active = new Map<number, Set<{ src: string; destroy(): void }>>();
 
   constructor(
@@ -38,7 +40,9 @@ export class Inbound {
       stats: Stats;
       log: Logger;
     },
-  ) {}
+  ) {
+    this.#tickets = new TicketCache(o.ticketKey);
+  }
 
   /** New bundle: flows whose source lost the client role (or whose contract is gone) are cut. */
   update(entries: AgentServerEntry[]): void {
@@ -57,11 +61,11 @@ export class Inbound {
   async listen(host: string, port: number): Promise<void> {
     const server = http2.createSecureServer({
       ...mtlsServerOptions(this.o.identity()),
-      settings: { initialWindowSize: 4 * 1024 * 1024, maxConcurrentStreams: 10_000 },
+      settings: H2_SETTINGS,
     });
     server.on('secureConnection', (socket: TLSSocket) => socket.setNoDelay(true));
     server.on('session', (s) => {
-      s.setLocalWindowSize(16 * 1024 * 1024);
+      s.setLocalWindowSize(SESSION_WINDOW);
       s.on('error', () => undefined);
     });
     server.on('tlsClientError', () => undefined);
@@ -85,7 +89,7 @@ export class Inbound {
   #flow(stream: ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
     stream.on('error', () => undefined);
     if (headers[':method'] !== 'CONNECT') return this.#refuse(stream, 405, 'refused: CONNECT only');
-    const v = verifyTicket(String(headers[H.ticket] ?? ''), this.o.ticketKey);
+    const v = this.#tickets.verify(String(headers[H.ticket] ?? ''));
     if (!v.ok) return this.#refuse(stream, 403, `refused: ${v.reason}`);
     const t = v.ticket;
     const socket = stream.session?.socket as TLSSocket | undefined;

@@ -1,6 +1,7 @@
 import http2, { type ClientHttp2Session } from 'node:http2';
 import tls from 'node:tls';
 import { type ExpectedPeer, type MtlsIdentity, mtlsClientOptions } from '../orchestrator/pki/tls-options.js';
+import { H2_SETTINGS, SESSION_WINDOW } from './h2-settings.js';
 
 /**
  * One pooled mTLS HTTP/2 connection per next hop: flows are streams on it, so a new flow
@@ -27,7 +28,7 @@ export class SessionPool {
         return socket;
       },
       // Many concurrent flows per connection, each with room for a large TLS record's worth.
-      settings: { initialWindowSize: 4 * 1024 * 1024, maxConcurrentStreams: 10_000 },
+      settings: H2_SETTINGS,
       peerMaxConcurrentStreams: 10_000,
     });
     session.on('error', () => {
@@ -36,7 +37,7 @@ export class SessionPool {
     session.on('close', () => {
       if (this.#sessions.get(key) === session) this.#sessions.delete(key);
     });
-    session.once('connect', () => session.setLocalWindowSize(16 * 1024 * 1024));
+    session.once('connect', () => session.setLocalWindowSize(SESSION_WINDOW));
     this.#sessions.set(key, session);
     return session;
   }

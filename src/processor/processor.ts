@@ -2,9 +2,13 @@ import { createPublicKey } from 'node:crypto';
 import http2, { type Http2Server, type ServerHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import { H2_SETTINGS, SESSION_WINDOW } from '../dataplane/h2-settings.js';
 import { H } from '../dataplane/headers.js';
 import { SessionPool } from '../dataplane/pool.js';
 import { splice } from '../dataplane/splice.js';
+import { TicketCache } from '../dataplane/ticket-cache.js';
+import { DEFAULT_ADMIN_PORT, ProcessorMetrics } from '../metrics/processor.js';
+import { listenMetrics } from '../metrics/serve.js';
 import { loadOrCreateNodeKey } from '../node-identity/keys.js';
 import { ControlSession, type NodeIdentity } from '../node-runtime/control.js';
 import { DenialReporter } from '../node-runtime/denials.js';
@@ -23,6 +27,8 @@ export interface ProcessorOptions {
   password: string;
   stateDir: string;
   log: Logger;
+  /** Plain-HTTP listener for GET /metrics; default: the data plane's host, port 9901; null: none. */
+  adminListen?: { host: string; port: number } | null;
 }
 
 export interface RunningProcessor {
@@ -50,7 +56,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
     { name: o.name, addresses: [o.host], processors: [], endpoint, publicKeyPem: key.publicKeyPem },
     key.privateKeyPem,
   );
-  const ticketKey = createPublicKey(identity.ticketPublicKeyPem);
+  const tickets = new TicketCache(createPublicKey(identity.ticketPublicKeyPem));
   let contractEpochs: Record<number, number> = {};
   const refreshPolicy = async () => {
     const p = await control.call((api) =>
@@ -65,14 +71,15 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
   const flows = new FlowTable();
   const pool = new SessionPool(() => identity);
   const denials = new DenialReporter(control, o.name, log);
+  const metrics = new ProcessorMetrics();
 
   const server: Http2Server = http2.createSecureServer({
     ...mtlsServerOptions(identity),
-    settings: { initialWindowSize: 4 * 1024 * 1024, maxConcurrentStreams: 10_000 },
+    settings: H2_SETTINGS,
   });
   server.on('secureConnection', (socket: TLSSocket) => socket.setNoDelay(true));
   server.on('session', (s) => {
-    s.setLocalWindowSize(16 * 1024 * 1024);
+    s.setLocalWindowSize(SESSION_WINDOW);
     s.on('error', () => undefined);
   });
   // A garbage frame or a failed handshake ends that connection only, never the processor.
@@ -87,11 +94,13 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
     }
   });
 
-  function refuse(stream: ServerHttp2Stream, status: number, reason: string): void {
+  /** `relayed`: a later hop's refusal passed back, counted there rather than here. */
+  function refuse(stream: ServerHttp2Stream, status: number, reason: string, relayed = false): void {
     if (stream.destroyed || stream.headersSent) {
       stream.destroy();
       return;
     }
+    if (!relayed) metrics.denied(reason);
     stream.respond({ ':status': status, [H.reason]: reason.slice(0, 1000) }, { endStream: true });
   }
 
@@ -106,7 +115,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
       hopHeader: headers[H.hop] as string | undefined,
       me: o.name,
       peer,
-      publicKey: ticketKey,
+      verify: (token, now) => tickets.verify(token, now),
       contractEpochs,
     });
     if (!v.ok) {
@@ -156,7 +165,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
     upstream.on('response', (h) => {
       const status = Number(h[':status']);
       if (status !== 200) {
-        refuse(stream, status, String(h[H.reason] ?? `refused by ${next.port} (${status})`));
+        refuse(stream, status, String(h[H.reason] ?? `refused by ${next.port} (${status})`), true);
         upstream.destroy();
         return;
       }
@@ -169,9 +178,11 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
         inPort,
         outPort: next.port,
       });
+      metrics.flowOpened(t.contractId);
       let accounted = { packets: 0, bytes: 0 };
       const fold = () => {
         flows.account({ packets: entry.packets - accounted.packets, bytes: entry.bytes - accounted.bytes });
+        metrics.flowBytes(t.contractId, entry.bytes - accounted.bytes);
         accounted = { packets: entry.packets, bytes: entry.bytes };
       };
       const tick = setInterval(fold, 500);
@@ -179,6 +190,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
         clearInterval(tick);
         fold();
         entry.open = false;
+        metrics.flowClosed();
       });
       if (t.wouldDeny) {
         denials.report({
@@ -199,10 +211,18 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
     server.once('error', reject);
     server.listen(o.port, o.host, () => resolve());
   });
-  log.info({ endpoint }, 'processor listening');
+  const adminAt = o.adminListen === undefined ? { host: o.host, port: DEFAULT_ADMIN_PORT } : o.adminListen;
+  const admin = adminAt ? await listenMetrics(metrics.registry, adminAt) : undefined;
+  log.info(
+    { endpoint, ...(adminAt && { metrics: `${adminAt.host}:${adminAt.port}` }) },
+    'processor listening',
+  );
 
-  control.events(o.name, (event) => {
-    if (event === 'policy' || event === 'hello') refreshPolicy().catch(() => undefined);
+  control.events(o.name, (event, data) => {
+    if (event === 'policy' || event === 'hello')
+      refreshPolicy()
+        .then(() => metrics.eventApplied(event, data))
+        .catch(() => undefined);
   });
   control.heartbeat(o.name);
   const report = setInterval(() => {
@@ -219,6 +239,8 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
       control.stop();
       denials.stop();
       pool.close();
+      admin?.close();
+      admin?.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       identity = identity as NodeIdentity;
     },

@@ -1,7 +1,6 @@
-import type { KeyObject } from 'node:crypto';
 import { expectedPrevious } from '../dataplane/headers.js';
 import type { PeerIdentity } from '../orchestrator/pki/ca.js';
-import { type FlowTicket, verifyTicket } from '../wire/ticket.js';
+import type { FlowTicket, TicketVerdict } from '../wire/ticket.js';
 
 export type HopVerdict =
   | { ok: true; ticket: FlowTicket; hop: number }
@@ -18,12 +17,13 @@ export function verifyHop(input: {
   hopHeader: string | undefined;
   me: string;
   peer: PeerIdentity | null;
-  publicKey: KeyObject;
+  /** Signature and expiry check (a TicketCache in the processor). */
+  verify: (token: string, nowSec?: number) => TicketVerdict;
   contractEpochs: Record<number, number>;
   nowSec?: number;
 }): HopVerdict {
   if (!input.token) return { ok: false, reason: 'refused: no flow ticket' };
-  const v = verifyTicket(input.token, input.publicKey, input.nowSec);
+  const v = input.verify(input.token, input.nowSec);
   if (!v.ok) return { ok: false, reason: `refused: ${v.reason}` };
   const t = v.ticket;
   const hop = Number(input.hopHeader);

@@ -1,11 +1,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The checkout's root: found upward, so this file works from test/ and compiled under dist/. */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
 /** The built CLI, run as a user runs it (`npm test` builds dist/ first). */
-export const TRELLIS_BIN = fileURLToPath(new URL('../../bin/trellis.js', import.meta.url));
+export const TRELLIS_BIN = join(repoRoot(), 'bin', 'trellis.js');
 
 export interface CliResult {
   code: number;

@@ -3,6 +3,12 @@ import type { NodeKind } from '../../model/node.js';
 import { nodeUri, peerIdentity } from './ca.js';
 
 /** A node's certificate and key plus the fabric CA it trusts. */
+/**
+ * AES-128-GCM first: the anchors measured it ~30% faster than node's default AES-256-GCM
+ * through a TLS chain, and it is what HAProxy negotiates by default.
+ */
+export const CIPHERSUITES = 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256';
+
 export interface MtlsIdentity {
   certPem: string;
   keyPem: string;
@@ -24,6 +30,7 @@ export interface MtlsServerOptions {
   requestCert: true;
   rejectUnauthorized: true;
   minVersion: 'TLSv1.3';
+  ciphersuites: string;
   ALPNProtocols: string[];
 }
 
@@ -33,6 +40,7 @@ export interface MtlsClientOptions {
   ca: string;
   rejectUnauthorized: true;
   minVersion: 'TLSv1.3';
+  ciphersuites: string;
   ALPNProtocols: string[];
   servername?: string;
   checkServerIdentity: (hostname: string, cert: PeerCertificate) => Error | undefined;
@@ -53,6 +61,7 @@ export function mtlsServerOptions(id: MtlsIdentity): MtlsServerOptions {
     requestCert: true,
     rejectUnauthorized: true,
     minVersion: 'TLSv1.3',
+    ciphersuites: CIPHERSUITES,
     ALPNProtocols: ['h2'],
   };
 }
@@ -73,6 +82,7 @@ export function mtlsClientOptions(
     ca: id.caPem,
     rejectUnauthorized: true,
     minVersion: 'TLSv1.3',
+    ciphersuites: CIPHERSUITES,
     ALPNProtocols: ['h2'],
     checkServerIdentity: (_hostname, cert) => checkPeer(cert, expect),
   };

@@ -1,0 +1,148 @@
+/**
+ * Data-plane benchmark, side by side in one run: direct TCP, an HAProxy chain of the same
+ * shape with mutual TLS (if haproxy is installed), and Trellis (client agent → 2 processors →
+ * server agent, all real processes on loopback). Prints absolute numbers and ratios.
+ *
+ *   npm run build && node dist/bench/dataplane.js [--mb 300] [--seconds 5]
+ */
+import { TestFabric } from '../test/support/fabric.js';
+import { startHaproxyChain } from './haproxy.js';
+import { latency, newFlows, rssMb, startEcho, startSink, throughput } from './load.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const MB = arg('mb', 300);
+const SECONDS = arg('seconds', 5);
+
+const FABRIC = `
+apiVersion: trellis/v1
+kind: Fabric
+processors:
+  - { name: p1, zone: a }
+  - { name: p2, zone: b }
+links:
+  - { between: [p1, p2], cost: 10 }
+domains:
+  - name: bench
+    hostOwners: [client, server]
+    contracts:
+      - { name: sink, client: { users: [client] }, server: { users: [server] } }
+      - { name: echo, client: { users: [client] }, server: { users: [server] } }
+  - name: infra
+    switchOwners: [fabric-ops]
+`;
+
+const HOST = '127.0.0.1';
+const SINK = 18001;
+const ECHO = 18002;
+
+interface Row {
+  path: string;
+  mbps1: number;
+  mbps16: number;
+  p50: number;
+  p99: number;
+  flows: number;
+}
+
+async function measure(
+  path: string,
+  sink: { host: string; port: number },
+  echo: { host: string; port: number },
+): Promise<Row> {
+  process.stderr.write(`measuring ${path}…\n`);
+  const mbps1 = await throughput(sink, MB * 1e6, 1);
+  const mbps16 = await throughput(sink, MB * 1e6, 16);
+  const lat = await latency(echo, 1000, SECONDS);
+  const flows = await newFlows(echo, 8, SECONDS);
+  return { path, mbps1, mbps16, p50: lat.p50, p99: lat.p99, flows };
+}
+
+async function main() {
+  const sink = await startSink(HOST, SINK);
+  const echo = await startEcho(HOST, ECHO);
+  const rows: Row[] = [];
+  rows.push(await measure('direct TCP', { host: HOST, port: SINK }, { host: HOST, port: ECHO }));
+
+  const chain = await startHaproxyChain([
+    { name: 'sink', port: 16001, backend: SINK },
+    { name: 'echo', port: 16101, backend: ECHO },
+  ]);
+  if (chain) {
+    rows.push(
+      await measure('HAProxy 4-hop mTLS chain', { host: HOST, port: 16001 }, { host: HOST, port: 16101 }),
+    );
+    chain.stop();
+  } else {
+    process.stderr.write('haproxy not installed (apt-get install haproxy): HAProxy column skipped\n');
+  }
+
+  const f = await TestFabric.start(FABRIC);
+  const rss: Record<string, number> = {};
+  try {
+    await f.processor('p1', '127.0.7.1', 17501);
+    await f.processor('p2', '127.0.7.2', 17502);
+    await f.agent({
+      vm: 'server-vm',
+      hostOwner: 'server',
+      domain: 'bench',
+      address: '127.0.7.12',
+      processors: ['p2'],
+      serve: [`sink=${HOST}:${SINK}`, `echo=${HOST}:${ECHO}`],
+    });
+    const env = await f.envOf(
+      await f.agent({
+        vm: 'client-vm',
+        hostOwner: 'client',
+        domain: 'bench',
+        address: '127.0.7.11',
+        processors: ['p1'],
+      }),
+    );
+    const at = (v: string) => ({ host: v.split(':')[0]!, port: Number(v.split(':')[1]) });
+    rows.push(
+      await measure('Trellis (agent → 2 processors → agent)', at(env.SINK_ADDR!), at(env.ECHO_ADDR!)),
+    );
+    for (const name of ['p1', 'client-vm']) rss[name] = await rssMb(f.children.get(name)!.pid!);
+  } finally {
+    await f.stop();
+    sink.close();
+    echo.close();
+  }
+
+  const fmt = (n: number, d = 0) => n.toFixed(d);
+  console.log(
+    '\n| path | MB/s 1 stream | MB/s 16 streams | latency p50 / p99 (µs) at 1k req/s | new flows/s (8 conns) |',
+  );
+  console.log('|---|---|---|---|---|');
+  for (const r of rows)
+    console.log(
+      `| ${r.path} | ${fmt(r.mbps1)} | ${fmt(r.mbps16)} | ${fmt(r.p50)} / ${fmt(r.p99)} | ${fmt(r.flows)} |`,
+    );
+  const direct = rows[0]!;
+  const trellis = rows[rows.length - 1]!;
+  const haproxy = rows.find((r) => r.path.startsWith('HAProxy'));
+  console.log('');
+  if (haproxy) {
+    console.log(
+      `throughput vs HAProxy-TLS: 1 stream ${(trellis.mbps1 / haproxy.mbps1).toFixed(2)}x, 16 streams ${(trellis.mbps16 / haproxy.mbps16).toFixed(2)}x (goal >= 1.0x)`,
+    );
+    console.log(`new flows/s vs HAProxy-TLS: ${(trellis.flows / haproxy.flows).toFixed(2)}x`);
+  }
+  console.log(`throughput vs direct: 1 stream ${(trellis.mbps1 / direct.mbps1).toFixed(3)}x`);
+  console.log(
+    `added latency vs direct: p50 ${fmt(trellis.p50 - direct.p50)} µs (goal <= 500), p99 ${fmt(trellis.p99 - direct.p99)} µs (goal <= 2000)`,
+  );
+  console.log(`new flows/s: ${fmt(trellis.flows)} (goal >= 2000)`);
+  console.log(
+    `RSS after the run: processor ${fmt(rss.p1 ?? 0)} MB, agent ${fmt(rss['client-vm'] ?? 0)} MB (goal agent <= 64 MB)`,
+  );
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
