@@ -74,6 +74,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const outbound = new Outbound({ address: o.address, pool, denials, stats, log, refresh: () => refresh() });
   const inbound = new Inbound({
     name: o.vm,
+    address: o.address,
     nodeId: () => identity.node.nodeId,
     ticketKey,
     identity: () => identity,

@@ -27,11 +27,15 @@ export class Inbound {
   #server: Http2SecureServer | undefined;
   #entries = new Map<number, AgentServerEntry>();
   readonly #tickets: TicketCache;
+  /** Open sessions from processors: closing must end them, or server.close() waits forever. */
+  readonly #sessions = new Set<import('node:http2').ServerHttp2Session>();
   readonly #active = new Map<number, Set<{ src: string; destroy(): void }>>();
 
   constructor(
     private o: {
       name: string;
+      /** The VM's address: deliveries to the workload come from it. */
+      address: string;
       nodeId: () => string;
       ticketKey: KeyObject;
       identity: () => MtlsIdentity;
@@ -65,6 +69,8 @@ export class Inbound {
     });
     server.on('secureConnection', (socket: TLSSocket) => socket.setNoDelay(true));
     server.on('session', (s) => {
+      this.#sessions.add(s);
+      s.once('close', () => this.#sessions.delete(s));
       s.setLocalWindowSize(SESSION_WINDOW);
       s.on('error', () => undefined);
     });
@@ -126,9 +132,11 @@ export class Inbound {
     const target = this.o.serve.get(t.contract);
     if (!target) return deny(`refused: ${this.o.name} has no --serve ${t.contract}=HOST:PORT`);
     const stat = this.o.stats.of(t.contract, 'server');
+    // From the VM's own address: the workload sees (and may firewall to) its local agent.
     const upstream = net.connect({
       host: target.host,
       port: target.port,
+      localAddress: this.o.address,
       allowHalfOpen: true,
       noDelay: true,
     });
@@ -168,6 +176,7 @@ export class Inbound {
 
   async close(): Promise<void> {
     for (const flows of this.#active.values()) for (const f of flows) f.destroy();
+    for (const s of this.#sessions) s.destroy();
     await new Promise<void>((r) => (this.#server ? this.#server.close(() => r()) : r()));
   }
 }

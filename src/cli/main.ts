@@ -10,6 +10,7 @@ import { registerDescribe } from './commands/describe.js';
 import { registerEdit } from './commands/edit.js';
 import { registerFlows } from './commands/flows.js';
 import { registerGet } from './commands/get.js';
+import { registerLab } from './commands/lab.js';
 import { registerLogin } from './commands/login.js';
 import { registerOrchestrator } from './commands/orchestrator.js';
 import { registerPath } from './commands/path.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
     registerAgent,
     registerFlows,
     registerResolve,
+    registerLab,
   ]) {
     register(program);
   }

@@ -1,30 +1,17 @@
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApiClient } from '../api-client/client.js';
 import { loadFabricFile } from '../apply/index.js';
 import { addSecrets, readSecrets } from '../apply/secrets.js';
 import { trellisHome, writeConfig } from '../cli/config.js';
-import { generatePassword } from '../orchestrator/auth/password.js';
 import { orchestratorLogger } from '../orchestrator/log.js';
 import { createOrchestrator } from '../orchestrator/server.js';
+import { labAdminPassword } from './admin-password.js';
 
 export interface DemoOptions {
   fabricFile: string;
   listen: { host: string; port: number };
   log: (line: string) => void;
-}
-
-/** The admin password of the local lab: generated once, kept 0600 under $TRELLIS_HOME/lab. */
-async function labAdminPassword(dir: string): Promise<string> {
-  const file = join(dir, 'admin-password');
-  try {
-    return (await readFile(file, 'utf8')).trim();
-  } catch {
-    const pw = generatePassword();
-    await writeFile(file, `${pw}\n`, { mode: 0o600 });
-    await chmod(file, 0o600);
-    return pw;
-  }
 }
 
 /**

@@ -24,12 +24,15 @@ export class DenialReporter {
     private control: ControlSession,
     private node: string,
     private log: Logger,
+    /** Sees every report as it is made (the agent's metrics count them). */
+    private onReport?: (d: DenialRecord) => void,
   ) {
     this.#timer = setInterval(() => void this.flush(), 500);
     this.#timer.unref();
   }
 
   report(d: DenialRecord): void {
+    this.onReport?.(d);
     this.log.warn({ denial: d }, d.kind === 'deny' ? d.reason : `would-deny (audit mode): ${d.reason}`);
     if (this.#queue.length < 10_000) this.#queue.push({ ...d, at: new Date().toISOString() });
   }

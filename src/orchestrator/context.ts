@@ -12,6 +12,7 @@ export interface FlowTableReport {
   processor: string;
   reportedAt: string;
   table30: { packets: number; bytes: number; flows: number };
+  table50Total: number;
   table50: {
     srcNodeId: string;
     dstNodeId: string;

@@ -1,6 +1,7 @@
 /** What the orchestrator tells agents, processors and the console as it happens. */
 export type FabricEvent =
-  | { type: 'policy'; epoch: number }
+  /** `at`: when it was published (ISO 8601); nodes measure their event lag from it. */
+  | { type: 'policy'; epoch: number; at: string }
   | {
       type: 'node';
       name: string;

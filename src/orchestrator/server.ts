@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { installOrchestratorMetrics } from '../metrics/orchestrator.js';
 import { adminUserRoutes } from './api/admin-users.js';
 import { applyRoutes } from './api/apply.js';
 import { auditRoutes } from './api/audit.js';
@@ -84,11 +85,12 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     closing: false,
     async bumpEpoch() {
       const epoch = await db.transaction((sql) => bumpPolicyEpoch(sql));
-      events.publish({ type: 'policy', epoch });
+      events.publish({ type: 'policy', epoch, at: new Date().toISOString() });
       return epoch;
     },
   };
   installErrorHandling(app);
+  installOrchestratorMetrics(app, ctx);
   for (const register of [
     healthRoutes,
     loginRoutes,

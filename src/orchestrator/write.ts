@@ -48,7 +48,7 @@ export async function write<T>(
       return out;
     });
     // Only after the commit: subscribers (agents, processors, console) then read the new state.
-    if (changed !== null) o.events.publish({ type: 'policy', epoch: changed });
+    if (changed !== null) o.events.publish({ type: 'policy', epoch: changed, at: new Date().toISOString() });
     return result;
   } catch (err) {
     if (isUniqueViolation(err))

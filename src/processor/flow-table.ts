@@ -1,6 +1,7 @@
 import type { Counters } from '../dataplane/splice.js';
 
 export const IDLE_TIMEOUT_S = 60;
+export const REPORT_LIMIT = 1000;
 
 /** A table-50 entry: one flow through this processor (the seed's per-flow OVS rule). */
 export interface FlowEntry extends Counters {
@@ -40,11 +41,19 @@ export class FlowTable {
       if (now - e.lastActive > IDLE_TIMEOUT_S * 1000) this.#entries.delete(k);
   }
 
-  snapshot(now = Date.now()) {
+  /**
+   * The tables as reported: table 50 limited to the `limit` most recently active entries, so a
+   * processor carrying thousands of short flows does not ship megabytes every second.
+   */
+  snapshot(now = Date.now(), limit = REPORT_LIMIT) {
     this.expire(now);
+    const entries = [...this.#entries.values()];
+    const recent =
+      entries.length <= limit ? entries : entries.sort((a, b) => b.lastActive - a.lastActive).slice(0, limit);
     return {
       table30: { ...this.table30 },
-      table50: [...this.#entries.values()].map((e) => ({
+      table50Total: entries.length,
+      table50: recent.map((e) => ({
         srcNodeId: e.srcNodeId,
         dstNodeId: e.dstNodeId,
         contractId: e.contractId,

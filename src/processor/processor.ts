@@ -52,7 +52,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
   });
   const key = await loadOrCreateNodeKey(o.stateDir);
   const endpoint = `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`;
-  let identity: NodeIdentity = await control.register(
+  const identity: NodeIdentity = await control.register(
     { name: o.name, addresses: [o.host], processors: [], endpoint, publicKeyPem: key.publicKeyPem },
     key.privateKeyPem,
   );
@@ -78,7 +78,10 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
     settings: H2_SETTINGS,
   });
   server.on('secureConnection', (socket: TLSSocket) => socket.setNoDelay(true));
+  const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (s) => {
+    sessions.add(s);
+    s.once('close', () => sessions.delete(s));
     s.setLocalWindowSize(SESSION_WINDOW);
     s.on('error', () => undefined);
   });
@@ -241,8 +244,8 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
       pool.close();
       admin?.close();
       admin?.closeAllConnections();
+      for (const s of sessions) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
-      identity = identity as NodeIdentity;
     },
   };
 }

@@ -16,6 +16,10 @@ export function registerProcessor(program: Command): void {
     .requiredOption('--password-file <file>')
     .option('--domain <domain>', "the switch owner's domain (if the name is in several)")
     .option('--state-dir <dir>', 'key, certificate and cache', './.trellis/processor')
+    .option(
+      '--admin-listen <host:port>',
+      'plain-HTTP GET /metrics (default: the --listen host, port 9901; off: none)',
+    )
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (opts) => {
       const { host, port } = parseListen(opts.listen);
@@ -30,6 +34,9 @@ export function registerProcessor(program: Command): void {
         password: await readPasswordFile(opts.passwordFile),
         stateDir: opts.stateDir,
         log,
+        ...(opts.adminListen && {
+          adminListen: opts.adminListen === 'off' ? null : parseListen(opts.adminListen),
+        }),
       });
       const stop = async () => {
         await p.close();

@@ -14,13 +14,18 @@ export function registerResolve(program: Command): void {
       try {
         res = await fetch(`http://${agent}/api/v1/service/resolver?name=${encodeURIComponent(name)}`);
       } catch (err) {
-        throw new TrellisError('TRELLIS_ERR_BAD_REQUEST', `cannot reach the agent at ${agent} (${(err as Error).message})`, {
-          hint: "pass --agent <the VM's address>:7401",
-        });
+        throw new TrellisError(
+          'TRELLIS_ERR_BAD_REQUEST',
+          `cannot reach the agent at ${agent} (${(err as Error).message})`,
+          {
+            hint: "pass --agent <the VM's address>:7401",
+          },
+        );
       }
       const text = await res.text();
       if (!res.ok) {
-        const msg = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? `HTTP ${res.status}`;
+        const msg =
+          (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? `HTTP ${res.status}`;
         throw new TrellisError('TRELLIS_ERR_NOT_FOUND', msg);
       }
       print(text);

@@ -58,7 +58,9 @@ const FlowTable = z.strictObject({
     bytes: z.number().int().min(0),
     flows: z.number().int().min(0),
   }),
-  table50: z.array(FlowEntry).max(100_000),
+  /** How many entries the processor holds; `table50` carries the most recently active ones. */
+  table50Total: z.number().int().min(0),
+  table50: z.array(FlowEntry).max(10_000),
 });
 
 export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
@@ -181,6 +183,7 @@ export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
           processor: node.name,
           reportedAt: null,
           table30: { packets: 0, bytes: 0, flows: 0 },
+          table50Total: 0,
           table50: [],
         };
       }

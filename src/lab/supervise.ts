@@ -1,0 +1,268 @@
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ApiClient } from '../api-client/client.js';
+import { loadFabricFile } from '../apply/index.js';
+import { addSecrets, readSecrets } from '../apply/secrets.js';
+import { writeConfig } from '../cli/config.js';
+import { TrellisError } from '../errors.js';
+import { type AddressPlan, planAddresses } from './addresses.js';
+import { labAdminPassword } from './admin-password.js';
+import { checkLabAgainstFabric, type LoadedLab, loadLabFile } from './lab-file.js';
+import { type LabCommands, labCommands, orchestratorUrl, type PlannedChild, planLab } from './plan.js';
+import { isLabSupervisor } from './processes.js';
+import {
+  claimState,
+  type LabPaths,
+  type LabState,
+  labPaths,
+  readState,
+  releaseState,
+  writeState,
+} from './state.js';
+import { Supervisor } from './supervisor.js';
+import { waitUntil } from './wait.js';
+
+/**
+ * The process that supervises the lab: start the orchestrator, apply the fabric,
+ * start processors, agents and workloads in that order (each one ready before the next), then
+ * keep them running until a signal asks for a clean stop. The foreground `lab up` runs this
+ * directly; `lab up --detach` runs it in a detached `lab supervise` process (see detach.ts).
+ */
+
+export interface SuperviseOptions {
+  labFile: string;
+  /** Raw progress text; lines end with '\n'. */
+  out(text: string): void;
+  paths?: LabPaths;
+  /** Stand-ins for commands that may not exist (tests); default: bin/trellis.js subcommands. */
+  commands?: LabCommands;
+  /** Where this supervisor's own output goes, recorded for `lab status`; null: a terminal. */
+  supervisorLog?: string | null;
+  /** Called once every child is ready. */
+  onReady?(state: LabState): void;
+}
+
+/** The lab file, checked against its fabric file, with its address plan. */
+export async function loadLab(labFile: string): Promise<{ lab: LoadedLab; addresses: AddressPlan }> {
+  const lab = await loadLabFile(labFile);
+  const fabric = await loadFabricFile(lab.fabricFile);
+  const mismatch = checkLabAgainstFabric(lab.spec, fabric.spec);
+  if (mismatch.length > 0) throw lab.problemError(mismatch);
+  const planned = planAddresses(lab.spec);
+  if (!planned.ok) throw lab.problemError(planned.problems);
+  return { lab, addresses: planned.plan };
+}
+
+/** Resolves after a clean stop (SIGINT, SIGTERM, SIGHUP); rejects if the lab cannot start. */
+export async function superviseLab(opts: SuperviseOptions): Promise<void> {
+  const paths = opts.paths ?? labPaths();
+  const { lab, addresses } = await loadLab(opts.labFile);
+
+  await makePrivateDir(paths.dir);
+  await makePrivateDir(paths.logs);
+  await makePrivateDir(paths.passwords);
+  // State directories hold keys: private, and there before the process that fills them starts.
+  for (const p of lab.spec.processors) await makePrivateDir(paths.processorState(p.name));
+  for (const vm of lab.spec.vms) await makePrivateDir(paths.vmState(vm.name));
+  const adminPassword = await labAdminPassword(paths.dir);
+  const passwordFile = (domain: string, user: string) => join(paths.passwords, `${domain}.${user}`);
+  const plan = planLab({
+    lab,
+    addresses,
+    paths,
+    commands: opts.commands ?? (await labCommands()),
+    adminPassword,
+    passwordFile,
+  });
+
+  const stamp = () => new Date().toISOString().slice(11, 19);
+  const state: LabState = initialState(lab, addresses, opts.supervisorLog ?? null);
+  let saving = Promise.resolve();
+  const save = () => {
+    state.children = supervisor.states();
+    const snapshot = structuredClone(state);
+    saving = saving.then(() => writeState(paths, snapshot)).catch(() => {});
+    return saving;
+  };
+  const supervisor = new Supervisor({
+    log: (l) => opts.out(`${stamp()} ${l}\n`),
+    onChange: () => void save(),
+  });
+
+  // Installed before anything starts, so Ctrl-C during start-up still stops what did start.
+  let stopped: () => void = () => {};
+  const whenStopped = new Promise<void>((resolve) => {
+    stopped = resolve;
+  });
+  let stopping = false;
+  const stop = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    opts.out(`${stamp()} ${why}: stopping the lab…\n`);
+    state.phase = 'stopping';
+    await save();
+    await supervisor.stop();
+    await saving;
+    await releaseState(paths, process.pid);
+    opts.out(`${stamp()} the lab is stopped\n`);
+    stopped();
+  };
+  const onSignal = (signal: NodeJS.Signals) => void stop(`received ${signal}`);
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
+
+  const start = async (child: PlannedChild, label: string) => {
+    if (stopping) return;
+    const t0 = Date.now();
+    opts.out(`starting ${label}… `);
+    await supervisor.start(child.spec);
+    const name = child.spec.name;
+    const result = await waitUntil(child.ready, {
+      timeoutMs: child.timeoutMs,
+      failed: () => stopping || supervisor.exits(name) > 0,
+    });
+    if (stopping) return;
+    if (result !== 'ready') {
+      opts.out('failed\n');
+      const why =
+        result === 'failed' ? 'exited while starting' : `was not ready after ${child.timeoutMs / 1000} s`;
+      throw new TrellisError('TRELLIS_ERR_INTERNAL', `${label} ${why}${await logTail(child.spec.log)}`, {
+        hint: `its log is ${child.spec.log}`,
+      });
+    }
+    opts.out(`ok (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+  };
+
+  if (!(await claimState(paths, state))) {
+    const other = await readState(paths);
+    if (other && (await isLabSupervisor(other.supervisor.pid, paths.dir))) {
+      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);
+      throw new TrellisError(
+        'TRELLIS_ERR_CONFLICT',
+        `another lab supervisor (pid ${other.supervisor.pid}) started at the same time`,
+        { hint: '`trellis lab status` shows it; `trellis lab down` stops it' },
+      );
+    }
+  }
+  try {
+    await save();
+    const o = addresses.orchestrator;
+    await start(plan.orchestrator, `orchestrator (${o.address}:${o.port})`);
+    if (!stopping) await applyFabric(state.orchestrator.url, adminPassword, lab, paths, opts.out);
+    if (!stopping) await writePasswordFiles(lab, paths, passwordFile);
+    for (const [i, p] of plan.processors.entries()) {
+      const a = addresses.processors[i]!;
+      await start(p, `processor ${a.name} (${a.address}:${a.port})`);
+    }
+    for (const vm of plan.vms) {
+      const address = addresses.vms.find((v) => v.name === vm.name)!.address;
+      await start(vm.agent, `agent of vm ${vm.name} (${address})`);
+      if (vm.workload) await start(vm.workload, `workload of vm ${vm.name}`);
+    }
+  } catch (err) {
+    // Failing because a signal is stopping the lab (the orchestrator went away mid-apply) is
+    // not an error: the stop under way is what was asked for.
+    const asked = stopping;
+    await stop('start-up failed');
+    await whenStopped;
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);
+    if (asked) return;
+    throw err;
+  }
+  if (!stopping) {
+    state.phase = 'ready';
+    await save();
+    opts.onReady?.(structuredClone(state));
+  }
+  await whenStopped;
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);
+}
+
+function initialState(lab: LoadedLab, addresses: AddressPlan, supervisorLog: string | null): LabState {
+  const urls: Record<string, string> = {};
+  for (const vm of lab.spec.vms) {
+    const expose = vm.run?.expose;
+    const address = addresses.vms.find((v) => v.name === vm.name)!.address;
+    if (expose) urls[expose.name] = `http://${address}:${expose.port}/`;
+  }
+  return {
+    version: 1,
+    phase: 'starting',
+    labFile: lab.file,
+    supervisor: { pid: process.pid, log: supervisorLog },
+    orchestrator: { url: orchestratorUrl(addresses), ...addresses.orchestrator },
+    processors: addresses.processors,
+    vms: lab.spec.vms.map((vm) => ({
+      name: vm.name,
+      address: addresses.vms.find((v) => v.name === vm.name)!.address,
+      processors: vm.processors,
+      hostOwner: vm.run ? `${vm.run.domain}/${vm.run.hostOwner}` : null,
+    })),
+    urls,
+    children: [],
+    updatedAt: new Date().toISOString(),
+  };
+}
+
+/** Logs the CLI in as the lab's admin and applies the fabric, keeping passwords in the lab's secrets file. */
+async function applyFabric(
+  url: string,
+  adminPassword: string,
+  lab: LoadedLab,
+  paths: LabPaths,
+  out: (text: string) => void,
+): Promise<void> {
+  const t0 = Date.now();
+  out(`applying ${lab.spec.fabric}… `);
+  const api = new ApiClient(url);
+  const { token, expiresAt } = await api.login('admin', adminPassword);
+  await writeConfig({ orchestrator: url, token, username: 'admin', expiresAt });
+  const fabric = await loadFabricFile(lab.fabricFile);
+  const res = await api
+    .withToken(token)
+    .apply(fabric.spec, { prune: false, dryRun: false, passwords: await readSecrets(paths.secrets) });
+  await addSecrets(paths.secrets, res.generatedPasswords);
+  out(`ok, ${res.changes.length} change(s) (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+}
+
+/** Processors and agents read their password from a 0600 file, never from argv or env. */
+async function writePasswordFiles(
+  lab: LoadedLab,
+  paths: LabPaths,
+  passwordFile: (domain: string, user: string) => string,
+): Promise<void> {
+  const secrets = await readSecrets(paths.secrets);
+  const users = [
+    lab.spec.switchOwner,
+    ...lab.spec.vms.flatMap((vm) => (vm.run ? [{ domain: vm.run.domain, name: vm.run.hostOwner }] : [])),
+  ];
+  for (const u of users) {
+    const password = secrets[`${u.domain}/${u.name}`];
+    if (password === undefined) {
+      throw new TrellisError(
+        'TRELLIS_ERR_NOT_FOUND',
+        `no password for ${u.domain}/${u.name} in ${paths.secrets}`,
+        {
+          hint: `the user existed before the secrets file did; remove ${paths.dir} to start the lab afresh`,
+        },
+      );
+    }
+    const file = passwordFile(u.domain, u.name);
+    await writeFile(file, `${password}\n`, { mode: 0o600 });
+    await chmod(file, 0o600);
+  }
+}
+
+async function makePrivateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+}
+
+/** The end of a child's log, so a failed start says why without sending the user digging. */
+async function logTail(file: string, lines = 15): Promise<string> {
+  try {
+    const text = (await readFile(file, 'utf8')).trimEnd().split('\n').slice(-lines);
+    return `; last lines of its log:\n${text.map((l) => `  | ${l}`).join('\n')}`;
+  } catch {
+    return '';
+  }
+}

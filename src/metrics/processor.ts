@@ -1,0 +1,70 @@
+import { Counter, Gauge, type Histogram, type Registry } from 'prom-client';
+import { formatContractId } from '../wire/node-id.js';
+import { denialReason } from './denial-reason.js';
+import { eventLagHistogram, observeEventLag } from './event-lag.js';
+import { createRegistry } from './registry.js';
+
+/** The admin listener's port when `--admin-listen` is not given (on the data plane's host). */
+export const DEFAULT_ADMIN_PORT = 9901;
+
+/**
+ * A processor's metrics, served on its admin listener: flows and bytes per contract ID (the
+ * processor sees IDs, not names; written 0x0000002a as `trellis get contracts` shows them),
+ * open flows, refusals by rule, and policy event lag.
+ */
+export class ProcessorMetrics {
+  readonly registry: Registry;
+  readonly #flows: Counter<'contract_id'>;
+  readonly #bytes: Counter<'contract_id'>;
+  readonly #active: Gauge;
+  readonly #denials: Counter<'reason'>;
+  readonly #lag: Histogram;
+
+  constructor(opts: { processMetrics?: boolean } = {}) {
+    this.registry = createRegistry('processor', opts);
+    const registers = [this.registry];
+    this.#flows = new Counter({
+      name: 'trellis_flows_total',
+      help: 'Flows forwarded (accepted by verifyHop and the next hop), by contract ID',
+      labelNames: ['contract_id'],
+      registers,
+    });
+    this.#bytes = new Counter({
+      name: 'trellis_flow_bytes_total',
+      help: 'Bytes carried by forwarded flows, both directions, by contract ID',
+      labelNames: ['contract_id'],
+      registers,
+    });
+    this.#active = new Gauge({ name: 'trellis_flows_active', help: 'Flows open now', registers });
+    this.#denials = new Counter({
+      name: 'trellis_denials_total',
+      help: 'Flows this processor refused, by rule (no-ticket, bad-signature, expired, wrong-hop, …)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.#lag = eventLagHistogram(this.registry);
+  }
+
+  flowOpened(contractId: number): void {
+    this.#flows.inc({ contract_id: formatContractId(contractId) });
+    this.#active.inc();
+  }
+
+  flowBytes(contractId: number, bytes: number): void {
+    if (bytes > 0) this.#bytes.inc({ contract_id: formatContractId(contractId) }, bytes);
+  }
+
+  flowClosed(): void {
+    this.#active.dec();
+  }
+
+  /** A refusal made here (not one relayed from a later hop), by its reason text. */
+  denied(reasonText: string): void {
+    this.#denials.inc({ reason: denialReason(reasonText) });
+  }
+
+  /** Call when an event has been handled: a `policy` event's lag is observed. */
+  eventApplied(event: string, data: unknown): void {
+    observeEventLag(this.#lag, event, data);
+  }
+}
