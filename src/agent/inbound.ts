@@ -8,7 +8,7 @@ import { H } from '../dataplane/headers.js';
 import { splice } from '../dataplane/splice.js';
 import { TicketCache } from '../dataplane/ticket-cache.js';
 import type { DenialReporter } from '../node-runtime/denials.js';
-import { peerIdentity } from '../orchestrator/pki/ca.js';
+import { peerIdentity } from '../orchestrator/pki/peer-identity.js';
 import { type MtlsIdentity, mtlsServerOptions } from '../orchestrator/pki/tls-options.js';
 import { encodeProxyV2 } from '../wire/proxy-v2.js';
 import type { AgentServerEntry } from './bundle.js';

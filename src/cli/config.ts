@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import YAML from 'yaml';
+import { YAML } from './lazy-yaml.js';
 
 /** Where the CLI keeps its login and the lab its state: $TRELLIS_HOME, default ~/.trellis. */
 export function trellisHome(): string {
@@ -21,7 +21,7 @@ export function configPath(): string {
 
 export async function readConfig(): Promise<CliConfig> {
   try {
-    const parsed: unknown = YAML.parse(await readFile(configPath(), 'utf8'));
+    const parsed: unknown = YAML().parse(await readFile(configPath(), 'utf8'));
     return typeof parsed === 'object' && parsed !== null ? (parsed as CliConfig) : {};
   } catch {
     return {};
@@ -32,7 +32,7 @@ export async function readConfig(): Promise<CliConfig> {
 export async function writeConfig(c: CliConfig): Promise<string> {
   await mkdir(trellisHome(), { recursive: true, mode: 0o700 });
   const file = configPath();
-  await writeFile(file, YAML.stringify(c), { mode: 0o600 });
+  await writeFile(file, YAML().stringify(c), { mode: 0o600 });
   await chmod(file, 0o600);
   return file;
 }

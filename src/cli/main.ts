@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ApiError } from '../api-client/client.js';
 import { TrellisError } from '../errors.js';
-import { VERSION } from '../orchestrator/api/health.js';
+import { VERSION } from '../version.js';
 import { registerAgent } from './commands/agent.js';
 import { registerApply } from './commands/apply.js';
 import { registerDelete } from './commands/delete.js';

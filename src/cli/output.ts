@@ -1,4 +1,4 @@
-import YAML from 'yaml';
+import { YAML } from './lazy-yaml.js';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
 
@@ -21,7 +21,7 @@ export function renderTable<T>(rows: T[], columns: Column<T>[]): string {
 
 export function render<T>(data: T[] | T, format: OutputFormat, columns: Column<T>[]): string {
   if (format === 'json') return JSON.stringify(data, null, 2);
-  if (format === 'yaml') return YAML.stringify(data).trimEnd();
+  if (format === 'yaml') return YAML().stringify(data).trimEnd();
   const rows = Array.isArray(data) ? data : [data];
   return rows.length === 0 ? 'No resources found.' : renderTable(rows, columns);
 }

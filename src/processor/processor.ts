@@ -12,7 +12,7 @@ import { listenMetrics } from '../metrics/serve.js';
 import { loadOrCreateNodeKey } from '../node-identity/keys.js';
 import { ControlSession, type NodeIdentity } from '../node-runtime/control.js';
 import { DenialReporter } from '../node-runtime/denials.js';
-import { peerIdentity } from '../orchestrator/pki/ca.js';
+import { peerIdentity } from '../orchestrator/pki/peer-identity.js';
 import { mtlsServerOptions } from '../orchestrator/pki/tls-options.js';
 import { FlowTable } from './flow-table.js';
 import { verifyHop } from './verify.js';

@@ -41,7 +41,9 @@ export class TestFabric {
   }
 
   spawn(name: string, args: string[]): ChildProcess {
-    const child = spawn(process.execPath, [TRELLIS_BIN, ...args], {
+    // TRELLIS_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles every node process.
+    const nodeArgs = process.env.TRELLIS_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    const child = spawn(process.execPath, [...nodeArgs, TRELLIS_BIN, ...args], {
       env: this.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import pino from 'pino';
-import { startAgent } from '../../agent/agent.js';
 import type { ServeMap } from '../../agent/inbound.js';
 import { TrellisError } from '../../errors.js';
 import { REDACT } from '../../orchestrator/log.js';
@@ -44,6 +43,9 @@ export function registerAgent(program: Command): void {
     .option('--listen-base <port>', 'first port for client listeners', '9000')
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (opts) => {
+      // Loaded here, not at the top: each process loads only the component it runs.
+      const { startAgent } = await import('../../agent/agent.js');
+
       const log = pino({ level: opts.logLevel, redact: { paths: REDACT, censor: '[redacted]' } });
       const a = await startAgent({
         hostOwner: opts.hostowner,

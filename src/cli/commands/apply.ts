@@ -1,9 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ApiError } from '../../api-client/client.js';
-import { FabricFileError, loadFabricFile, parseFieldPath, secretsFilePath } from '../../apply/index.js';
 import type { Change } from '../../apply/plan.js';
-import { addSecrets, readSecrets } from '../../apply/secrets.js';
 import { trellisHome } from '../config.js';
 import { print, render } from '../output.js';
 import { client } from '../session.js';
@@ -52,6 +50,11 @@ export function registerApply(program: Command): void {
         secrets?: string;
         output: 'table' | 'json' | 'yaml';
       }) => {
+        // Loaded here: the fabric-file schema (zod, yaml) is only needed by this command.
+        const { FabricFileError, loadFabricFile, parseFieldPath, secretsFilePath } = await import(
+          '../../apply/index.js'
+        );
+        const { addSecrets, readSecrets } = await import('../../apply/secrets.js');
         const loaded = await loadFabricFile(opts.file);
         const secrets = opts.secrets ?? secretsFilePath(loaded) ?? join(trellisHome(), 'secrets.yaml');
         const api = await client();

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { runDemo } from '../../lab/demo.js';
 import { trellisHome } from '../config.js';
 import { parseListen } from '../listen.js';
 
@@ -11,6 +10,9 @@ export function registerDemo(program: Command): void {
     .option('-f, --file <fabric.yaml>', 'fabric file to apply', 'examples/voting-app/fabric.yaml')
     .option('--listen <host:port>', 'orchestrator address', '127.0.0.1:7420')
     .action(async (opts: { file: string; listen: string }) => {
+      // Loaded here, not at the top: each process loads only the component it runs.
+      const { runDemo } = await import('../../lab/demo.js');
+
       const log = (l: string) => process.stdout.write(`${l}\n`);
       const demo = await runDemo({ fabricFile: opts.file, listen: parseListen(opts.listen), log });
       const lab = join(trellisHome(), 'lab');

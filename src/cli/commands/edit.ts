@@ -1,8 +1,16 @@
 import type { Command } from 'commander';
 import { TrellisError } from '../../errors.js';
-import { ContractMode, type PathParams, RoleName } from '../../model/index.js';
+import type { ContractMode, PathParams, RoleName } from '../../model/index.js';
 import { print } from '../output.js';
 import { client, contractDomain } from '../session.js';
+
+/** Like zod's safeParse for a string enum, without loading zod into every CLI process. */
+function parseChoice<T extends string>(
+  v: string,
+  choices: readonly T[],
+): { success: true; data: T } | { success: false } {
+  return (choices as readonly string[]).includes(v) ? { success: true, data: v as T } : { success: false };
+}
 
 function parseJson(flag: string, text: string): PathParams {
   try {
@@ -36,7 +44,7 @@ export function registerEdit(program: Command): void {
         role: string,
         opts: { pathParams?: string; users?: string; domain?: string },
       ) => {
-        const r = RoleName.safeParse(role);
+        const r = parseChoice<RoleName>(role, ['client', 'server']);
         if (!r.success)
           throw new TrellisError(
             'TRELLIS_ERR_VALIDATION',
@@ -73,7 +81,8 @@ export function registerEdit(program: Command): void {
     .option('--description <text>')
     .option('--domain <domain>')
     .action(async (contract: string, opts: { mode?: string; description?: string; domain?: string }) => {
-      const mode = opts.mode === undefined ? undefined : ContractMode.safeParse(opts.mode);
+      const mode =
+        opts.mode === undefined ? undefined : parseChoice<ContractMode>(opts.mode, ['enforce', 'audit']);
       if (mode && !mode.success)
         throw new TrellisError(
           'TRELLIS_ERR_VALIDATION',

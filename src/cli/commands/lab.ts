@@ -1,10 +1,6 @@
 import type { Command } from 'commander';
-import YAML from 'yaml';
 import { TrellisError } from '../../errors.js';
-import { labDown } from '../../lab/down.js';
-import { labStatus, renderStatus } from '../../lab/status.js';
-import { superviseLab } from '../../lab/supervise.js';
-import { labUp } from '../../lab/up.js';
+import { YAML } from '../lazy-yaml.js';
 import { print } from '../output.js';
 
 const out = (text: string) => {
@@ -24,6 +20,8 @@ export function registerLab(program: Command): void {
     .option('-f, --file <lab.yaml>', 'lab file', 'examples/hello/lab.yaml')
     .option('--detach', 'supervise the lab in the background and return once it is ready')
     .action(async (opts: { file: string; detach?: boolean }) => {
+      // The lab's modules load only for lab commands (agents and processors share this CLI).
+      const { labUp } = await import('../../lab/up.js');
       const res = await labUp({ labFile: opts.file, detach: opts.detach === true, out });
       // In the foreground labUp returns after Ctrl-C stopped every child; idle HTTP keep-alive
       // sockets must not hold the terminal for a few more seconds.
@@ -34,6 +32,7 @@ export function registerLab(program: Command): void {
     .command('down')
     .description('stop the lab: every process it started, then check none is left')
     .action(async () => {
+      const { labDown } = await import('../../lab/down.js');
       await labDown({ out });
     });
 
@@ -42,6 +41,7 @@ export function registerLab(program: Command): void {
     .description('addresses, processor status and URLs of the running lab')
     .option('-o, --output <format>', 'table, json or yaml', 'table')
     .action(async (opts: { output: string }) => {
+      const { labStatus, renderStatus } = await import('../../lab/status.js');
       const status = await labStatus();
       if (!status) {
         throw new TrellisError('TRELLIS_ERR_NOT_FOUND', 'no lab is running', {
@@ -49,7 +49,7 @@ export function registerLab(program: Command): void {
         });
       }
       if (opts.output === 'json') print(JSON.stringify(status, null, 2));
-      else if (opts.output === 'yaml') print(YAML.stringify(status).trimEnd());
+      else if (opts.output === 'yaml') print(YAML().stringify(status).trimEnd());
       else print(renderStatus(status));
     });
 
@@ -59,6 +59,7 @@ export function registerLab(program: Command): void {
     .requiredOption('-f, --file <lab.yaml>', 'lab file')
     .option('--log <file>', 'where this process writes (recorded for `lab status`)')
     .action(async (opts: { file: string; log?: string }) => {
+      const { superviseLab } = await import('../../lab/supervise.js');
       await superviseLab({ labFile: opts.file, out, supervisorLog: opts.log ?? null });
       process.exit(0);
     });

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { orchestratorLogger } from '../../orchestrator/log.js';
-import { createOrchestrator } from '../../orchestrator/server.js';
 import { parseListen } from '../listen.js';
 
 export function registerOrchestrator(program: Command): void {
@@ -15,6 +14,9 @@ export function registerOrchestrator(program: Command): void {
     )
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (opts: { listen: string; dataDir: string; logLevel: string }) => {
+      // Loaded here, not at the top: each process loads only the component it runs.
+      const { createOrchestrator } = await import('../../orchestrator/server.js');
+
       const { host, port } = parseListen(opts.listen);
       const logger = orchestratorLogger(opts.logLevel);
       const databaseUrl = process.env.DATABASE_URL;

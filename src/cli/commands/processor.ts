@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import pino from 'pino';
 import { REDACT } from '../../orchestrator/log.js';
-import { startProcessor } from '../../processor/processor.js';
 import { parseListen } from '../listen.js';
 import { readPasswordFile } from '../password-file.js';
 
@@ -22,6 +21,9 @@ export function registerProcessor(program: Command): void {
     )
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (opts) => {
+      // Loaded here, not at the top: each process loads only the component it runs.
+      const { startProcessor } = await import('../../processor/processor.js');
+
       const { host, port } = parseListen(opts.listen);
       const log = pino({ level: opts.logLevel, redact: { paths: REDACT, censor: '[redacted]' } });
       const p = await startProcessor({

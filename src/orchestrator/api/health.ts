@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { VERSION } from '../../version.js';
 import type { Orchestrator } from '../context.js';
 import { openApiDocument } from './openapi.js';
 import { route } from './route.js';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 export function healthRoutes(app: FastifyInstance, o: Orchestrator): void {
   route(app, o, {

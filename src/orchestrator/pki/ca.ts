@@ -9,11 +9,11 @@ import {
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import type { PeerCertificate } from 'node:tls';
 import type * as X509 from '@peculiar/x509';
 import { TrellisError } from '../../errors.js';
 import { Name } from '../../model/names.js';
 import { NodeKind } from '../../model/node.js';
+import { nodeUri, type PeerIdentity, peerIdentity } from './peer-identity.js';
 
 /**
  * The fabric CA: the orchestrator signs every node's certificate with it, and every mTLS
@@ -25,13 +25,6 @@ export interface FabricCa {
   keyPem: string;
   /** KeyObject for signing */
   key: KeyObject;
-}
-
-/** Who a certificate says its holder is: read from the `trellis://<domain>/<kind>/<name>` URI SAN. */
-export interface PeerIdentity {
-  domain: string;
-  kind: NodeKind;
-  name: string;
 }
 
 export interface NodeCertificateRequest {
@@ -56,11 +49,6 @@ const NODE_VALIDITY_MS = 7 * DAY_MS;
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
 const EC_KEY = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGNATURE = { name: 'ECDSA', hash: 'SHA-256' } as const;
-const TRELLIS_URI_SAN = /^URI:trellis:\/\/([a-z0-9-]+)\/(processor|workload)\/([a-z0-9-]+)$/;
-
-export function nodeUri(id: PeerIdentity): string {
-  return `trellis://${id.domain}/${id.kind}/${id.name}`;
-}
 
 export async function loadOrCreateCa(dir: string, fabricName?: string): Promise<FabricCa> {
   const certPath = join(dir, 'ca.crt');
@@ -162,21 +150,6 @@ export async function issueNodeCertificate(
     ],
   });
   return { certPem: cert.toString('pem'), notAfter: cert.notAfter.toISOString() };
-}
-
-export function peerIdentity(cert: PeerCertificate | X509Certificate): PeerIdentity | null {
-  // getPeerCertificate() returns {} when the peer sent none, so subjectaltname may be absent.
-  const san: string | undefined = cert instanceof X509Certificate ? cert.subjectAltName : cert.subjectaltname;
-  if (!san) return null;
-  let found: PeerIdentity | null = null;
-  for (const entry of san.split(', ')) {
-    const m = TRELLIS_URI_SAN.exec(entry);
-    if (!m) continue;
-    // We never issue two identities in one certificate; if one shows up, trust neither.
-    if (found) return null;
-    found = { domain: m[1]!, kind: m[2] as NodeKind, name: m[3]! };
-  }
-  return found;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -315,3 +288,5 @@ async function readIfExists(path: string): Promise<string | undefined> {
     throw err;
   }
 }
+
+export { nodeUri, type PeerIdentity, peerIdentity };
