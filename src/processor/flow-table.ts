@@ -12,6 +12,8 @@ export interface FlowEntry extends Counters {
   inPort: string;
   outPort: string;
   open: boolean;
+  /** What of packets/bytes is already in table 30. */
+  accounted: { packets: number; bytes: number };
 }
 
 /**
@@ -21,18 +23,42 @@ export interface FlowEntry extends Counters {
 export class FlowTable {
   readonly table30 = { packets: 0, bytes: 0, flows: 0 };
   readonly #entries = new Map<string, FlowEntry>();
+  /** Flows still carrying data: folded into table 30 by one periodic pass, not a timer each. */
+  readonly #open = new Set<FlowEntry>();
 
-  open(e: Omit<FlowEntry, 'packets' | 'bytes' | 'lastActive' | 'open'>): FlowEntry {
-    const entry: FlowEntry = { ...e, packets: 0, bytes: 0, lastActive: Date.now(), open: true };
+  open(e: Omit<FlowEntry, 'packets' | 'bytes' | 'lastActive' | 'open' | 'accounted'>): FlowEntry {
+    const entry: FlowEntry = {
+      ...e,
+      packets: 0,
+      bytes: 0,
+      lastActive: Date.now(),
+      open: true,
+      accounted: { packets: 0, bytes: 0 },
+    };
     this.#entries.set(`${e.srcNodeId}|${e.contractId}|${e.flowLabel}`, entry);
+    this.#open.add(entry);
     this.table30.flows++;
     return entry;
   }
 
-  /** Folds a finished (or still running) flow's counters into table 30. */
-  account(delta: { packets: number; bytes: number }): void {
-    this.table30.packets += delta.packets;
-    this.table30.bytes += delta.bytes;
+  /** A flow ended: its last counts go into table 30; its entry stays until idle. */
+  close(entry: FlowEntry, onBytes?: (e: FlowEntry, bytes: number) => void): void {
+    this.#fold(entry, onBytes);
+    entry.open = false;
+    this.#open.delete(entry);
+  }
+
+  /** Folds what open flows carried since the last pass into table 30 (and reports it). */
+  fold(onBytes?: (e: FlowEntry, bytes: number) => void): void {
+    for (const e of this.#open) this.#fold(e, onBytes);
+  }
+
+  #fold(e: FlowEntry, onBytes?: (e: FlowEntry, bytes: number) => void): void {
+    const bytes = e.bytes - e.accounted.bytes;
+    this.table30.packets += e.packets - e.accounted.packets;
+    this.table30.bytes += bytes;
+    e.accounted = { packets: e.packets, bytes: e.bytes };
+    if (bytes > 0) onBytes?.(e, bytes);
   }
 
   /** Drops entries idle longer than the timeout (open flows stay while they carry data). */

@@ -12,9 +12,9 @@ import { listenMetrics } from '../metrics/serve.js';
 import { loadOrCreateNodeKey } from '../node-identity/keys.js';
 import { ControlSession, type NodeIdentity } from '../node-runtime/control.js';
 import { DenialReporter } from '../node-runtime/denials.js';
-import { peerIdentity } from '../orchestrator/pki/peer-identity.js';
+import { type PeerIdentity, peerIdentity } from '../orchestrator/pki/peer-identity.js';
 import { mtlsServerOptions } from '../orchestrator/pki/tls-options.js';
-import { FlowTable } from './flow-table.js';
+import { type FlowEntry, FlowTable } from './flow-table.js';
 import { verifyHop } from './verify.js';
 
 export interface ProcessorOptions {
@@ -98,6 +98,22 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
   });
 
   /** `relayed`: a later hop's refusal passed back, counted there rather than here. */
+  const countBytes = (e: FlowEntry, bytes: number) => metrics.flowBytes(e.contractId, bytes);
+  const folding = setInterval(() => flows.fold(countBytes), 500);
+  folding.unref();
+
+  /** A session's peer certificate never changes: read its identity once, not per flow. */
+  const peers = new WeakMap<http2.Http2Session, PeerIdentity | null>();
+  const peerOf = (session: http2.Http2Session): PeerIdentity | null => {
+    let p = peers.get(session);
+    if (p === undefined) {
+      const socket = session.socket as TLSSocket | undefined;
+      p = socket ? peerIdentity(socket.getPeerCertificate()) : null;
+      peers.set(session, p);
+    }
+    return p;
+  };
+
   function refuse(stream: ServerHttp2Stream, status: number, reason: string, relayed = false): void {
     if (stream.destroyed || stream.headersSent) {
       stream.destroy();
@@ -111,8 +127,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
     stream.on('error', () => undefined);
     if (headers[':method'] !== 'CONNECT')
       return refuse(stream, 405, 'refused: processors carry CONNECT streams only');
-    const socket = stream.session?.socket as TLSSocket | undefined;
-    const peer = socket ? peerIdentity(socket.getPeerCertificate()) : null;
+    const peer = stream.session ? peerOf(stream.session) : null;
     const v = verifyHop({
       token: headers[H.ticket] as string | undefined,
       hopHeader: headers[H.hop] as string | undefined,
@@ -182,17 +197,8 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
         outPort: next.port,
       });
       metrics.flowOpened(t.contractId);
-      let accounted = { packets: 0, bytes: 0 };
-      const fold = () => {
-        flows.account({ packets: entry.packets - accounted.packets, bytes: entry.bytes - accounted.bytes });
-        metrics.flowBytes(t.contractId, entry.bytes - accounted.bytes);
-        accounted = { packets: entry.packets, bytes: entry.bytes };
-      };
-      const tick = setInterval(fold, 500);
       splice(stream, upstream, entry, () => {
-        clearInterval(tick);
-        fold();
-        entry.open = false;
+        flows.close(entry, countBytes);
         metrics.flowClosed();
       });
       if (t.wouldDeny) {
@@ -230,7 +236,10 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
   control.heartbeat(o.name);
   const report = setInterval(() => {
     control
-      .call((api) => api.request('PUT', `/api/v1/processors/${o.name}/flows`, flows.snapshot()))
+      .call((api) => {
+        flows.fold(countBytes);
+        return api.request('PUT', `/api/v1/processors/${o.name}/flows`, flows.snapshot());
+      })
       .catch(() => undefined);
   }, 1_000);
   report.unref();
@@ -239,6 +248,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
     flows,
     async close() {
       clearInterval(report);
+      clearInterval(folding);
       control.stop();
       denials.stop();
       pool.close();
