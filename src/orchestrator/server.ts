@@ -20,6 +20,7 @@ import { topologyRoutes } from './api/topology.js';
 import { Lockout } from './auth/lockout.js';
 import { VerifiedCache } from './auth/verified-cache.js';
 import { type BootstrapResult, bootstrap } from './bootstrap.js';
+import { installConsole } from './console-assets.js';
 import type { Orchestrator } from './context.js';
 import { EventHub } from './events.js';
 import { loadOrCreateCa } from './pki/ca.js';
@@ -110,6 +111,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
   ]) {
     register(app, ctx);
   }
+  await installConsole(app);
 
   // Nodes heartbeat every few seconds; one silent for heartbeatTimeoutMs is shown red.
   const sweep = setInterval(() => {

@@ -15,6 +15,8 @@ export interface TestOrchestrator {
     // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers and assert on them
   ): Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
   login(username: string, password: string, domain?: string): Promise<string>;
+  /** Listens on a free loopback port (for real HTTP clients such as a browser); returns the base URL. */
+  listen(): Promise<string>;
   restart(): Promise<void>;
   close(): Promise<void>;
 }
@@ -58,6 +60,13 @@ export async function startTestOrchestrator(
       });
       if (res.status !== 200) throw new Error(`login ${username} failed: ${JSON.stringify(res.body)}`);
       return res.body.token as string;
+    },
+    async listen() {
+      await t.orch.app.listen({ host: '127.0.0.1', port: 0 });
+      const addr = t.orch.app.server.address();
+      if (addr === null || typeof addr === 'string')
+        throw new Error('the orchestrator is not listening on TCP');
+      return `http://127.0.0.1:${addr.port}`;
     },
     async restart() {
       await t.orch.close();

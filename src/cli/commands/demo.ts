@@ -17,6 +17,7 @@ export function registerDemo(program: Command): void {
       const demo = await runDemo({ fabricFile: opts.file, listen: parseListen(opts.listen), log });
       const lab = join(trellisHome(), 'lab');
       log('');
+      log(`Console:       ${demo.url}/   (open it in a browser)`);
       log(`Orchestrator:  ${demo.url}   (API under /api/v1, OpenAPI at /api/v1/openapi.json)`);
       log(`Admin login:   admin / the password in ${join(lab, 'admin-password')}`);
       log(`Host owners:   passwords in ${join(lab, 'secrets.yaml')}`);

@@ -1,0 +1,92 @@
+import { currentSession, expire } from './session.js';
+
+export type FabricEvent =
+  | { type: 'hello'; epoch: number }
+  | { type: 'policy'; epoch: number }
+  | { type: 'node'; name: string; kind: string; domain: string; status: string };
+
+type Listener = (e: FabricEvent) => void;
+const listeners = new Set<Listener>();
+let controller: AbortController | null = null;
+let statusListener: (live: boolean) => void = () => {};
+
+/** Pages subscribe while they are shown; the stream itself lives as long as the session. */
+export function onEvent(fn: Listener): () => void {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+export function onStreamStatus(fn: (live: boolean) => void): void {
+  statusListener = fn;
+}
+
+/**
+ * Reads GET /api/v1/events with fetch streaming: EventSource cannot send the bearer token.
+ * Reconnects with backoff; every reconnect starts with `hello`, on which pages refetch, so
+ * nothing missed while disconnected stays stale.
+ */
+export function startEvents(): void {
+  stopEvents();
+  const ctl = new AbortController();
+  controller = ctl;
+  void (async () => {
+    let delay = 500;
+    while (!ctl.signal.aborted) {
+      const s = currentSession();
+      if (!s) return;
+      try {
+        const res = await fetch('/api/v1/events', {
+          headers: { authorization: `Bearer ${s.token}`, accept: 'text/event-stream' },
+          signal: ctl.signal,
+        });
+        if (res.status === 401) {
+          expire();
+          return;
+        }
+        if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+        statusListener(true);
+        delay = 500;
+        await readStream(res.body);
+      } catch {
+        if (ctl.signal.aborted) return;
+      }
+      statusListener(false);
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 10_000);
+    }
+  })();
+}
+
+export function stopEvents(): void {
+  controller?.abort();
+  controller = null;
+  statusListener(false);
+}
+
+async function readStream(body: ReadableStream<Uint8Array>): Promise<void> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buf = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buf += decoder.decode(value, { stream: true });
+    let end = buf.indexOf('\n\n');
+    while (end >= 0) {
+      dispatch(buf.slice(0, end));
+      buf = buf.slice(end + 2);
+      end = buf.indexOf('\n\n');
+    }
+  }
+}
+
+function dispatch(block: string): void {
+  const data = block
+    .split('\n')
+    .filter((l) => l.startsWith('data:'))
+    .map((l) => l.slice(5).trimStart())
+    .join('\n');
+  if (!data) return; // a keepalive comment
+  const event = JSON.parse(data) as FabricEvent;
+  for (const fn of listeners) fn(event);
+}

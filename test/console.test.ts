@@ -1,0 +1,420 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify from 'fastify';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installConsole } from '../src/orchestrator/console-assets.js';
+import { ADMIN_PASSWORD, startTestOrchestrator, type TestOrchestrator } from './support/orchestrator.js';
+import { pgliteTarget } from './support/stores.js';
+import { SEED_CONTRACTS, votingAppSpec } from './support/voting-app.js';
+
+/**
+ * The web console in a real browser (Debian's chromium driven by playwright-core) against an
+ * in-process orchestrator serving the built console (`npm run build` builds dist/console).
+ * Screenshots go to test-results/console/; with TRELLIS_UPDATE_SCREENSHOTS=1 to docs/images/.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const HINT = 'the console tests need a browser: apt-get install chromium (bash .ci/run installs it)';
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SHOTS = process.env.TRELLIS_UPDATE_SCREENSHOTS
+  ? join(ROOT, 'docs', 'images')
+  : join(ROOT, 'test-results', 'console');
+
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI !== 'true') console.warn(`skipping the console tests: ${HINT}`);
+
+const PASSWORDS = {
+  'infra/fabric-ops': 'fabric-ops-password',
+  'voting-app/http-proxy': 'http-proxy-password',
+  'voting-app/voting-svc': 'voting-svc-password',
+};
+const PROCESSORS = ['aws-p1', 'aws-p2', 'gcp-p1', 'azr-p1'];
+const WORKLOADS = [
+  { name: 'aws-11', owner: 'http-proxy', processor: 'aws-p1', address: '127.0.1.11' },
+  { name: 'gcp-11', owner: 'voting-svc', processor: 'gcp-p1', address: '127.0.3.11' },
+];
+
+function publicKeyPem(): string {
+  return generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+    .publicKey.export({ type: 'spki', format: 'pem' })
+    .toString();
+}
+
+/** Rows of the table labelled `label`, as objects keyed by column header. */
+async function readTable(page: Page, label: string): Promise<Record<string, string>[]> {
+  return page.locator(`table[aria-label="${label}"]`).evaluate((t) => {
+    const heads = [...t.querySelectorAll('thead th')].map((th) => th.textContent ?? '');
+    return [...t.querySelectorAll('tbody tr')].map((tr) =>
+      Object.fromEntries([...tr.querySelectorAll('td')].map((td, i) => [heads[i], td.textContent ?? ''])),
+    );
+  });
+}
+
+describe('console assets', () => {
+  it('without a build, / and the pages say to run npm run build; other paths stay 404', async () => {
+    const app = Fastify();
+    await installConsole(app, join(tmpdir(), 'trellis-no-console-here'));
+    for (const path of ['/', '/topology', '/contracts/voting-app/voting-frontend']) {
+      const res = await app.inject({ method: 'GET', url: path });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain('npm run build');
+    }
+    expect((await app.inject({ method: 'GET', url: '/no/such/page' })).statusCode).toBe(404);
+    await app.close();
+  });
+});
+
+describe.runIf(haveChromium || process.env.CI === 'true')('web console in chromium', () => {
+  let t: TestOrchestrator;
+  let url: string;
+  let admin: string;
+  let browser: BrowserContext;
+  let page: Page;
+  let profile: string;
+  const pageErrors: string[] = [];
+
+  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `console-${name}.png`) });
+  const nav = async (label: string) => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
+  };
+  const cyNode = (id: string) =>
+    page.evaluate((nodeId) => {
+      const el = document.querySelector('[data-testid="graph"]') as unknown as {
+        cy: {
+          getElementById(i: string): {
+            data(): Record<string, unknown>;
+            renderedPosition(): { x: number; y: number };
+          };
+        };
+      };
+      const n = el.cy.getElementById(nodeId);
+      return { data: n.data(), pos: n.renderedPosition() };
+    }, id);
+
+  beforeAll(async () => {
+    if (!haveChromium) throw new Error(`CI=true but ${CHROMIUM} is missing: ${HINT}`);
+    await mkdir(SHOTS, { recursive: true });
+    // Registered nodes send no heartbeat here: keep them connected until the test says otherwise.
+    t = await startTestOrchestrator(pgliteTarget, { heartbeatTimeoutMs: 3_600_000 });
+    admin = await t.login('admin', ADMIN_PASSWORD);
+    const applied = await t.call('POST', '/api/v1/apply', {
+      token: admin,
+      body: { spec: votingAppSpec(), passwords: PASSWORDS },
+    });
+    expect(applied.status).toBe(200);
+    const ops = await t.login('fabric-ops', PASSWORDS['infra/fabric-ops'], 'infra');
+    for (const [i, name] of PROCESSORS.entries()) {
+      const r = await t.call('POST', '/api/v1/nodes/register', {
+        token: ops,
+        body: { name, addresses: [`127.0.2.${i + 1}`], publicKey: publicKeyPem() },
+      });
+      expect(r.status).toBe(200);
+    }
+    for (const w of WORKLOADS) {
+      const token = await t.login(
+        w.owner,
+        PASSWORDS[`voting-app/${w.owner}` as keyof typeof PASSWORDS],
+        'voting-app',
+      );
+      const r = await t.call('POST', '/api/v1/nodes/register', {
+        token,
+        body: { name: w.name, addresses: [w.address], publicKey: publicKeyPem(), processors: [w.processor] },
+      });
+      expect(r.status).toBe(200);
+    }
+    url = await t.listen();
+    profile = await mkdtemp(join(tmpdir(), 'trellis-chromium-'));
+    // A fresh profile per run: nothing cached or remembered from an earlier one.
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      viewport: { width: 1280, height: 800 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (msg) => {
+      // A refused login or delete is an expected 4xx, which chromium logs as a failed load.
+      if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource'))
+        pageErrors.push(msg.text());
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    if (profile) await rm(profile, { recursive: true, force: true });
+  });
+
+  it('serves the console at / with an SPA fallback, and keeps JSON 404s under /api', async () => {
+    const root = await fetch(`${url}/`);
+    expect(root.status).toBe(200);
+    expect(await root.text()).toContain('<div id="app">');
+    expect(
+      (await fetch(`${url}/contracts/voting-app/voting-frontend`)).headers.get('content-type'),
+    ).toContain('text/html');
+    for (const unknown of ['/api/v1/nope', '/no/such/page']) {
+      const res = await fetch(`${url}${unknown}`);
+      expect(res.status).toBe(404);
+      expect((await res.json()).error.code).toBe('TRELLIS_ERR_NOT_FOUND');
+    }
+  });
+
+  it('refuses a wrong password with an error, then logs in', async () => {
+    await page.goto(url);
+    await page.waitForURL(/\/login/);
+    await page.getByLabel('Username').fill('admin');
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('wrong username or password');
+    await shot('login');
+
+    await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(/\/topology$/);
+    await expect.poll(() => page.locator('.live').textContent()).toBe('live');
+    // Every page of the navigation survives a reload (the orchestrator's SPA fallback).
+    const links = await page.getByRole('navigation', { name: 'Main' }).locator('a[data-nav]').all();
+    expect(links).toHaveLength(7);
+    for (const link of links) {
+      const res = await fetch(`${url}${await link.getAttribute('href')}/x`);
+      expect(res.headers.get('content-type')).toContain('text/html');
+    }
+  });
+
+  it('Topology lists the four processors and the workload nodes with their owners', async () => {
+    await page.getByRole('button', { name: 'Table' }).click();
+    await page.locator('table[aria-label="Topology nodes"] tbody tr').nth(5).waitFor();
+    const rows = await readTable(page, 'Topology nodes');
+    const byName = Object.fromEntries(rows.map((r) => [r.Name, r]));
+    for (const p of PROCESSORS) {
+      expect(byName[p]).toMatchObject({ Kind: 'processor', Status: 'connected', Owner: 'fabric-ops' });
+    }
+    for (const w of WORKLOADS) {
+      expect(byName[w.name]).toMatchObject({ Kind: 'workload', Status: 'connected', Owner: w.owner });
+    }
+    const edges = await readTable(page, 'Topology edges');
+    expect(edges.filter((e) => e.Kind === 'link')).toHaveLength(5);
+    await page.getByRole('button', { name: 'Graph' }).click();
+
+    // Click aws-11 on the canvas: the overlay ends with its Owner.
+    const { pos } = await cyNode('n:aws-11');
+    const box = (await page.getByTestId('graph').boundingBox())!;
+    await page.mouse.click(box.x + pos.x, box.y + pos.y);
+    const overlay = page.getByRole('complementary', { name: 'Node details' });
+    await overlay.waitFor();
+    expect(await overlay.locator('dt').last().textContent()).toBe('Owner');
+    expect(await overlay.locator('dd').last().textContent()).toBe('http-proxy');
+    expect(await overlay.locator('dd[data-field="Domain"]').textContent()).toBe('voting-app');
+    await shot('topology');
+  });
+
+  it('Domains → voting-app → Domain Topology shows the 6 contracts as edges client → server', async () => {
+    await nav('Domains');
+    await page.getByRole('link', { name: 'voting-app' }).click();
+    await page.getByRole('link', { name: 'Domain Topology' }).click();
+    await page.waitForURL(/\/domains\/voting-app\/topology$/);
+    await page
+      .locator('table[aria-label="Domain Topology edges"] tbody tr')
+      .nth(5)
+      .waitFor({ state: 'attached' });
+    await page.waitForTimeout(300);
+    await shot('domain-topology');
+    const edges = await readTable(page, 'Domain Topology edges');
+    expect(edges).toHaveLength(6);
+    expect(Object.fromEntries(edges.map((e) => [e.Contract, [e.Client, e.Server]]))).toEqual(SEED_CONTRACTS);
+  });
+
+  it('edits the voting-frontend client path params: EDIT → SET (nothing saved) → SUBMIT', async () => {
+    await nav('Contracts');
+    const contracts = page.locator('table[aria-label="Contracts"]');
+    await contracts.getByRole('link', { name: 'voting-frontend' }).waitFor();
+    const list = await readTable(page, 'Contracts');
+    expect(list.find((c) => c['Contract Name'] === 'voting-frontend')?.['Contract ID']).toMatch(
+      /^0x[0-9a-f]{8}$/,
+    );
+    await shot('contracts');
+    await contracts.getByRole('link', { name: 'voting-frontend' }).click();
+    await page.getByRole('link', { name: 'client', exact: true }).click();
+    await page.waitForURL(/\/roles\/client$/);
+    await page.getByTestId('edit-path-params').click();
+
+    const editor = page.getByLabel('Path params JSON');
+    await editor.fill('{ "transit": "aws-p2", }');
+    await page.getByRole('button', { name: 'SET' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('invalid JSON');
+
+    // An unknown processor passes SET (it is valid JSON) and is refused by SUBMIT, by name.
+    await editor.fill('{"role":"server","contract":"voting-frontend","transit":"aws-p9"}');
+    await page.getByRole('button', { name: 'SET' }).click();
+    await page.waitForURL(/\/roles\/client$/);
+    expect(await page.getByTestId('path-params').textContent()).toContain('aws-p9');
+    const stored = async () =>
+      (
+        await t.call('GET', '/api/v1/domains/voting-app/contracts/voting-frontend/roles/client', {
+          token: admin,
+        })
+      ).body.role.pathParams;
+    expect(await stored()).toEqual({});
+    await page.getByRole('button', { name: 'SUBMIT' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('unknown processor "aws-p9"');
+    expect(await stored()).toEqual({});
+
+    await page.getByTestId('edit-path-params').click();
+    await editor.fill('{\n  "role": "server",\n  "contract": "voting-frontend",\n  "transit": "aws-p2"\n}');
+    await shot('path-params-editor');
+    await page.getByRole('button', { name: 'SET' }).click();
+    await page.waitForURL(/\/roles\/client$/);
+    await shot('role');
+    await page.getByRole('button', { name: 'SUBMIT' }).click();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Saved');
+    expect(await stored()).toEqual({ role: 'server', contract: 'voting-frontend', transit: 'aws-p2' });
+  });
+
+  it('Topology highlights the path of voting-frontend through the transit aws-p2', async () => {
+    await nav('Topology');
+    await page.getByLabel('Highlight the path of a contract').selectOption('voting-app/voting-frontend');
+    await expect
+      .poll(() => page.locator('.path-info').textContent())
+      .toContain('aws-11 → aws-p1 → aws-p2 → gcp-p1 → gcp-11');
+    expect((await cyNode('n:aws-p2')).data.name).toBe('aws-p2');
+    expect(await page.evaluate(() => document.querySelector('[data-testid="graph"]') !== null)).toBe(true);
+    await shot('topology-path');
+  });
+
+  it('a node that disconnects turns red on Topology without a reload', async () => {
+    expect((await cyNode('n:aws-11')).data.status).toBe('connected');
+    const r = await t.call('POST', '/api/v1/nodes/aws-11/disconnect', { token: admin });
+    expect(r.status).toBe(200);
+    await expect
+      .poll(async () => (await cyNode('n:aws-11')).data.status, { timeout: 2000 })
+      .toBe('disconnected');
+    await page.getByRole('button', { name: 'Table' }).click();
+    const rows = await readTable(page, 'Topology nodes');
+    expect(rows.find((x) => x.Name === 'aws-11')?.Status).toBe('disconnected');
+    await page.getByRole('button', { name: 'Graph' }).click();
+  });
+
+  it('Resources: a connected node cannot be deleted (the 409 reason is shown); a disconnected one can', async () => {
+    await nav('Resources');
+    await page.getByRole('button', { name: 'Delete gcp-11' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('"gcp-11" is connected');
+    await shot('resources');
+
+    const r = await t.call('POST', '/api/v1/nodes/gcp-11/disconnect', { token: admin });
+    expect(r.status).toBe(200);
+    await expect
+      .poll(async () => (await readTable(page, 'Resources')).find((x) => x.Name === 'gcp-11')?.Status)
+      .toBe('disconnected');
+    await page.getByRole('button', { name: 'Delete gcp-11' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Deleted node gcp-11');
+    expect((await readTable(page, 'Resources')).map((x) => x.Name)).not.toContain('gcp-11');
+    expect((await t.call('GET', '/api/v1/nodes/gcp-11', { token: admin })).status).toBe(404);
+  });
+
+  it('Flows shows a processor’s table 30 counters and table 50 entries, refreshing', async () => {
+    const nodes = (await t.call('GET', '/api/v1/nodes', { token: admin })).body as {
+      name: string;
+      nodeId: string;
+    }[];
+    const id = (n: string) => nodes.find((x) => x.name === n)?.nodeId ?? 'fd00::1';
+    const contract = (
+      await t.call('GET', '/api/v1/domains/voting-app/contracts/voting-frontend', { token: admin })
+    ).body;
+    const ops = await t.login('fabric-ops', PASSWORDS['infra/fabric-ops'], 'infra');
+    const report = (packets: number) =>
+      t.call('PUT', '/api/v1/processors/aws-p2/flows', {
+        token: ops,
+        body: {
+          table30: { packets, bytes: packets * 210, flows: 2 },
+          table50Total: 1,
+          table50: [
+            {
+              srcNodeId: id('aws-11'),
+              dstNodeId: id('aws-p1'),
+              contractId: contract.id,
+              flowLabel: 0x63b71,
+              inPort: 'aws-p1',
+              outPort: 'gcp-p1',
+              packets: 15,
+              bytes: 4101,
+              idleAge: 2,
+              idleTimeout: 60,
+            },
+          ],
+        },
+      });
+    expect((await report(57)).status).toBe(204);
+    await nav('Flows');
+    await page.getByLabel('Processor').selectOption('aws-p2');
+    await expect.poll(() => page.locator('.stat-value').first().textContent()).toBe('57');
+    await report(72);
+    await expect.poll(() => page.locator('.stat-value').first().textContent(), { timeout: 3000 }).toBe('72');
+    const rows = await readTable(page, 'Table 50');
+    expect(rows[0]).toMatchObject({
+      Source: 'aws-11',
+      'Contract ID': `0x${contract.id.toString(16).padStart(8, '0')}`,
+    });
+    await shot('flows');
+  });
+
+  it('Denials lists refused flows with their reasons; Resource Users lists both kinds', async () => {
+    const proxy = await t.login('http-proxy', PASSWORDS['voting-app/http-proxy'], 'voting-app');
+    const reason = 'host owner "http-proxy" is not in the client role of contract "voting-backend"';
+    const sent = await t.call('POST', '/api/v1/nodes/aws-11/denials', {
+      token: proxy,
+      body: {
+        denials: [
+          {
+            at: new Date().toISOString(),
+            kind: 'deny',
+            domain: 'voting-app',
+            contract: 'voting-backend',
+            contractId: 1,
+            role: 'client',
+            src: 'aws-11',
+            dst: null,
+            reason,
+          },
+        ],
+      },
+    });
+    expect(sent.status).toBe(204);
+    await nav('Denials');
+    await expect.poll(async () => (await readTable(page, 'Denials'))[0]?.Reason).toBe(reason);
+    await shot('denials');
+
+    await nav('Resource Users');
+    await page.locator('table[aria-label="Resource Users"]').waitFor();
+    const users = await readTable(page, 'Resource Users');
+    expect(users.find((u) => u.Name === 'fabric-ops')).toMatchObject({
+      Domain: 'infra',
+      Kind: 'switchOwner',
+    });
+    expect(users.filter((u) => u.Domain === 'voting-app' && u.Kind === 'hostOwner')).toHaveLength(6);
+    await shot('resource-users');
+  });
+
+  it('an expired session returns to the login page saying so; no page error was logged', async () => {
+    await page.evaluate(() => {
+      const s = JSON.parse(sessionStorage.getItem('trellis.session')!);
+      sessionStorage.setItem('trellis.session', JSON.stringify({ ...s, token: 'expired-token' }));
+    });
+    await nav('Contracts');
+    await page.waitForURL(/\/login/);
+    await expect.poll(() => page.locator('.alert-info').textContent()).toContain('session expired');
+    expect(pageErrors).toEqual([]);
+  });
+});
