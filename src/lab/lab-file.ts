@@ -48,7 +48,14 @@ export const RunSpec = z.strictObject({
   serve: z.array(z.string().regex(SERVE, 'must read CONTRACT=HOST:PORT')).default([]),
   workload: WorkloadSpec.optional(),
   /** Published by `lab status` as http://ADDRESS:PORT/. */
-  expose: z.strictObject({ name: Name, port: Port }).optional(),
+  expose: z
+    .strictObject({
+      name: Name,
+      port: Port,
+      /** More named URLs on the same port, e.g. { vote: /voting/vote }, also shown by `lab status`. */
+      paths: z.record(Name, z.string().regex(/^\//, 'must start with /')).default({}),
+    })
+    .optional(),
 });
 export type RunSpec = z.infer<typeof RunSpec>;
 

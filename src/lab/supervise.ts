@@ -182,8 +182,13 @@ function initialState(lab: LoadedLab, addresses: AddressPlan, supervisorLog: str
   for (const vm of lab.spec.vms) {
     const expose = vm.run?.expose;
     const address = addresses.vms.find((v) => v.name === vm.name)!.address;
-    if (expose) urls[expose.name] = `http://${address}:${expose.port}/`;
+    if (!expose) continue;
+    urls[expose.name] = `http://${address}:${expose.port}/`;
+    for (const [name, path] of Object.entries(expose.paths))
+      urls[name] = `http://${address}:${expose.port}${path}`;
   }
+  // The orchestrator serves the web console at / on the same origin as its API.
+  urls.console = `${orchestratorUrl(addresses)}/`;
   return {
     version: 1,
     phase: 'starting',

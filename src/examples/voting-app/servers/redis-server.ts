@@ -27,7 +27,22 @@ export async function startRedisServer(o: { bin: string; host: string; port: num
   const dir = await mkdtemp(join(tmpdir(), 'voting-db-redis-'));
   const as = await dropPrivilegesTo('redis', false);
   if (as) await chown(dir, as.uid, as.gid);
-  const args = ['--bind', o.host, '--port', String(o.port), '--save', '', '--appendonly', 'no', '--dir', dir];
+  // protected-mode off: it would refuse every client but 127.0.0.1, and on a fabric VM the
+  // client is the VM's own agent connecting from the VM's address. Bound to that address only.
+  const args = [
+    '--bind',
+    o.host,
+    '--port',
+    String(o.port),
+    '--protected-mode',
+    'no',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+  ];
   const child = spawn(o.bin, args, { stdio: ['ignore', 'pipe', 'pipe'], uid: as?.uid, gid: as?.gid });
   killOnExit(child);
   const tail = captureTail(child);
