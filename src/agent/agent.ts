@@ -79,6 +79,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     ticketKey,
     identity: () => identity,
     serve: o.serve,
+    refresh: () => refresh(),
     denials,
     stats,
     log,
@@ -121,9 +122,14 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     await (await import('node:fs/promises')).rename(tmp, o.envFile);
   };
 
+  // Coalesced: a refresh asked for while another waits to start is the same refresh.
+  let queued = false;
   const refresh = () => {
+    if (queued) return applying;
+    queued = true;
     applying = applying
       .then(async () => {
+        queued = false;
         const b = await control.call((api) =>
           api.request<AgentBundle>('GET', `/api/v1/nodes/${o.vm}/bundle`),
         );
@@ -139,9 +145,29 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   if (bundle) await apply(bundle);
   await refresh();
 
+  // A policy change is refetched at once, spread over ~100 ms so a thousand agents do not hit
+  // the orchestrator in the same instant; a node of our domain coming or going (a server
+  // instance or a client) is less urgent: within ~1 s, coalesced.
+  let soon: NodeJS.Timeout | undefined;
+  let soonAt = Number.POSITIVE_INFINITY;
+  const refreshWithin = (ms: number, then?: () => void) => {
+    const at = Date.now() + Math.random() * ms;
+    if (soon && at >= soonAt) return;
+    if (soon) clearTimeout(soon);
+    soonAt = at;
+    soon = setTimeout(() => {
+      soon = undefined;
+      soonAt = Number.POSITIVE_INFINITY;
+      void refresh().then(then);
+    }, at - Date.now());
+  };
   control.events(o.vm, (event, data) => {
-    if (event === 'policy' || event === 'hello')
-      void refresh().then(() => metrics.eventApplied(event, data, bundle?.epoch));
+    if (event === 'hello') void refresh().then(() => metrics.eventApplied(event, data, bundle?.epoch));
+    else if (event === 'policy') refreshWithin(100, () => metrics.eventApplied(event, data, bundle?.epoch));
+    else if (event === 'node') {
+      const n = data as { name?: string; kind?: string; domain?: string };
+      if (n.kind === 'workload' && n.domain === identity.node.domain && n.name !== o.vm) refreshWithin(1000);
+    }
   });
   control.heartbeat(o.vm);
   // Tickets expire: refresh well before, even if no event says anything changed.

@@ -11,6 +11,7 @@ import type { DenialReporter } from '../node-runtime/denials.js';
 import { peerIdentity } from '../orchestrator/pki/peer-identity.js';
 import { type MtlsIdentity, mtlsServerOptions } from '../orchestrator/pki/tls-options.js';
 import { encodeProxyV2 } from '../wire/proxy-v2.js';
+import type { FlowTicket } from '../wire/ticket.js';
 import type { AgentServerEntry } from './bundle.js';
 import type { Stats } from './stats.js';
 
@@ -40,6 +41,8 @@ export class Inbound {
       ticketKey: KeyObject;
       identity: () => MtlsIdentity;
       serve: ServeMap;
+      /** Fetches a fresh bundle (a flow from a source we do not know yet). */
+      refresh: () => Promise<void>;
       denials: DenialReporter;
       stats: Stats;
       log: Logger;
@@ -123,12 +126,31 @@ export class Inbound {
     if (t.dst !== this.o.name || t.dstNodeId !== this.o.nodeId()) {
       return deny(`refused: ticket is for ${t.dst}, this is ${this.o.name}`);
     }
-    const e = this.#entries.get(t.contractId);
-    if (!e) return deny(`denied: ${this.o.name} does not serve the server role of contract "${t.contract}"`);
-    if (!e.clients.includes(t.srcNodeId) && !t.wouldDeny) {
-      if (e.mode !== 'audit')
-        return deny(`denied: node "${t.src}" is not in the client role of contract "${t.contract}"`);
-    }
+    const known = (): boolean => {
+      const e = this.#entries.get(t.contractId);
+      return (
+        e !== undefined && (e.clients.includes(t.srcNodeId) || e.mode === 'audit' || t.wouldDeny !== null)
+      );
+    };
+    if (known()) return this.#deliver(stream, headers, t, deny);
+    // A valid ticket from a source this node has not heard of yet: a client that registered
+    // after our last bundle. Ask once, then decide.
+    void this.o.refresh().then(() => {
+      if (stream.destroyed) return;
+      if (known()) return this.#deliver(stream, headers, t, deny);
+      if (!this.#entries.has(t.contractId)) {
+        return deny(`denied: ${this.o.name} does not serve the server role of contract "${t.contract}"`);
+      }
+      deny(`denied: node "${t.src}" is not in the client role of contract "${t.contract}"`);
+    });
+  }
+
+  #deliver(
+    stream: ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+    t: FlowTicket,
+    deny: (reason: string) => void,
+  ): void {
     const target = this.o.serve.get(t.contract);
     if (!target) return deny(`refused: ${this.o.name} has no --serve ${t.contract}=HOST:PORT`);
     const stat = this.o.stats.of(t.contract, 'server');

@@ -171,7 +171,10 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
         domain: registered.domain,
         status: 'connected',
       });
-      await o.bumpEpoch();
+      // A processor changes paths: every ticket may change. A workload node only adds a server
+      // instance or a client: agents of its domain learn it from this node event, without a
+      // fabric-wide epoch bump (which made every agent refetch on every registration).
+      if (registered.kind === 'processor') await o.bumpEpoch();
       return {
         node: registered,
         certPem,
@@ -229,7 +232,7 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
           domain: after.domain,
           status: 'disconnected',
         });
-        await o.bumpEpoch();
+        if (after.kind === 'processor') await o.bumpEpoch();
         return after;
       });
     },
