@@ -106,7 +106,9 @@ describe('orchestrator GET /metrics', () => {
     // policy change (only processors change paths).
     const policy = events.filter((e) => e.type === 'policy');
     expect(policy.length).toBeGreaterThanOrEqual(1);
-    expect(events.some((e) => e.type === 'node' && e.kind === 'workload' && e.status === 'connected')).toBe(true);
+    expect(events.some((e) => e.type === 'node' && e.kind === 'workload' && e.status === 'connected')).toBe(
+      true,
+    );
     const last = policy.at(-1)!;
     expect(sample(text, 'trellis_policy_epoch')).toBe(last.epoch);
     expect(sample(text, 'trellis_events_published_total', { type: 'policy' })).toBe(policy.length);
