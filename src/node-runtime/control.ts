@@ -42,6 +42,7 @@ export class ControlSession {
   #stopped = false;
   readonly #timers: NodeJS.Timeout[] = [];
   #abort = new AbortController();
+  #streamOpen = false;
 
   constructor(readonly opts: ControlOptions) {
     this.#api = new ApiClient(opts.orchestrator);
@@ -112,8 +113,10 @@ export class ControlSession {
     }
   }
 
+  /** Heartbeats while the event stream is down (an open stream is itself the liveness signal). */
   heartbeat(node: string, everyMs = 2_000): void {
     const t = setInterval(() => {
+      if (this.#streamOpen) return;
       this.call((api) => api.request('POST', `/api/v1/nodes/${node}/heartbeat`)).catch(() => undefined);
     }, everyMs);
     t.unref();
@@ -143,6 +146,7 @@ export class ControlSession {
           }
           if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);
           attempt = 0;
+          this.#streamOpen = true;
           const parser = new SseParser();
           const decoder = new TextDecoder();
           for await (const chunk of res.body) {
@@ -153,6 +157,7 @@ export class ControlSession {
           if (this.#stopped) return;
           this.opts.log.debug({ err: (err as Error).message }, 'event stream lost; reconnecting');
         }
+        this.#streamOpen = false;
         await sleep(backoffMs(attempt));
       }
     })();

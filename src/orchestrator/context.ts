@@ -45,6 +45,8 @@ export interface Orchestrator {
   /** How long a flow ticket is valid; agents refresh well before. */
   ticketTtlSec: number;
   flowTables: Map<string, FlowTableReport>;
+  /** Open event streams per node: a node holding one is alive without heartbeats. */
+  liveStreams: Map<string, number>;
   /** Set while shutting down: streams then close because we do, not because nodes left. */
   closing: boolean;
   /** Bumps the policy epoch outside a write (a node came or went) and tells subscribers. */

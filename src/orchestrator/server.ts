@@ -84,6 +84,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     ticketTtlSec: opts.ticketTtlSec ?? 3600,
     flowTables: new Map(),
     closing: false,
+    liveStreams: new Map(),
     async bumpEpoch() {
       const epoch = await db.transaction((sql) => bumpPolicyEpoch(sql));
       events.publish({ type: 'policy', epoch, at: new Date().toISOString() });
@@ -115,13 +116,22 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
 
   // Nodes heartbeat every few seconds; one silent for heartbeatTimeoutMs is shown red.
   const sweep = setInterval(() => {
-    disconnectStale(db, new Date(Date.now() - ctx.heartbeatTimeoutMs))
-      .then(async (names) => {
-        if (names.length === 0) return;
-        ctx.log.info({ nodes: names }, 'nodes disconnected (no heartbeat)');
-        for (const name of names)
-          events.publish({ type: 'node', name, kind: 'unknown', domain: '', status: 'disconnected' });
-        await ctx.bumpEpoch();
+    // A node holding its event stream open is alive (its closing is noticed at once); only
+    // nodes without one must heartbeat. Skipping them keeps an overloaded orchestrator, slow to
+    // answer heartbeats, from declaring a whole fleet dead.
+    disconnectStale(db, new Date(Date.now() - ctx.heartbeatTimeoutMs), [...ctx.liveStreams.keys()])
+      .then(async (gone) => {
+        if (gone.length === 0) return;
+        ctx.log.info({ nodes: gone.map((n) => n.name) }, 'nodes disconnected (no heartbeat)');
+        for (const n of gone)
+          events.publish({
+            type: 'node',
+            name: n.name,
+            kind: n.kind,
+            domain: n.domain,
+            status: 'disconnected',
+          });
+        if (gone.some((n) => n.kind === 'processor')) await ctx.bumpEpoch();
       })
       .catch((err: unknown) => ctx.log.warn({ err }, 'heartbeat sweep failed'));
   }, 2_000);

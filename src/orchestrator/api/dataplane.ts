@@ -7,11 +7,11 @@ import type { Principal } from '../auth/principal.js';
 import { requireAdmin, requireDomainAdmin, visibleDomains } from '../auth/rbac.js';
 import type { FlowTableReport, Orchestrator } from '../context.js';
 import { computeBundle, type NodeView } from '../policy/bundle.js';
-import { contractEpochs, listContracts } from '../store/repos/contracts.js';
+import { fabricSnapshot } from '../policy/snapshot.js';
+import { contractEpochs } from '../store/repos/contracts.js';
 import { insertDenials, listDenials } from '../store/repos/denials.js';
-import { listLinks } from '../store/repos/links.js';
 import { getMeta } from '../store/repos/meta.js';
-import { getNode, listNodes } from '../store/repos/nodes.js';
+import { getNode } from '../store/repos/nodes.js';
 import { route } from './route.js';
 
 /** Only the resource user that registered a node may fetch what that node needs. */
@@ -74,18 +74,13 @@ export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
       const node = await ownNode(o, principal, params.name!);
       if (node.kind !== 'workload')
         throw new TrellisError('TRELLIS_ERR_VALIDATION', `"${node.name}" is a processor: it has no bundle`);
-      const [contracts, nodes, links, epoch] = await Promise.all([
-        listContracts(o.db, [node.domain]),
-        listNodes(o.db, null),
-        listLinks(o.db),
-        getMeta<number>(o.db, 'policyEpoch'),
-      ]);
+      const snap = await fabricSnapshot(o);
       const bundle = computeBundle({
         node: node as NodeView,
-        contracts,
-        nodes: nodes as NodeView[],
-        links,
-        epoch: epoch ?? 0,
+        contracts: snap.contractsByDomain.get(node.domain) ?? [],
+        nodes: snap.nodes,
+        links: snap.links,
+        epoch: snap.epoch,
         nowSec: Math.floor(Date.now() / 1000),
         ttlSec: o.ticketTtlSec,
       });

@@ -12,9 +12,6 @@ import { route } from './route.js';
 const MAX_BACKLOG = 1 << 20;
 const KEEPALIVE_MS = 15_000;
 
-/** Open event streams per node: a node's stream closing means the node is gone. */
-const streamsByNode = new Map<string, number>();
-
 export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
   route(app, o, {
     method: 'GET',
@@ -35,7 +32,7 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
         ) {
           nodeName = node.name;
           await touchNode(o.db, node.name, new Date());
-          streamsByNode.set(node.name, (streamsByNode.get(node.name) ?? 0) + 1);
+          o.liveStreams.set(node.name, (o.liveStreams.get(node.name) ?? 0) + 1);
         }
       }
       reply.hijack();
@@ -61,12 +58,12 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
         clearInterval(keepalive);
         unsubscribe();
         if (!nodeName || o.closing) return;
-        const left = (streamsByNode.get(nodeName) ?? 1) - 1;
+        const left = (o.liveStreams.get(nodeName) ?? 1) - 1;
         if (left > 0) {
-          streamsByNode.set(nodeName, left);
+          o.liveStreams.set(nodeName, left);
           return;
         }
-        streamsByNode.delete(nodeName);
+        o.liveStreams.delete(nodeName);
         // The process is gone (or cut off): show it at once rather than after the heartbeat timeout.
         const name = nodeName;
         void (async () => {

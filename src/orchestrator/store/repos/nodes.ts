@@ -79,13 +79,18 @@ export async function touchNode(sql: Sql, name: string, at: Date): Promise<void>
   ]);
 }
 
-/** Marks nodes silent since `before` as disconnected; returns their names. */
-export async function disconnectStale(sql: Sql, before: Date): Promise<string[]> {
-  const rows = await sql.query<{ name: string }>(
-    "UPDATE nodes SET status = 'disconnected' WHERE status = 'connected' AND last_seen < $1 RETURNING name",
-    [before.toISOString()],
+/** Marks nodes silent since `before` (except `alive` ones) as disconnected; returns them. */
+export async function disconnectStale(
+  sql: Sql,
+  before: Date,
+  alive: string[] = [],
+): Promise<{ name: string; kind: NodeKind; domain: string }[]> {
+  return sql.query<{ name: string; kind: NodeKind; domain: string }>(
+    `UPDATE nodes SET status = 'disconnected'
+     WHERE status = 'connected' AND last_seen < $1 AND NOT (name = ANY($2))
+     RETURNING name, kind, domain`,
+    [before.toISOString(), alive],
   );
-  return rows.map((r) => r.name);
 }
 
 export async function setNodeStatus(sql: Sql, name: string, status: NodeStatus): Promise<void> {

@@ -1,0 +1,753 @@
+/**
+ * The control plane under a fleet of agents: `npm run build && node dist/bench/control-plane.js
+ * [--agents 1000]`. Spawns a real orchestrator (PGlite in a temp dir, loopback), declares a
+ * domain of 10 host owners and 10 contracts, registers two processors, then simulates N agents
+ * in this one process — each logs in, registers its VM (its own P-256 key, made before the
+ * timer), holds its event stream open, fetches its bundle once and heartbeats every 2 s like
+ * src/agent — and times:
+ *
+ *   - registration: first login to the last agent holding its stream with a bundle (goal ≤ 10 s);
+ *   - one contract change (transit p2 on c-0's client role): per agent, from the PUT being sent
+ *     to that agent holding a bundle of the new epoch, fetched in reaction to the `policy`
+ *     event (goal p99 ≤ 1 s). From the end of registration on (or from the start, with
+ *     --react-during-registration), every agent refreshes as src/agent does: within ~100 ms of a
+ *     `policy` event, within ~1 s of a `node` event of a workload of its domain, coalesced.
+ *
+ * Everything is bounded by deadlines; the orchestrator and the temp dir are removed on any exit.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { ApiClient, ApiError } from '../src/api-client/client.js';
+import {
+  cpuSeconds,
+  deadline,
+  type EventStream,
+  HttpJson,
+  type OrchestratorChild,
+  openEventStream,
+  percentile,
+  pool,
+  rssMb,
+  sleep,
+  spawnOrchestrator,
+} from './support.js';
+
+const { values: args } = parseArgs({
+  options: {
+    agents: { type: 'string', default: '1000' },
+    concurrency: { type: 'string', default: '50' },
+    'heartbeat-ms': { type: 'string', default: '2000' },
+    'log-level': { type: 'string', default: 'info' },
+    /** Agents refresh their bundle on every `policy` event during registration too (as src/agent does). */
+    'react-during-registration': { type: 'boolean', default: false },
+    /** Writes the orchestrator's V8 CPU profile to DIR and prints the phase boundaries (monotonic µs). */
+    'cpu-prof': { type: 'string' },
+    /** Keeps the orchestrator's request log (its stdout) in FILE. */
+    'orchestrator-log': { type: 'string' },
+    'registration-timeout-s': { type: 'string', default: '180' },
+    'change-timeout-s': { type: 'string', default: '120' },
+    'run-timeout-s': { type: 'string', default: '900' },
+  },
+});
+
+const AGENTS = Number(args.agents);
+const CONCURRENCY = Number(args.concurrency);
+const HEARTBEAT_MS = Number(args['heartbeat-ms']);
+for (const [flag, v, min] of [
+  ['--agents', AGENTS, 1],
+  ['--concurrency', CONCURRENCY, 1],
+  ['--heartbeat-ms', HEARTBEAT_MS, 0],
+] as const) {
+  if (!Number.isInteger(v) || v < min) {
+    console.error(`control-plane: ${flag} must be an integer >= ${min}`);
+    process.exit(2);
+  }
+}
+const OWNERS = 10;
+const DOMAIN = 'bench';
+const INFRA = 'bench-infra';
+const PASSWORD = 'bench-password-0123456789';
+const REGISTRATION_GOAL_S = 10;
+const CHANGE_GOAL_MS = 1000;
+const REQUEST_TIMEOUT_MS = 120_000;
+
+const owner = (i: number) => `svc-${i % OWNERS}`;
+const started = performance.now();
+/** Progress on stderr, so stdout stays the report. */
+const progress = (msg: string) =>
+  process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${msg}\n`);
+/** This process's RSS in MB (NaN if even that fails, e.g. out of file descriptors). */
+const selfRss = () => {
+  try {
+    return process.memoryUsage().rss / 2 ** 20;
+  } catch {
+    return Number.NaN;
+  }
+};
+const monoUs = () => process.hrtime.bigint() / 1000n;
+
+interface SimAgent {
+  i: number;
+  name: string;
+  owner: string;
+  address: string;
+  publicKeyPem: string;
+  token?: string;
+  stream?: EventStream;
+  heartbeat?: NodeJS.Timeout;
+  /** Epoch of the bundle held; -1 before the first. */
+  epoch: number;
+  /** The refresh chain, as src/agent keeps it: one fetch in flight, at most one queued. */
+  applying: Promise<void>;
+  queued: boolean;
+  inFlight: boolean;
+  soon?: NodeJS.Timeout;
+  soonAt: number;
+  react: boolean;
+  loginMs?: number;
+  registerMs?: number;
+  streamMs?: number;
+  bundleMs?: number;
+  doneAt?: number;
+  /** Change phase: when the change's `policy` event and its bundle first arrived. */
+  eventAt?: number;
+  gotAt?: number;
+  /** Change phase: (epoch, time) of each bundle received and of each `policy` event. */
+  bundles: [number, number][];
+  events: [number, number][];
+  bundleBytes: number;
+  tickets: number;
+  samplePath?: string[];
+  failed?: string;
+}
+
+const counters = {
+  bundleFetches: 0,
+  bundleErrors: new Map<string, number>(),
+  heartbeats: 0,
+  heartbeatErrors: 0,
+  heartbeatMs: new Map<string, number[]>([
+    ['registration', []],
+    ['change', []],
+  ]),
+  streamsLost: 0,
+  streamRetries: 0,
+  lostReasons: new Map<string, number>(),
+};
+
+function count(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+
+function fabric() {
+  const owners = Array.from({ length: OWNERS }, (_, i) => `svc-${i}`);
+  return {
+    apiVersion: 'trellis/v1',
+    kind: 'Fabric',
+    processors: [
+      { name: 'p1', zone: 'a' },
+      { name: 'p2', zone: 'b' },
+    ],
+    links: [{ between: ['p1', 'p2'], cost: 10 }],
+    domains: [
+      { name: INFRA, switchOwners: ['ops'] },
+      {
+        name: DOMAIN,
+        hostOwners: owners,
+        contracts: owners.map((o, i) => ({
+          name: `c-${i}`,
+          client: { users: [o] },
+          server: { users: [owners[(i + 1) % OWNERS]!] },
+        })),
+      },
+    ],
+  };
+}
+
+function publicKey(): string {
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  return publicKey.export({ type: 'spki', format: 'pem' }).toString();
+}
+
+interface BundleBody {
+  epoch: number;
+  client: { contract: string; targets: { token?: string; path?: { name: string }[] }[] }[];
+}
+
+/** Infinity stands for "never, within the deadline". */
+const ms = (x: number) =>
+  x === Number.POSITIVE_INFINITY ? 'never' : Number.isFinite(x) ? x.toFixed(0) : '-';
+const withMs = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : ms(x));
+const mb = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '-');
+
+/** Percentiles of `xs`; with `of`, the `of - xs.length` missing ones count as never (Infinity). */
+function stats(xs: number[], of = xs.length) {
+  const s = [...xs].sort((a, b) => a - b);
+  const all = [...s, ...new Array<number>(Math.max(0, of - s.length)).fill(Number.POSITIVE_INFINITY)];
+  return { n: s.length, p50: percentile(all, 50), p99: percentile(all, 99), max: all.at(-1) ?? Number.NaN };
+}
+
+/** Set once spawned, so a failure can say whether the orchestrator was still up. */
+let orchestrator: OrchestratorChild | undefined;
+
+async function main(): Promise<number> {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanup = async () => {
+    for (const c of cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
+  };
+  const onSignal = () => {
+    void cleanup().then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const runTimer = setTimeout(() => {
+    console.error(`control-plane: run timeout (${args['run-timeout-s']} s); stopping`);
+    void cleanup().then(() => process.exit(2));
+  }, Number(args['run-timeout-s']) * 1000);
+  runTimer.unref();
+
+  try {
+    return await run(cleanups);
+  } catch (err) {
+    if (orchestrator) {
+      const exit = orchestrator.exit();
+      console.error(
+        `orchestrator ${exit ? `had exited (${exit})` : 'still running'}; its stderr ends with:\n${orchestrator.stderrTail()}`,
+      );
+    }
+    throw err;
+  } finally {
+    await cleanup();
+    clearTimeout(runTimer);
+  }
+}
+
+async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
+  // One P-256 key per agent, as each VM has its own — made before any timer starts.
+  const k0 = performance.now();
+  const agents: SimAgent[] = Array.from({ length: AGENTS }, (_, i) => ({
+    i,
+    name: `vm-${i}`,
+    owner: owner(i),
+    address: `127.0.${3 + Math.floor(i / 250)}.${1 + (i % 250)}`,
+    publicKeyPem: publicKey(),
+    epoch: -1,
+    applying: Promise.resolve(),
+    queued: false,
+    inFlight: false,
+    soonAt: Number.POSITIVE_INFINITY,
+    react: Boolean(args['react-during-registration']),
+    bundleBytes: 0,
+    tickets: 0,
+    bundles: [],
+    events: [],
+  }));
+  const keysMs = performance.now() - k0;
+
+  const dataDir = await mkdtemp(join(tmpdir(), 'trellis-bench-cp-'));
+  cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+  const nodeArgs = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : [];
+  const env: NodeJS.ProcessEnv = { ...process.env, TRELLIS_ADMIN_PASSWORD: PASSWORD };
+  delete env.DATABASE_URL;
+  delete env.NODE_OPTIONS;
+  progress(`${AGENTS} keys in ${(keysMs / 1000).toFixed(1)} s; starting the orchestrator in ${dataDir}`);
+  const logFd = args['orchestrator-log'] ? openSync(args['orchestrator-log'], 'w') : undefined;
+  if (logFd !== undefined) cleanups.push(() => closeSync(logFd));
+  const start = () =>
+    spawnOrchestrator({
+      dataDir: join(dataDir, 'orchestrator'),
+      env,
+      ...(logFd !== undefined && { stdoutFd: logFd }),
+      logLevel: args['log-level']!,
+      nodeArgs,
+    });
+  // The fabric is declared on a first start, then the orchestrator is restarted: a first start
+  // on an empty data dir runs PGlite's initdb, which leaves the process ~800 MB RSS for a
+  // while; a restart begins at ~330 MB, as a deployed orchestrator does.
+  {
+    const first = await start();
+    orchestrator = first;
+    try {
+      const admin = new ApiClient(first.url).withToken(
+        (await new ApiClient(first.url).login('admin', PASSWORD)).token,
+      );
+      const passwords: Record<string, string> = { [`${INFRA}/ops`]: PASSWORD };
+      for (let i = 0; i < OWNERS; i++) passwords[`${DOMAIN}/svc-${i}`] = PASSWORD;
+      await admin.apply(fabric(), { prune: false, dryRun: false, passwords });
+    } finally {
+      await first.stop();
+    }
+  }
+  const orch: OrchestratorChild = await start();
+  orchestrator = orch;
+  // Requests wait up to 120 s for an answer (an agent's fetch would wait 300 s), so the tail of
+  // a slow fan-out is measured rather than cut off; the phase deadlines bound the run.
+  const http = new HttpJson(orch.url, REQUEST_TIMEOUT_MS);
+  // Cleanups run last-first: the orchestrator stops before the streams close, so it does not
+  // mark 1,000 nodes gone on the way out.
+  cleanups.push(() => http.close());
+  cleanups.push(() => {
+    for (const a of agents) {
+      clearInterval(a.heartbeat);
+      clearTimeout(a.soon);
+      a.stream?.close();
+    }
+  });
+  // Generous grace: shutting down closes 1,000 streams, and a CPU profile is written only on a clean exit.
+  cleanups.push(() => orch.stop(20_000));
+
+  const admin = new ApiClient(orch.url).withToken(
+    (await new ApiClient(orch.url).login('admin', PASSWORD)).token,
+  );
+  const c0 = await admin.contract(DOMAIN, 'c-0');
+
+  // The two processors, registered by their switch owner and held connected, so that
+  // bundles carry real tickets with paths.
+  const ops = (
+    await http.ok<{ token: string }>('POST', '/api/v1/login', {
+      body: { domain: INFRA, username: 'ops', password: PASSWORD },
+    })
+  ).body.token;
+  /** The newest epoch announced, as the processors' streams see it. */
+  let latestEpoch = 0;
+  const procStreams: EventStream[] = [];
+  const procBeats: NodeJS.Timeout[] = [];
+  cleanups.push(() => {
+    for (const t of procBeats) clearInterval(t);
+    for (const s of procStreams) s.close();
+  });
+  for (const [j, p] of ['p1', 'p2'].entries()) {
+    await http.ok('POST', '/api/v1/nodes/register', {
+      token: ops,
+      body: {
+        name: p,
+        addresses: [`127.0.2.${j + 1}`],
+        processors: [],
+        endpoint: `127.0.2.${j + 1}:7000`,
+        publicKey: publicKey(),
+      },
+    });
+    const s = openEventStream(
+      http.agent,
+      orch.url,
+      `/api/v1/events?node=${p}`,
+      ops,
+      (event, data) => {
+        if (event === 'policy') latestEpoch = Math.max(latestEpoch, (data as { epoch: number }).epoch);
+      },
+      () => undefined,
+    );
+    await s.ready;
+    procStreams.push(s);
+    procBeats.push(
+      setInterval(() => {
+        http.request('POST', `/api/v1/nodes/${p}/heartbeat`, { token: ops }).catch(() => undefined);
+      }, 2_000),
+    );
+  }
+
+  let phase: 'registration' | 'settle' | 'change' = 'registration';
+  const phaseEvents = new Map<string, Map<string, number>>();
+  const countEvent = (event: string) => {
+    const m = phaseEvents.get(phase) ?? new Map<string, number>();
+    phaseEvents.set(phase, m);
+    count(m, event);
+  };
+
+  /** One GET of the agent's bundle. */
+  const fetchOnce = async (a: SimAgent): Promise<void> => {
+    counters.bundleFetches++;
+    a.inFlight = true;
+    try {
+      const res = await http
+        .request<BundleBody>('GET', `/api/v1/nodes/${a.name}/bundle`, { token: a.token! })
+        .catch((err: Error & { code?: string }) => {
+          count(counters.bundleErrors, err.code ?? err.message.replace(/^.*: /, ''));
+          throw err;
+        });
+      if (res.status !== 200) {
+        count(counters.bundleErrors, `HTTP ${res.status}`);
+        throw new Error(`bundle of ${a.name}: HTTP ${res.status}`);
+      }
+      a.epoch = Math.max(a.epoch, res.body.epoch);
+      a.bundleBytes = res.bytes;
+      a.tickets = res.body.client.reduce((n, c) => n + c.targets.filter((t) => t.token).length, 0);
+      const own = res.body.client.find((c) => c.contract === `c-${a.i % OWNERS}`);
+      const path = own?.targets.find((t) => t.path)?.path;
+      a.samplePath = path?.map((h) => h.name);
+      if (phase === 'change') a.bundles.push([res.body.epoch, performance.now()]);
+    } finally {
+      a.inFlight = false;
+    }
+  };
+
+  /** As src/agent/agent.ts: one fetch at a time, and a refresh asked for while one waits is that one. */
+  const refresh = (a: SimAgent): Promise<void> => {
+    if (a.queued) return a.applying;
+    a.queued = true;
+    const next = a.applying.then(() => {
+      a.queued = false;
+      return fetchOnce(a);
+    });
+    // A failed refresh keeps the bundle held (counted in bundleErrors), as src/agent does.
+    a.applying = next.catch(() => undefined);
+    return next;
+  };
+
+  /** As src/agent/agent.ts: a refresh at a random moment within `ms`, the earliest one asked for. */
+  const refreshWithin = (a: SimAgent, ms: number) => {
+    const at = performance.now() + Math.random() * ms;
+    if (a.soon && at >= a.soonAt) return;
+    clearTimeout(a.soon);
+    a.soonAt = at;
+    a.soon = setTimeout(() => {
+      a.soon = undefined;
+      a.soonAt = Number.POSITIVE_INFINITY;
+      void refresh(a);
+    }, at - performance.now());
+  };
+  const busy = (a: SimAgent) => a.inFlight || a.queued || a.soon !== undefined;
+
+  let target = Number.POSITIVE_INFINITY;
+  const onEvent = (a: SimAgent) => (event: string, data: unknown) => {
+    const d = data as { epoch?: number; status?: string; kind?: string; domain?: string; name?: string };
+    countEvent(event === 'node' ? `node ${d.status}` : event);
+    if (event === 'policy' && phase === 'change') a.events.push([d.epoch ?? 0, performance.now()]);
+    if (!a.react) return;
+    // src/agent: a policy change within ~100 ms (spread), a workload node of its domain coming
+    // or going within ~1 s (coalesced).
+    if (event === 'policy') refreshWithin(a, 100);
+    else if (event === 'node' && d.kind === 'workload' && d.domain === DOMAIN && d.name !== a.name)
+      refreshWithin(a, 1000);
+  };
+
+  const heartbeat = (a: SimAgent) => {
+    const beat = () => {
+      const t = performance.now();
+      http
+        // Fire and forget, as src/node-runtime/control.ts does: a lost heartbeat is not retried.
+        // Given up after the orchestrator's 10 s liveness window, when it no longer counts: an
+        // overloaded orchestrator would otherwise collect tens of thousands of them (and fds).
+        .request('POST', `/api/v1/nodes/${a.name}/heartbeat`, {
+          token: a.token!,
+          retries: 0,
+          timeoutMs: 10_000,
+        })
+        .then((r) => {
+          if (r.status !== 200) counters.heartbeatErrors++;
+          else counters.heartbeats++;
+          if (phase !== 'settle') counters.heartbeatMs.get(phase)!.push(performance.now() - t);
+        })
+        .catch(() => {
+          counters.heartbeatErrors++;
+        });
+    };
+    // Spread over the interval, as independent agents would be.
+    const first = setTimeout(() => {
+      beat();
+      a.heartbeat = setInterval(beat, HEARTBEAT_MS);
+    }, Math.random() * HEARTBEAT_MS);
+    a.heartbeat = first;
+  };
+
+  let stopRegistering = false;
+  const register = async (a: SimAgent): Promise<void> => {
+    if (stopRegistering) return;
+    try {
+      await registerOne(a);
+    } catch (err) {
+      // One agent failing (its requests timed out, say) is reported, not fatal to the run.
+      a.failed = (err as Error).message;
+      clearInterval(a.heartbeat);
+      clearTimeout(a.soon);
+      a.stream?.close();
+    }
+  };
+  const registerOne = async (a: SimAgent): Promise<void> => {
+    let t = performance.now();
+    a.token = (
+      await http.ok<{ token: string }>('POST', '/api/v1/login', {
+        body: { domain: DOMAIN, username: a.owner, password: PASSWORD },
+      })
+    ).body.token;
+    a.loginMs = performance.now() - t;
+    t = performance.now();
+    await http.ok('POST', '/api/v1/nodes/register', {
+      token: a.token,
+      body: {
+        name: a.name,
+        addresses: [a.address],
+        processors: ['p1'],
+        endpoint: `${a.address}:7100`,
+        publicKey: a.publicKeyPem,
+      },
+    });
+    a.registerMs = performance.now() - t;
+    t = performance.now();
+    for (let attempt = 0; ; attempt++) {
+      let open = false;
+      a.stream = openEventStream(
+        http.agent,
+        orch.url,
+        `/api/v1/events?node=${a.name}`,
+        a.token,
+        onEvent(a),
+        (reason) => {
+          if (!open) return;
+          counters.streamsLost++;
+          count(counters.lostReasons, reason);
+        },
+        REQUEST_TIMEOUT_MS,
+      );
+      try {
+        await a.stream.ready;
+        open = true;
+        break;
+      } catch (err) {
+        // Not accepted (listen queue full) or reset: reconnect with backoff, as agents do.
+        if (attempt >= 6) throw new Error(`event stream of ${a.name}: ${(err as Error).message}`);
+        counters.streamRetries++;
+        await sleep(Math.min(2_000, 100 * 2 ** attempt));
+      }
+    }
+    a.streamMs = performance.now() - t;
+    if (HEARTBEAT_MS > 0) heartbeat(a);
+    t = performance.now();
+    await refresh(a);
+    a.bundleMs = performance.now() - t;
+    a.doneAt = performance.now();
+  };
+
+  const rssBefore = rssMb(orch.pid);
+
+  // --- Registration -------------------------------------------------------------------------
+  const marks: [string, bigint][] = [];
+  const cpu0 = cpuSeconds(orch.pid);
+  const self0 = process.cpuUsage();
+  marks.push(['registration start', monoUs()]);
+  const r0 = performance.now();
+  progress(`registering ${AGENTS} agents, ${CONCURRENCY} at a time`);
+  const ticker = setInterval(
+    () => progress(`${agents.filter((a) => a.doneAt !== undefined).length}/${AGENTS} agents registered`),
+    5_000,
+  );
+  cleanups.push(() => clearInterval(ticker));
+  const registrationLimitS = Number(args['registration-timeout-s']);
+  const finished = await deadline(
+    pool(agents, CONCURRENCY, register),
+    registrationLimitS * 1000,
+    'registration',
+  )
+    .then(() => true)
+    .catch(() => false);
+  // On the deadline, start no more agents and carry on with those that made it.
+  stopRegistering = true;
+  clearInterval(ticker);
+  const registered = agents.filter((a) => a.doneAt !== undefined);
+  const failed = agents.filter((a) => a.failed !== undefined);
+  const registrationS = finished
+    ? (Math.max(r0, ...registered.map((a) => a.doneAt!)) - r0) / 1000
+    : registrationLimitS;
+  marks.push(['registration end', monoUs()]);
+  const regCpu = cpuSeconds(orch.pid) - cpu0;
+  const regSelf = process.cpuUsage(self0);
+  const rssAfterRegistration = rssMb(orch.pid);
+  const selfRssAfterRegistration = selfRss();
+  const fetchesDuringRegistration = counters.bundleFetches;
+
+  // --- Settle: every agent now reacts to policy events; let in-flight work drain ----------------
+  phase = 'settle';
+  progress(
+    `${registered.length}/${AGENTS} registered in ${registrationS.toFixed(1)} s` +
+      `${finished ? '' : ' (deadline)'}${failed.length ? `, ${failed.length} failed` : ''}; waiting for the orchestrator to go quiet`,
+  );
+  for (const a of registered) a.react = true;
+  const policyOf = async () =>
+    (
+      await http.ok<{ epoch: number; contractEpochs: Record<string, number> }>(
+        'GET',
+        '/api/v1/processors/p1/policy',
+        { token: ops },
+      )
+    ).body;
+  let e0 = latestEpoch;
+  // Quiet: the epoch unchanged and no bundle fetch in flight for 2 s (at most 30 s of waiting).
+  const settleUntil = performance.now() + 30_000;
+  let quiet = 0;
+  while (quiet < 4 && performance.now() < settleUntil) {
+    await sleep(500);
+    quiet = latestEpoch === e0 && registered.every((a) => !busy(a)) ? quiet + 1 : 0;
+    e0 = latestEpoch;
+  }
+  const settled = quiet >= 4;
+
+  // --- One contract change ------------------------------------------------------------------
+  const hb0 = counters.heartbeats;
+  const fetches0 = counters.bundleFetches;
+  const cpu1 = cpuSeconds(orch.pid);
+  const self1 = process.cpuUsage();
+  target = e0 + 1;
+  phase = 'change';
+  progress(`changing c-0 (epoch ${e0} -> ${target})`);
+  marks.push(['change start', monoUs()]);
+  const c0t = performance.now();
+  // An overloaded orchestrator may not even accept the admin's connection: try again (the
+  // latency still counts from the first attempt), a few times.
+  let putAttempts = 0;
+  for (;;) {
+    putAttempts++;
+    try {
+      await admin.setRole(DOMAIN, 'c-0', 'client', {
+        pathParams: { role: 'server', contract: 'c-0', transit: 'p2' },
+      });
+      break;
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 0 || putAttempts >= 5) throw err;
+    }
+  }
+  const putMs = performance.now() - c0t;
+  // The change's own epoch, from c-0's last-change epoch (another bump may have come first).
+  policyOf()
+    .then((p) => {
+      target = p.contractEpochs[String(c0.id)] ?? target;
+    })
+    .catch(() => undefined);
+  const has = (a: SimAgent) => a.bundles.some(([e]) => e >= target);
+  const changeLimit = performance.now() + Number(args['change-timeout-s']) * 1000;
+  while (registered.some((a) => !has(a)) && performance.now() < changeLimit) await sleep(10);
+  const changeWallMs = performance.now() - c0t;
+  progress(`${registered.filter(has).length}/${registered.length} agents hold epoch ${target}`);
+  marks.push(['change end', monoUs()]);
+  const changeCpu = cpuSeconds(orch.pid) - cpu1;
+  const changeSelf = process.cpuUsage(self1);
+  // An overloaded orchestrator may not answer even this: report '?' rather than fail the run.
+  const after = await policyOf().catch(() => ({
+    epoch: Number.NaN,
+    contractEpochs: {} as Record<string, number>,
+  }));
+  const rssAfterChange = rssMb(orch.pid);
+  const selfRssAfterChange = selfRss();
+
+  // --- Report -------------------------------------------------------------------------------
+  const first = (xs: [number, number][]) => xs.find(([e]) => e >= target)?.[1];
+  for (const a of registered) {
+    a.gotAt = first(a.bundles);
+    a.eventAt = first(a.events);
+  }
+  const got = registered.filter((a) => a.gotAt !== undefined);
+  // Agents that never got the new bundle (or event) count as "never" in the percentiles.
+  const lat = stats(
+    got.map((a) => a.gotAt! - c0t),
+    registered.length,
+  );
+  const evLat = stats(
+    registered.filter((a) => a.eventAt !== undefined).map((a) => a.eventAt! - c0t),
+    registered.length,
+  );
+  const fetchOnly = stats(got.filter((a) => a.eventAt !== undefined).map((a) => a.gotAt! - a.eventAt!));
+  const hbReg = stats(counters.heartbeatMs.get('registration')!);
+  const hb = stats(counters.heartbeatMs.get('change')!);
+  const row = (label: string, s: { n: number; p50: number; p99: number; max: number }, extra = '') =>
+    console.log(
+      `${label.padEnd(34)}${String(s.n).padStart(6)}${ms(s.p50).padStart(9)}${ms(s.p99).padStart(9)}${ms(s.max).padStart(9)}  ${extra}`,
+    );
+  const eventsLine = (p: string) =>
+    [...(phaseEvents.get(p) ?? new Map<string, number>()).entries()]
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
+  const sample = registered.find((a) => a.i % OWNERS === 0) ?? agents[0]!;
+  const avgBytes = registered.reduce((n, a) => n + a.bundleBytes, 0) / registered.length;
+  const avgTickets = registered.reduce((n, a) => n + a.tickets, 0) / registered.length;
+  const step = (f: (a: SimAgent) => number | undefined) =>
+    stats(agents.map(f).filter((x): x is number => x !== undefined));
+
+  console.log(
+    `control-plane: ${AGENTS} agents (${OWNERS} host owners), registration concurrency ${CONCURRENCY}, ` +
+      `heartbeats every ${HEARTBEAT_MS > 0 ? `${HEARTBEAT_MS} ms` : '(off)'}, orchestrator log level ${args['log-level']}, ` +
+      `store pglite, ${AGENTS} P-256 keys made before the timer (${(keysMs / 1000).toFixed(1)} s)` +
+      (args['react-during-registration'] ? ', agents refresh on every policy event during registration' : ''),
+  );
+  console.log(
+    `${'step (per agent)'.padEnd(34)}${'n'.padStart(6)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}`,
+  );
+  row(
+    'login',
+    step((a) => a.loginMs),
+  );
+  row(
+    'register',
+    step((a) => a.registerMs),
+  );
+  row(
+    'event stream (until hello)',
+    step((a) => a.streamMs),
+  );
+  row(
+    'first bundle',
+    step((a) => a.bundleMs),
+  );
+  row('change: policy event arrives', evLat);
+  row('change: event -> new bundle', fetchOnly);
+  row('change: PUT sent -> new bundle', lat, `goal p99 <= ${CHANGE_GOAL_MS} ms`);
+  row('heartbeat during registration', hbReg);
+  row('heartbeat during change', hb);
+  const reasons = new Map<string, number>();
+  for (const a of failed) count(reasons, a.failed!.replace(/vm-\d+/g, 'vm-N'));
+  console.log(
+    `registration: ${registered.length}/${AGENTS} agents in ${registrationS.toFixed(2)} s wall` +
+      `${finished ? '' : ` (stopped at the ${registrationLimitS} s deadline)`}` +
+      `${failed.length ? ` (${failed.length} failed: ${[...reasons].map(([k, v]) => `${v}× ${k}`).join('; ')})` : ''}` +
+      ` (goal <= ${REGISTRATION_GOAL_S} s), orchestrator CPU ${regCpu.toFixed(1)} s, ` +
+      `bench CPU ${((regSelf.user + regSelf.system) / 1e6).toFixed(1)} s, bundle fetches ${fetchesDuringRegistration}; ` +
+      `events delivered to agents: ${eventsLine('registration')}`,
+  );
+  console.log(
+    `change: ${settled ? '' : 'the orchestrator never went quiet (30 s) before it; '}` +
+      `PUT answered in ${ms(putMs)} ms${putAttempts > 1 ? ` (${putAttempts} attempts: connection not accepted)` : ''}; ${got.length}/${registered.length} registered agents got epoch ${target} in ${ms(changeWallMs)} ms wall, ` +
+      `orchestrator CPU ${changeCpu.toFixed(1)} s, bench CPU ${((changeSelf.user + changeSelf.system) / 1e6).toFixed(1)} s, ` +
+      `bundle fetches ${counters.bundleFetches - fetches0}, heartbeats ${counters.heartbeats - hb0}; epoch now ${after.epoch}, ` +
+      `c-0 changed at ${after.contractEpochs[String(c0.id)] ?? '?'}; events: ${eventsLine('change')}`,
+  );
+  console.log(
+    `bundles: ${(avgBytes / 1024).toFixed(1)} KB and ${avgTickets.toFixed(0)} tickets on average; ` +
+      `${sample.name} (${sample.owner}) now reaches svc-1 via ${sample.samplePath?.join(' -> ') ?? '?'}`,
+  );
+  console.log(
+    `RSS: orchestrator ${mb(rssBefore)} MB before the agents, ${mb(rssAfterRegistration)} MB after registration, ${mb(rssAfterChange)} MB after the change; ` +
+      `bench process ${mb(selfRssAfterRegistration)} / ${mb(selfRssAfterChange)} MB`,
+  );
+  console.log(
+    `errors: bundle fetches ${[...counters.bundleErrors].map(([k, v]) => `${v}× ${k}`).join(', ') || 0}, heartbeat ${counters.heartbeatErrors} (of ${counters.heartbeats + counters.heartbeatErrors}), ` +
+      `requests retried after a connection error ${http.retries}, event streams reopened ${counters.streamRetries}, ` +
+      `streams lost ${counters.streamsLost}` +
+      (counters.lostReasons.size
+        ? ` (${[...counters.lostReasons].map(([k, v]) => `${k}: ${v}`).join('; ')})`
+        : ''),
+  );
+  if (args['cpu-prof']) {
+    console.log(`cpu-prof phase marks (monotonic µs): ${marks.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  }
+  const all = registered.length === AGENTS;
+  const regOk = all && registrationS <= REGISTRATION_GOAL_S;
+  const changeOk = all && got.length === AGENTS && lat.p99 <= CHANGE_GOAL_MS;
+  console.log(
+    `control-plane: ${all ? AGENTS : `${registered.length}/${AGENTS}`} agents registered in ${registrationS.toFixed(1)} s ` +
+      `(goal ≤ ${REGISTRATION_GOAL_S} s${regOk ? '' : ', missed'}); ` +
+      `new bundle p50 ${withMs(lat.p50)} p99 ${withMs(lat.p99)} (goal p99 ≤ ${CHANGE_GOAL_MS} ms${changeOk ? '' : ', missed'}; ` +
+      `${got.length}/${AGENTS} agents); orchestrator RSS ${mb(rssAfterChange)} MB`,
+  );
+  return all && got.length === AGENTS ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`control-plane: ${(err as Error).stack ?? err}`);
+    process.exit(1);
+  },
+);
