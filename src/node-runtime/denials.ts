@@ -1,16 +1,8 @@
 import type { Logger } from 'pino';
+import type { DenialRecord } from '../model/denial.js';
 import type { ControlSession } from './control.js';
 
-export interface DenialRecord {
-  kind: 'deny' | 'would-deny';
-  domain: string;
-  contract: string;
-  contractId: number;
-  role: 'client' | 'server';
-  src: string | null;
-  dst: string | null;
-  reason: string;
-}
+export type { DenialRecord };
 
 /**
  * Logs each refusal at once and reports them to the orchestrator in batches; while the

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { FlowTableReport } from '../model/flow-table.js';
 import type { RegisteredRoute } from './api/route.js';
 import type { Lockout } from './auth/lockout.js';
 import type { VerifiedCache } from './auth/verified-cache.js';
@@ -6,26 +7,6 @@ import type { EventHub } from './events.js';
 import type { FabricCa } from './pki/ca.js';
 import type { Db } from './store/db.js';
 import type { TicketKey } from './tickets/key.js';
-
-/** A processor's flow table as it last reported it (see api/flows.ts). */
-export interface FlowTableReport {
-  processor: string;
-  reportedAt: string;
-  table30: { packets: number; bytes: number; flows: number };
-  table50Total: number;
-  table50: {
-    srcNodeId: string;
-    dstNodeId: string;
-    contractId: number;
-    flowLabel: number;
-    inPort: string;
-    outPort: string;
-    packets: number;
-    bytes: number;
-    idleAge: number;
-    idleTimeout: number;
-  }[];
-}
 
 /** Everything a request handler may use; built once per orchestrator. */
 export interface Orchestrator {
@@ -52,3 +33,5 @@ export interface Orchestrator {
   /** Bumps the policy epoch outside a write (a node came or went) and tells subscribers. */
   bumpEpoch(): Promise<number>;
 }
+
+export type { FlowTableReport };

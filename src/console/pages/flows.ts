@@ -1,26 +1,8 @@
 import type { Topology } from '../../api-client/client.js';
+import type { FlowTableReport as FlowReport } from '../../model/flow-table.js';
 import { ago, cli, errorBox, h, hex32, mount, table } from '../dom.js';
 import { enc, navigate, type Page } from '../router.js';
 import { api } from '../session.js';
-
-interface FlowReport {
-  processor: string;
-  reportedAt: string | null;
-  table30: { packets: number; bytes: number; flows: number };
-  table50Total: number;
-  table50: {
-    srcNodeId: string;
-    dstNodeId: string;
-    contractId: number;
-    flowLabel: number;
-    inPort: string;
-    outPort: string;
-    packets: number;
-    bytes: number;
-    idleAge: number;
-    idleTimeout: number;
-  }[];
-}
 
 /** A processor's flow tables (the seed's OVS table 30 and table 50), refreshed every second. */
 export const flowsPage: Page = (outlet, { processor }) => {

@@ -1,19 +1,8 @@
+import type { Denial } from '../../../model/denial.js';
 import type { Sql } from '../db.js';
 import { iso } from './time.js';
 
-/** A refused (or, in audit mode, would-be refused) flow, as a hop reported it. */
-export interface Denial {
-  at: string;
-  reportedBy: string;
-  kind: 'deny' | 'would-deny';
-  domain: string;
-  contract: string;
-  contractId: number;
-  role: 'client' | 'server';
-  src: string | null;
-  dst: string | null;
-  reason: string;
-}
+export type { Denial };
 
 export async function insertDenials(sql: Sql, ds: Denial[]): Promise<void> {
   for (const d of ds) {
