@@ -3,8 +3,9 @@
  * [--agents 1000]`. Spawns a real orchestrator (PGlite in a temp dir, loopback), declares a
  * domain of 10 host owners and 10 contracts, registers two processors, then simulates N agents
  * in this one process — each logs in, registers its VM (its own P-256 key, made before the
- * timer), holds its event stream open, fetches its bundle once and heartbeats every 2 s like
- * src/agent — and times:
+ * timer), holds its event stream open (which is its liveness: src/agent heartbeats only while
+ * its stream is down; `--heartbeat-ms 2000` adds the heartbeat every 2 s that agents used to
+ * send) and fetches its bundle once — and times:
  *
  *   - registration: first login to the last agent holding its stream with a bundle (goal ≤ 10 s);
  *   - one contract change (transit p2 on c-0's client role): per agent, from the PUT being sent
@@ -28,6 +29,7 @@ import {
   deadline,
   type EventStream,
   HttpJson,
+  listenDrops,
   type OrchestratorChild,
   openEventStream,
   percentile,
@@ -41,7 +43,8 @@ const { values: args } = parseArgs({
   options: {
     agents: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '50' },
-    'heartbeat-ms': { type: 'string', default: '2000' },
+    /** 0: none, as src/agent with its event stream open; N: a heartbeat every N ms anyway. */
+    'heartbeat-ms': { type: 'string', default: '0' },
     'log-level': { type: 'string', default: 'info' },
     /** Agents refresh their bundle on every `policy` event during registration too (as src/agent does). */
     'react-during-registration': { type: 'boolean', default: false },
@@ -528,6 +531,7 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
   // --- Registration -------------------------------------------------------------------------
   const marks: [string, bigint][] = [];
   const cpu0 = cpuSeconds(orch.pid);
+  const drops0 = listenDrops();
   const self0 = process.cpuUsage();
   marks.push(['registration start', monoUs()]);
   const r0 = performance.now();
@@ -555,6 +559,7 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
     : registrationLimitS;
   marks.push(['registration end', monoUs()]);
   const regCpu = cpuSeconds(orch.pid) - cpu0;
+  const regDrops = listenDrops() - drops0;
   const regSelf = process.cpuUsage(self0);
   const rssAfterRegistration = rssMb(orch.pid);
   const selfRssAfterRegistration = selfRss();
@@ -590,6 +595,7 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
   const hb0 = counters.heartbeats;
   const fetches0 = counters.bundleFetches;
   const cpu1 = cpuSeconds(orch.pid);
+  const drops1 = listenDrops();
   const self1 = process.cpuUsage();
   target = e0 + 1;
   phase = 'change';
@@ -624,6 +630,7 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
   progress(`${registered.filter(has).length}/${registered.length} agents hold epoch ${target}`);
   marks.push(['change end', monoUs()]);
   const changeCpu = cpuSeconds(orch.pid) - cpu1;
+  const changeDrops = listenDrops() - drops1;
   const changeSelf = process.cpuUsage(self1);
   // An overloaded orchestrator may not answer even this: report '?' rather than fail the run.
   const after = await policyOf().catch(() => ({
@@ -668,7 +675,7 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
 
   console.log(
     `control-plane: ${AGENTS} agents (${OWNERS} host owners), registration concurrency ${CONCURRENCY}, ` +
-      `heartbeats every ${HEARTBEAT_MS > 0 ? `${HEARTBEAT_MS} ms` : '(off)'}, orchestrator log level ${args['log-level']}, ` +
+      `heartbeats ${HEARTBEAT_MS > 0 ? `every ${HEARTBEAT_MS} ms` : 'none (the open stream is the liveness)'}, orchestrator log level ${args['log-level']}, ` +
       `store pglite, ${AGENTS} P-256 keys made before the timer (${(keysMs / 1000).toFixed(1)} s)` +
       (args['react-during-registration'] ? ', agents refresh on every policy event during registration' : ''),
   );
@@ -703,14 +710,16 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
       `${finished ? '' : ` (stopped at the ${registrationLimitS} s deadline)`}` +
       `${failed.length ? ` (${failed.length} failed: ${[...reasons].map(([k, v]) => `${v}× ${k}`).join('; ')})` : ''}` +
       ` (goal <= ${REGISTRATION_GOAL_S} s), orchestrator CPU ${regCpu.toFixed(1)} s, ` +
-      `bench CPU ${((regSelf.user + regSelf.system) / 1e6).toFixed(1)} s, bundle fetches ${fetchesDuringRegistration}; ` +
+      `bench CPU ${((regSelf.user + regSelf.system) / 1e6).toFixed(1)} s, bundle fetches ${fetchesDuringRegistration}, ` +
+      `connections dropped by full listen queues ${regDrops} (system-wide); ` +
       `events delivered to agents: ${eventsLine('registration')}`,
   );
   console.log(
     `change: ${settled ? '' : 'the orchestrator never went quiet (30 s) before it; '}` +
       `PUT answered in ${ms(putMs)} ms${putAttempts > 1 ? ` (${putAttempts} attempts: connection not accepted)` : ''}; ${got.length}/${registered.length} registered agents got epoch ${target} in ${ms(changeWallMs)} ms wall, ` +
       `orchestrator CPU ${changeCpu.toFixed(1)} s, bench CPU ${((changeSelf.user + changeSelf.system) / 1e6).toFixed(1)} s, ` +
-      `bundle fetches ${counters.bundleFetches - fetches0}, heartbeats ${counters.heartbeats - hb0}; epoch now ${after.epoch}, ` +
+      `bundle fetches ${counters.bundleFetches - fetches0}, heartbeats ${counters.heartbeats - hb0}, ` +
+      `connections dropped by full listen queues ${changeDrops} (system-wide); epoch now ${after.epoch}, ` +
       `c-0 changed at ${after.contractEpochs[String(c0.id)] ?? '?'}; events: ${eventsLine('change')}`,
   );
   console.log(

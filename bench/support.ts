@@ -131,6 +131,23 @@ export interface RequestOptions {
 
 const RETRYABLE = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ECONNABORTED']);
 
+/**
+ * The kernel's count of connections dropped because a listen queue was full (TcpExt
+ * ListenDrops, Linux, system-wide); NaN elsewhere. A dropped SYN is retried by the client's
+ * TCP after 1 s, 3 s, 7 s, 15 s…, so a burst of new connections shows up as a latency tail.
+ */
+export function listenDrops(): number {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+    const names = lines.find((l) => l.startsWith('TcpExt:'))?.split(/\s+/) ?? [];
+    const values = lines.filter((l) => l.startsWith('TcpExt:'))[1]?.split(/\s+/) ?? [];
+    const i = names.indexOf('ListenDrops');
+    return i > 0 ? Number(values[i]) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 export interface HttpAnswer<T> {
   status: number;
   body: T;
