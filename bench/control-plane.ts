@@ -46,7 +46,7 @@ const { values: args } = parseArgs({
     /** 0: none, as src/agent with its event stream open; N: a heartbeat every N ms anyway. */
     'heartbeat-ms': { type: 'string', default: '0' },
     'log-level': { type: 'string', default: 'info' },
-    /** Agents refresh their bundle on every `policy` event during registration too (as src/agent does). */
+    /** Agents refresh as src/agent does (on `policy` and their domain's `node` events) during registration too. */
     'react-during-registration': { type: 'boolean', default: false },
     /** Writes the orchestrator's V8 CPU profile to DIR and prints the phase boundaries (monotonic µs). */
     'cpu-prof': { type: 'string' },
@@ -275,6 +275,7 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
   {
     const first = await start();
     orchestrator = first;
+    cleanups.push(() => first.stop());
     try {
       const admin = new ApiClient(first.url).withToken(
         (await new ApiClient(first.url).login('admin', PASSWORD)).token,
@@ -677,7 +678,9 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
     `control-plane: ${AGENTS} agents (${OWNERS} host owners), registration concurrency ${CONCURRENCY}, ` +
       `heartbeats ${HEARTBEAT_MS > 0 ? `every ${HEARTBEAT_MS} ms` : 'none (the open stream is the liveness)'}, orchestrator log level ${args['log-level']}, ` +
       `store pglite, ${AGENTS} P-256 keys made before the timer (${(keysMs / 1000).toFixed(1)} s)` +
-      (args['react-during-registration'] ? ', agents refresh on every policy event during registration' : ''),
+      (args['react-during-registration']
+        ? ', agents refresh on policy and node events during registration too'
+        : ''),
   );
   console.log(
     `${'step (per agent)'.padEnd(34)}${'n'.padStart(6)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}`,

@@ -49,7 +49,15 @@ export async function spawnOrchestrator(opts: {
     // stdout carries the request log: discarded unless asked for, as a deployment would ship it elsewhere.
     { env: opts.env, stdio: ['ignore', opts.stdoutFd ?? 'ignore', 'pipe'] },
   );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Whatever happens to this process (a deadline's process.exit included), the child goes too.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      process.removeListener('exit', killOnExit);
+      resolve();
+    }),
+  );
   const stop = async (graceMs = 5_000): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');

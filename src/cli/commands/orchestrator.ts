@@ -26,7 +26,8 @@ export function registerOrchestrator(program: Command): void {
         ...(process.env.TRELLIS_ADMIN_PASSWORD && { adminPassword: process.env.TRELLIS_ADMIN_PASSWORD }),
         logger,
       });
-      const url = await orch.app.listen({ host, port });
+      // A fleet reconnecting at once overflows the default backlog (511): see docs/benchmarks.md.
+      const url = await orch.app.listen({ host, port, backlog: 4096 });
       const store = databaseUrl ? 'postgres (DATABASE_URL)' : `pglite in ${opts.dataDir}`;
       process.stderr.write(`trellis orchestrator listening on ${url} (store: ${store})\n`);
       if (orch.boot.adminPasswordFile) {
