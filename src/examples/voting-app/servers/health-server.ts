@@ -20,6 +20,33 @@ export async function startHealthServer(o: {
   return { port, close: () => closeServer(server, 1_000) };
 }
 
+/**
+ * A store's health server when a port is configured; if it cannot start, the store it
+ * watches is closed before the error propagates, so nothing is left half-started.
+ */
+export async function startStoreHealth(
+  o: {
+    host: string;
+    healthPort: number | undefined;
+    service: string;
+    checks: ReadinessCheck[];
+    stopping: () => boolean;
+  },
+  store: { close(): Promise<void> },
+): Promise<{ port: number; close(): Promise<void> } | undefined> {
+  if (o.healthPort === undefined) return undefined;
+  return startHealthServer({
+    host: o.host,
+    port: o.healthPort,
+    service: o.service,
+    checks: o.checks,
+    stopping: o.stopping,
+  }).catch(async (err: Error) => {
+    await store.close();
+    throw err;
+  });
+}
+
 /** HEALTH_PORT if set (0 = any free port, `off` = none), else PORT+1 when PORT is fixed. */
 export function healthPortFrom(env: NodeJS.ProcessEnv, port: number): number | undefined {
   const v = env.HEALTH_PORT;

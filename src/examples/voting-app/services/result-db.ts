@@ -6,7 +6,7 @@ import { silentLogger } from '../log.js';
 import { connectPg } from '../queue/pg-connect.js';
 import { migrate, type Sql } from '../result-store.js';
 import { findPostgresBinDir } from '../servers/find-binary.js';
-import { healthPortFrom, startHealthServer } from '../servers/health-server.js';
+import { healthPortFrom, startStoreHealth } from '../servers/health-server.js';
 import { startPgliteServer } from '../servers/pglite-server.js';
 import { startPostgresServer } from '../servers/postgres-server.js';
 import { bindAddress, envFlag, type RunningService, runMain } from '../service-main.js';
@@ -108,19 +108,10 @@ export async function startResultDb(o: ResultDbOptions): Promise<RunningResultDb
       },
     },
   ];
-  const health =
-    o.healthPort === undefined
-      ? undefined
-      : await startHealthServer({
-          host: o.host,
-          port: o.healthPort,
-          service: 'result-db',
-          checks,
-          stopping: () => stopping,
-        }).catch(async (err: Error) => {
-          await store.close();
-          throw err;
-        });
+  const health = await startStoreHealth(
+    { host: o.host, healthPort: o.healthPort, service: 'result-db', checks, stopping: () => stopping },
+    store,
+  );
   log.info(
     {
       kind,

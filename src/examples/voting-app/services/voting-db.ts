@@ -6,7 +6,7 @@ import type { VotingDbKind } from '../queue/ballot-queue.js';
 import { connectVotingStore, parseVotingDbKind } from '../queue/connect.js';
 import { PGLITE_QUEUE_SCHEMA } from '../queue/pglite-queue.js';
 import { findRedisServer } from '../servers/find-binary.js';
-import { healthPortFrom, startHealthServer } from '../servers/health-server.js';
+import { healthPortFrom, startStoreHealth } from '../servers/health-server.js';
 import { startPgliteServer } from '../servers/pglite-server.js';
 import { startRedisServer } from '../servers/redis-server.js';
 import { bindAddress, type RunningService, runMain } from '../service-main.js';
@@ -79,19 +79,10 @@ export async function startVotingDb(o: VotingDbOptions): Promise<RunningVotingDb
       },
     },
   ];
-  const health =
-    o.healthPort === undefined
-      ? undefined
-      : await startHealthServer({
-          host: o.host,
-          port: o.healthPort,
-          service: 'voting-db',
-          checks,
-          stopping: () => stopping,
-        }).catch(async (err: Error) => {
-          await store.close();
-          throw err;
-        });
+  const health = await startStoreHealth(
+    { host: o.host, healthPort: o.healthPort, service: 'voting-db', checks, stopping: () => stopping },
+    store,
+  );
   log.info(
     {
       kind,
