@@ -320,7 +320,10 @@ describe.runIf(haveChromium || process.env.CI === 'true')('web console in chromi
       .toBe('disconnected');
     await page.getByRole('button', { name: 'Delete gcp-11' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toContain('Deleted node gcp-11');
-    expect((await readTable(page, 'Resources')).map((x) => x.Name)).not.toContain('gcp-11');
+    // The table re-renders after the status message: wait for it, as a user would.
+    await expect
+      .poll(async () => (await readTable(page, 'Resources')).map((x) => x.Name))
+      .not.toContain('gcp-11');
     expect((await t.call('GET', '/api/v1/nodes/gcp-11', { token: admin })).status).toBe(404);
   });
 
