@@ -18,6 +18,7 @@ export const ERRORS = {
   TRELLIS_ERR_PAYLOAD_TOO_LARGE: { status: 413, hint: 'send a smaller body' },
   TRELLIS_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, hint: 'send Content-Type: application/json' },
   TRELLIS_ERR_METHOD_NOT_ALLOWED: { status: 405, hint: 'see /api/v1/openapi.json' },
+  TRELLIS_ERR_UNAVAILABLE: { status: 503, hint: undefined },
   TRELLIS_ERR_INTERNAL: { status: 500, hint: 'this is a bug; the orchestrator log has the details' },
 } as const satisfies Record<string, { status: number; hint: string | undefined }>;
 

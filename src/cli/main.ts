@@ -6,6 +6,7 @@ import { registerAgent } from './commands/agent.js';
 import { registerApply } from './commands/apply.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDeploy } from './commands/deploy.js';
 import { registerDescribe } from './commands/describe.js';
 import { registerEdit } from './commands/edit.js';
 import { registerFlows } from './commands/flows.js';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
     registerFlows,
     registerResolve,
     registerLab,
+    registerDeploy,
   ]) {
     register(program);
   }

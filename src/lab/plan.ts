@@ -3,8 +3,9 @@ import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import type { Deployment } from '../deploy/manifest.js';
 import { TrellisError } from '../errors.js';
-import { type AddressPlan, withAddress } from './addresses.js';
+import type { AddressPlan } from './addresses.js';
 import { readEnvFile } from './env-file.js';
 import type { LoadedLab } from './lab-file.js';
 import { LAB_MARKER } from './processes.js';
@@ -74,8 +75,6 @@ export interface PlannedChild {
 export interface LabPlan {
   orchestrator: PlannedChild;
   processors: PlannedChild[];
-  /** Per VM with `run`: its agent, then its workload if it has one. */
-  vms: { name: string; agent: PlannedChild; workload: PlannedChild | null }[];
 }
 
 export interface PlanContext {
@@ -99,17 +98,17 @@ function baseEnv(paths: LabPaths): NodeJS.ProcessEnv {
   return env;
 }
 
-export function planLab(ctx: PlanContext): LabPlan {
-  const { lab, addresses, paths, commands } = ctx;
-  const url = orchestratorUrl(addresses);
-  const spec = (
-    name: string,
-    kind: ChildSpec['kind'],
-    stage: number,
-    argv: string[],
-    env: () => Promise<NodeJS.ProcessEnv>,
-    cwd?: string,
-  ): ChildSpec => ({
+type SpecMaker = (
+  name: string,
+  kind: ChildSpec['kind'],
+  stage: number,
+  argv: string[],
+  env: () => Promise<NodeJS.ProcessEnv>,
+  cwd?: string,
+) => ChildSpec;
+
+function specMaker(paths: LabPaths): SpecMaker {
+  return (name, kind, stage, argv, env, cwd) => ({
     name,
     kind,
     stage,
@@ -119,7 +118,12 @@ export function planLab(ctx: PlanContext): LabPlan {
     log: paths.log(name),
     ...(cwd && { cwd }),
   });
+}
 
+export function planLab(ctx: PlanContext): LabPlan {
+  const { lab, addresses, paths, commands } = ctx;
+  const url = orchestratorUrl(addresses);
+  const spec = specMaker(paths);
   const o = addresses.orchestrator;
   const orchestrator: PlannedChild = {
     spec: spec(
@@ -170,80 +174,83 @@ export function planLab(ctx: PlanContext): LabPlan {
     }),
   );
 
-  const vms: LabPlan['vms'] = [];
-  for (const vm of lab.spec.vms) {
-    const run = vm.run;
-    if (!run) continue;
-    const address = addresses.vms.find((a) => a.name === vm.name)!.address;
-    const envFile = paths.envFile(vm.name);
-    let started = false;
-    const agent: PlannedChild = {
-      spec: spec(
-        `${vm.name}.agent`,
-        'agent',
-        2,
-        [
-          ...commands.agent,
-          '--hostowner',
-          run.hostOwner,
-          '--domain',
-          run.domain,
-          '--password-file',
-          ctx.passwordFile(run.domain, run.hostOwner),
-          '--orchestrator',
-          url,
-          '--vm',
-          vm.name,
-          '--address',
-          address,
-          '--processors',
-          vm.processors.join(','),
-          ...run.serve.flatMap((s) => ['--serve', withAddress(s, address)]),
-          '--state-dir',
-          paths.vmState(vm.name),
-          '--env-path',
-          envFile,
-        ],
-        async () => {
-          // A file left by an earlier run names listeners that may be gone: readiness must
-          // wait for this run's. Restarts keep the current file for the running workload.
-          if (!started) await rm(envFile, { force: true });
-          started = true;
-          return baseEnv(paths);
-        },
-      ),
-      ready: fileExists(envFile),
-      timeoutMs: 30_000,
-    };
-    const w = run.workload;
-    const workload: PlannedChild | null = w
-      ? {
-          spec: spec(
-            `${vm.name}.workload`,
-            'workload',
-            3,
-            [process.execPath, lab.resolvePath(w.module), ...w.args],
-            async () => ({
-              ...baseEnv(paths),
-              ...Object.fromEntries(Object.entries(w.env).map(([k, v]) => [k, withAddress(v, address)])),
-              ...(await readEnvFile(envFile)),
-              TRELLIS_VM_ADDRESS: address,
-              // A workload that outlives a grant change can re-read its contracts from here.
-              TRELLIS_ENV_FILE: envFile,
-            }),
-            dirname(lab.file),
-          ),
-          ready: workloadReady(
-            address,
-            run.expose?.port,
-            run.serve.map((s) => withAddress(s, address)),
-          ),
-          timeoutMs: 30_000,
-        }
-      : null;
-    vms.push({ name: vm.name, agent, workload });
-  }
-  return { orchestrator, processors, vms };
+  return { orchestrator, processors };
+}
+
+/**
+ * The agent and service of one installed deployment (see src/deploy): what the supervisor runs
+ * for a VM after `trellis deploy`. The agent reads its password from the installation, the
+ * service gets the agent's env file — it reaches its contracts only through the agent.
+ */
+export function planDeployment(
+  d: Deployment,
+  ctx: { paths: LabPaths; commands: LabCommands },
+): { agent: PlannedChild; workload: PlannedChild | null } {
+  const { paths, commands } = ctx;
+  const spec = specMaker(paths);
+  const envFile = paths.envFile(d.vm);
+  let started = false;
+  const agent: PlannedChild = {
+    spec: spec(
+      `${d.vm}.agent`,
+      'agent',
+      2,
+      [
+        ...commands.agent,
+        '--hostowner',
+        d.hostOwner,
+        '--domain',
+        d.domain,
+        '--password-file',
+        paths.install(d.vm).password,
+        '--orchestrator',
+        d.orchestrator,
+        '--vm',
+        d.vm,
+        '--address',
+        d.address,
+        '--processors',
+        d.processors.join(','),
+        ...d.serve.flatMap((s) => ['--serve', s]),
+        '--state-dir',
+        paths.vmState(d.vm),
+        '--env-path',
+        envFile,
+      ],
+      async () => {
+        // A file left by an earlier run names listeners that may be gone: readiness must
+        // wait for this run's. Restarts keep the current file for the running workload.
+        if (!started) await rm(envFile, { force: true });
+        started = true;
+        return baseEnv(paths);
+      },
+    ),
+    ready: fileExists(envFile),
+    timeoutMs: 30_000,
+  };
+  const w = d.workload;
+  const workload: PlannedChild | null = w
+    ? {
+        spec: spec(
+          `${d.vm}.workload`,
+          'workload',
+          3,
+          [process.execPath, w.module, ...w.args],
+          async () => ({
+            ...baseEnv(paths),
+            ...w.env,
+            ...(await readEnvFile(envFile)),
+            TRELLIS_VM_ADDRESS: d.address,
+            // A workload that outlives a grant change can re-read its contracts from here.
+            TRELLIS_ENV_FILE: envFile,
+          }),
+          w.cwd,
+        ),
+        ready: workloadReady(d.address, d.exposedPort ?? undefined, d.serve),
+        timeoutMs: 30_000,
+      }
+    : null;
+  return { agent, workload };
 }
 
 /** A workload is ready when its exposed port and every port its agent serves contracts to accept. */

@@ -1,6 +1,7 @@
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { trellisHome } from '../cli/config.js';
+import type { InstallPaths } from '../deploy/manifest.js';
 
 /**
  * The lab's files under $TRELLIS_HOME/lab, and state.json: what is running (pids, addresses,
@@ -18,6 +19,10 @@ export interface LabPaths {
   processorState(name: string): string;
   vmState(name: string): string;
   envFile(vm: string): string;
+  /** What `trellis deploy` installed on a VM (its directory stands for the VM's disk). */
+  install(vm: string): InstallPaths;
+  /** The supervisor's control socket: `trellis deploy` and `purge` ask it to start and stop VMs. */
+  control: string;
 }
 
 export function labPaths(home = trellisHome()): LabPaths {
@@ -33,6 +38,11 @@ export function labPaths(home = trellisHome()): LabPaths {
     processorState: (name) => join(dir, 'processors', name),
     vmState: (name) => join(dir, 'vms', name),
     envFile: (vm) => join(dir, 'vms', vm, 'fabric.env'),
+    install: (vm) => ({
+      manifest: join(dir, 'vms', vm, 'deployment.json'),
+      password: join(dir, 'vms', vm, 'password'),
+    }),
+    control: join(dir, 'control.sock'),
   };
 }
 

@@ -4,11 +4,21 @@ import { ApiClient } from '../api-client/client.js';
 import { loadFabricFile } from '../apply/index.js';
 import { addSecrets, readSecrets } from '../apply/secrets.js';
 import { writeConfig } from '../cli/config.js';
+import { deploy, type LabTarget } from '../deploy/deploy.js';
+import { readDeployment, removeDeployment } from '../deploy/manifest.js';
 import { TrellisError } from '../errors.js';
 import { type AddressPlan, planAddresses } from './addresses.js';
 import { labAdminPassword } from './admin-password.js';
+import { type LabControl, serveLabControl } from './control.js';
 import { checkLabAgainstFabric, type LoadedLab, loadLabFile } from './lab-file.js';
-import { type LabCommands, labCommands, orchestratorUrl, type PlannedChild, planLab } from './plan.js';
+import {
+  type LabCommands,
+  labCommands,
+  orchestratorUrl,
+  type PlannedChild,
+  planDeployment,
+  planLab,
+} from './plan.js';
 import { isLabSupervisor } from './processes.js';
 import {
   claimState,
@@ -66,11 +76,12 @@ export async function superviseLab(opts: SuperviseOptions): Promise<void> {
   for (const vm of lab.spec.vms) await makePrivateDir(paths.vmState(vm.name));
   const adminPassword = await labAdminPassword(paths.dir);
   const passwordFile = (domain: string, user: string) => join(paths.passwords, `${domain}.${user}`);
+  const commands = opts.commands ?? (await labCommands());
   const plan = planLab({
     lab,
     addresses,
     paths,
-    commands: opts.commands ?? (await labCommands()),
+    commands,
     adminPassword,
     passwordFile,
   });
@@ -101,6 +112,7 @@ export async function superviseLab(opts: SuperviseOptions): Promise<void> {
     opts.out(`${stamp()} ${why}: stopping the lab…\n`);
     state.phase = 'stopping';
     await save();
+    await control?.close();
     await supervisor.stop();
     await saving;
     await releaseState(paths, process.pid);
@@ -132,6 +144,55 @@ export async function superviseLab(opts: SuperviseOptions): Promise<void> {
     opts.out(`ok (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
   };
 
+  /**
+   * A VM's agent and service, started and stopped on request (`trellis deploy`, `purge`, and
+   * the start-up deployments above). One request per VM at a time.
+   */
+  const vmQueue = new Map<string, Promise<unknown>>();
+  const serialized = (vm: string, job: () => Promise<void>) => {
+    const next = (vmQueue.get(vm) ?? Promise.resolve()).catch(() => undefined).then(job);
+    vmQueue.set(vm, next);
+    return next;
+  };
+  const setHostOwner = (vm: string, owner: string | null) => {
+    const entry = state.vms.find((v) => v.name === vm);
+    if (entry) entry.hostOwner = owner;
+  };
+  const vmControl: LabControl = {
+    startVm: (vm) =>
+      serialized(vm, async () => {
+        if (stopping) throw new TrellisError('TRELLIS_ERR_UNAVAILABLE', 'the lab is stopping');
+        if (!addresses.vms.some((v) => v.name === vm))
+          throw new TrellisError('TRELLIS_ERR_NOT_FOUND', `no virtual machine "${vm}" in the lab`);
+        const d = await readDeployment(paths.install(vm));
+        if (!d) throw new TrellisError('TRELLIS_ERR_NOT_FOUND', `nothing is installed on ${vm}`);
+        if (supervisor.has(`${vm}.agent`)) return;
+        const planned = planDeployment(d, { paths, commands });
+        try {
+          await start(planned.agent, `agent of vm ${vm} (${d.address}, ${d.domain}/${d.hostOwner})`);
+          if (planned.workload) await start(planned.workload, `workload of vm ${vm}`);
+        } catch (err) {
+          await supervisor.remove(`${vm}.workload`);
+          await supervisor.remove(`${vm}.agent`);
+          throw err;
+        }
+        setHostOwner(vm, `${d.domain}/${d.hostOwner}`);
+        await save();
+      }),
+    stopVm: (vm) =>
+      serialized(vm, async () => {
+        const had = supervisor.has(`${vm}.agent`);
+        // The service first: it must not outlive the agent that is its only way out.
+        await supervisor.remove(`${vm}.workload`);
+        await supervisor.remove(`${vm}.agent`);
+        if (had) opts.out(`${stamp()} stopped the agent and service of vm ${vm}\n`);
+        setHostOwner(vm, null);
+        await save();
+      }),
+  };
+  let control: { close(): Promise<void> } | undefined;
+  let admin!: ApiClient;
+
   if (!(await claimState(paths, state))) {
     const other = await readState(paths);
     if (other && (await isLabSupervisor(other.supervisor.pid, paths.dir))) {
@@ -147,16 +208,28 @@ export async function superviseLab(opts: SuperviseOptions): Promise<void> {
     await save();
     const o = addresses.orchestrator;
     await start(plan.orchestrator, `orchestrator (${o.address}:${o.port})`);
-    if (!stopping) await applyFabric(state.orchestrator.url, adminPassword, lab, paths, opts.out);
+    if (!stopping) admin = await applyFabric(state.orchestrator.url, adminPassword, lab, paths, opts.out);
     if (!stopping) await writePasswordFiles(lab, paths, passwordFile);
     for (const [i, p] of plan.processors.entries()) {
       const a = addresses.processors[i]!;
       await start(p, `processor ${a.name} (${a.address}:${a.port})`);
     }
-    for (const vm of plan.vms) {
-      const address = addresses.vms.find((v) => v.name === vm.name)!.address;
-      await start(vm.agent, `agent of vm ${vm.name} (${address})`);
-      if (vm.workload) await start(vm.workload, `workload of vm ${vm.name}`);
+    if (!stopping) control = await serveLabControl(paths.control, vmControl);
+    // The lab file's `run` entries are the seed's deployment table: each is deployed the way
+    // `trellis deploy` does it, through the same steps. A fresh lab starts from that table.
+    for (const vm of lab.spec.vms) await removeDeployment(paths.install(vm.name));
+    const target: LabTarget = {
+      paths,
+      lab,
+      vmAddress: (vm) => addresses.vms.find((v) => v.name === vm)?.address,
+      orchestratorUrl: state.orchestrator.url,
+      admin,
+      control: vmControl,
+    };
+    for (const vm of lab.spec.vms) {
+      if (!vm.run || stopping) continue;
+      opts.out(`deploying ${vm.run.hostOwner} on ${vm.name}…\n`);
+      await deploy({ hostOwner: vm.run.hostOwner, vm: vm.name, domain: vm.run.domain }, target);
     }
   } catch (err) {
     // Failing because a signal is stopping the lab (the orchestrator went away mid-apply) is
@@ -200,7 +273,8 @@ function initialState(lab: LoadedLab, addresses: AddressPlan, supervisorLog: str
       name: vm.name,
       address: addresses.vms.find((v) => v.name === vm.name)!.address,
       processors: vm.processors,
-      hostOwner: vm.run ? `${vm.run.domain}/${vm.run.hostOwner}` : null,
+      // Filled in as deployments start (see vmControl).
+      hostOwner: null,
     })),
     urls,
     children: [],
@@ -215,7 +289,7 @@ async function applyFabric(
   lab: LoadedLab,
   paths: LabPaths,
   out: (text: string) => void,
-): Promise<void> {
+): Promise<ApiClient> {
   const t0 = Date.now();
   out(`applying ${lab.spec.fabric}… `);
   const api = new ApiClient(url);
@@ -227,6 +301,7 @@ async function applyFabric(
     .apply(fabric.spec, { prune: false, dryRun: false, passwords: await readSecrets(paths.secrets) });
   await addSecrets(paths.secrets, res.generatedPasswords);
   out(`ok, ${res.changes.length} change(s) (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+  return api.withToken(token);
 }
 
 /** Processors and agents read their password from a 0600 file, never from argv or env. */
@@ -236,10 +311,8 @@ async function writePasswordFiles(
   passwordFile: (domain: string, user: string) => string,
 ): Promise<void> {
   const secrets = await readSecrets(paths.secrets);
-  const users = [
-    lab.spec.switchOwner,
-    ...lab.spec.vms.flatMap((vm) => (vm.run ? [{ domain: vm.run.domain, name: vm.run.hostOwner }] : [])),
-  ];
+  // Host owners' passwords are installed with their deployment (src/deploy).
+  const users = [lab.spec.switchOwner];
   for (const u of users) {
     const password = secrets[`${u.domain}/${u.name}`];
     if (password === undefined) {

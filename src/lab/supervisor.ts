@@ -36,6 +36,8 @@ interface Child {
   backoffMs: number;
   startedAt: number;
   timer: NodeJS.Timeout | null;
+  /** Set by remove(): its exit is expected, not a crash to restart. */
+  removed: boolean;
 }
 
 /** A child that ran this long before dying was healthy; its next crash starts the backoff over. */
@@ -67,9 +69,26 @@ export class Supervisor {
       backoffMs: this.backoff.initialMs,
       startedAt: 0,
       timer: null,
+      removed: false,
     };
     this.children.set(spec.name, child);
     await this.spawn(child);
+  }
+
+  has(name: string): boolean {
+    return this.children.has(name);
+  }
+
+  /** Stops one child (its whole group) and forgets it: it is not restarted. */
+  async remove(name: string): Promise<void> {
+    const c = this.children.get(name);
+    if (!c) return;
+    this.children.delete(name);
+    c.removed = true;
+    if (c.timer) clearTimeout(c.timer);
+    c.timer = null;
+    await this.stopChild(c);
+    this.opts.onChange?.();
   }
 
   /** The pid (and process group id) of a child, or null while it is down. */
@@ -117,7 +136,7 @@ export class Supervisor {
   private async spawn(c: Child): Promise<void> {
     const { spec } = c;
     const env = await spec.env();
-    if (this.stopping) return;
+    if (this.stopping || c.removed) return;
     mkdirSync(dirname(spec.log), { recursive: true, mode: 0o700 });
     const fd = openSync(spec.log, 'a', 0o600);
     writeSync(
@@ -155,7 +174,7 @@ export class Supervisor {
   private onExit(c: Child, proc: ChildProcess, what: string): void {
     if (c.proc !== proc) return;
     c.proc = null;
-    if (this.stopping) return;
+    if (this.stopping || c.removed) return;
     c.exits++;
     // Whatever the dead leader forked would be orphaned: clear the group before restarting.
     if (proc.pid !== undefined) killGroup(proc.pid);

@@ -1,0 +1,36 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ApiClient } from '../api-client/client.js';
+import { TrellisError } from '../errors.js';
+import { labControlClient } from '../lab/control.js';
+import { isLabSupervisor } from '../lab/processes.js';
+import { type LabPaths, labPaths, readState } from '../lab/state.js';
+import { loadLab } from '../lab/supervise.js';
+import type { LabTarget } from './deploy.js';
+
+/**
+ * The running lab as a deploy target, for `trellis deploy` and `trellis purge`: its VMs
+ * (from the lab file state.json names), the orchestrator (as the lab's admin, whatever the CLI
+ * is logged in to) and the supervisor's control socket.
+ */
+export async function runningLabTarget(paths: LabPaths = labPaths()): Promise<LabTarget> {
+  const state = await readState(paths);
+  if (!state || !(await isLabSupervisor(state.supervisor.pid, paths.dir))) {
+    throw new TrellisError('TRELLIS_ERR_UNAVAILABLE', `no lab is running (${paths.dir})`, {
+      hint: 'start one with `npm run demo` or `trellis lab up -f examples/voting-app/lab.yaml --detach`',
+    });
+  }
+  if (state.phase === 'stopping') throw new TrellisError('TRELLIS_ERR_UNAVAILABLE', 'the lab is stopping');
+  const { lab, addresses } = await loadLab(state.labFile);
+  const password = (await readFile(join(paths.dir, 'admin-password'), 'utf8')).trim();
+  const api = new ApiClient(state.orchestrator.url);
+  const { token } = await api.login('admin', password);
+  return {
+    paths,
+    lab,
+    vmAddress: (vm) => addresses.vms.find((v) => v.name === vm)?.address,
+    orchestratorUrl: state.orchestrator.url,
+    admin: api.withToken(token),
+    control: labControlClient(paths.control),
+  };
+}
