@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseHostPort } from '../../src/examples/voting-app/fabric-address.js';
@@ -5,6 +8,7 @@ import { connectPg } from '../../src/examples/voting-app/queue/pg-connect.js';
 import { PgliteQueue } from '../../src/examples/voting-app/queue/pglite-queue.js';
 import { type RunningVotingDb, startVotingDb } from '../../src/examples/voting-app/services/voting-db.js';
 import { ballotQueueConformance } from './ballot-queue.conformance.js';
+import { ballotsSurviveARestart } from './voting-db-durability.js';
 
 /**
  * PgliteQueue over the Postgres wire: the embedded voting-db (PGlite + pglite-socket), which
@@ -58,4 +62,21 @@ describe('pglite-socket: why every queue operation is one statement', () => {
       await b.end();
     }
   });
+});
+
+describe('embedded voting-db with VOTING_DB_DATA_DIR', () => {
+  // In process, the first PGlite can only be closed, not crashed; the chaos test
+  // (chaos.embedded.test.ts) kills the voting-db process with SIGKILL.
+  it('a ballot queued before voting-db stops is claimable after a restart on the same dir', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'voting-db-pglite-'));
+    try {
+      await ballotsSurviveARestart({
+        start: () => startVotingDb({ host: HOST, port: 0, kind: 'pglite', dataDir }),
+        stop: (db) => db.close(),
+        connect: (db) => PgliteQueue.connect(parseHostPort(db.address)),
+      });
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseHostPort } from '../../src/examples/voting-app/fabric-address.js';
 import { RedisQueue } from '../../src/examples/voting-app/queue/redis-queue.js';
 import { findRedisServer } from '../../src/examples/voting-app/servers/find-binary.js';
@@ -9,6 +13,7 @@ import {
   startVotingDb,
 } from '../../src/examples/voting-app/services/voting-db.js';
 import { ballotQueueConformance } from './ballot-queue.conformance.js';
+import { ballotsSurviveARestart } from './voting-db-durability.js';
 
 /**
  * RedisQueue against a real redis-server, started by the voting-db launcher as in a
@@ -16,6 +21,7 @@ import { ballotQueueConformance } from './ballot-queue.conformance.js';
  */
 const HOST = '127.0.8.22';
 const PORT = 46390;
+const DURABLE_PORT = 46392;
 const bin = findRedisServer();
 
 if (!bin && process.env.CI !== 'true') {
@@ -43,5 +49,42 @@ if (!bin && process.env.CI !== 'true') {
       const prefix = `t${randomBytes(4).toString('hex')}:`;
       return { connect: () => RedisQueue.connect(parseHostPort(db.address), { prefix }) };
     },
+  });
+
+  describe('voting-db on redis-server with VOTING_DB_DATA_DIR', () => {
+    it('a ballot queued before redis-server is killed (SIGKILL) is claimable after a restart on the same dir', async () => {
+      // Directly under /tmp: started as root, redis-server runs as `redis`, which must reach it.
+      const dataDir = await mkdtemp(join(tmpdir(), 'voting-db-aof-'));
+      let died: Promise<string> = new Promise(() => {});
+      try {
+        await ballotsSurviveARestart({
+          start: () =>
+            new Promise((resolve, reject) => {
+              let fatal!: (why: string) => void;
+              died = new Promise((r) => {
+                fatal = r;
+              });
+              startVotingDb({ host: HOST, port: DURABLE_PORT, kind: 'redis', dataDir, onFatal: fatal }).then(
+                resolve,
+                reject,
+              );
+            }),
+          async stop(db) {
+            // A crash, not a shutdown: nothing gets a chance to flush what was not yet on disk.
+            const admin = new Redis({ host: HOST, port: DURABLE_PORT, lazyConnect: true });
+            await admin.connect();
+            const info = await admin.info('server');
+            admin.disconnect();
+            const pid = Number(/process_id:(\d+)/.exec(info)?.[1]);
+            process.kill(pid, 'SIGKILL');
+            expect(await died).toBe('redis-server killed by SIGKILL');
+            await db.close();
+          },
+          connect: (db) => RedisQueue.connect(parseHostPort(db.address)),
+        });
+      } finally {
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    }, 30_000);
   });
 }

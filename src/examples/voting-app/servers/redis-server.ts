@@ -1,15 +1,22 @@
 import { spawn } from 'node:child_process';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { chown, lchown, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dropPrivilegesTo } from './account.js';
 import { captureTail, killOnExit, stopChild, waitForPort } from './child.js';
 
 /**
- * A real redis-server (Debian `redis-server`) on the VM's address: in memory only (no RDB
- * snapshots, no AOF) — voting-db is the seed's "in-memory database". Ballots survive a crash
- * of the worker (they stay claimed until acknowledged) but not a restart of voting-db itself.
- * Started as root, it runs as the `redis` user that Debian's package creates, if there is one.
+ * A real redis-server (Debian `redis-server`) on the VM's address. By default in memory only
+ * (no RDB snapshots, no AOF) — voting-db is the seed's "in-memory database": ballots survive
+ * a crash of the worker (they stay claimed until acknowledged) but not a restart of voting-db.
+ *
+ * With `dataDir`, every write is appended to an AOF in that directory and fsynced before
+ * Redis answers (`--appendonly yes --appendfsync always`), so a ballot acknowledged to the
+ * voter survives a crash (kill -9) of voting-db and is there again when it restarts on the
+ * same directory. The directory is kept on close.
+ *
+ * Started as root, it runs as the `redis` user that Debian's package creates, if there is one,
+ * and its directory (a given one included, with what is in it) is handed to that user.
  */
 export interface RedisServer {
   kind: 'redis';
@@ -21,12 +28,23 @@ export interface RedisServer {
   close(): Promise<void>;
 }
 
-export async function startRedisServer(o: { bin: string; host: string; port: number }): Promise<RedisServer> {
+export async function startRedisServer(o: {
+  bin: string;
+  host: string;
+  port: number;
+  /** Keep the data here (AOF, fsync on every write); in memory, in a temporary dir, if omitted. */
+  dataDir?: string;
+}): Promise<RedisServer> {
   if (o.port === 0) throw new Error('redis-server needs a fixed port (PORT), not 0');
   // A working directory of its own: redis-server would otherwise write dump files to the cwd.
-  const dir = await mkdtemp(join(tmpdir(), 'voting-db-redis-'));
+  const temporary = o.dataDir === undefined;
+  const dir = o.dataDir ?? (await mkdtemp(join(tmpdir(), 'voting-db-redis-')));
+  if (!temporary) await mkdir(dir, { recursive: true, mode: 0o700 });
   const as = await dropPrivilegesTo('redis', false);
-  if (as) await chown(dir, as.uid, as.gid);
+  // Redis must be able to write the directory and, on a restart, rewrite the AOF files that
+  // an earlier run (as another user, perhaps) left in it.
+  if (as) await chownTree(dir, as.uid, as.gid);
+  const persistence = temporary ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'always'];
   // protected-mode off: it would refuse every client but 127.0.0.1, and on a fabric VM the
   // client is the VM's own agent connecting from the VM's address. Bound to that address only.
   const args = [
@@ -36,10 +54,10 @@ export async function startRedisServer(o: { bin: string; host: string; port: num
     String(o.port),
     '--protected-mode',
     'no',
+    // No RDB snapshots either way: with a data dir the AOF is the durable copy.
     '--save',
     '',
-    '--appendonly',
-    'no',
+    ...persistence,
     '--dir',
     dir,
   ];
@@ -51,7 +69,7 @@ export async function startRedisServer(o: { bin: string; host: string; port: num
       resolve(signal ? `killed by ${signal}` : `exited with code ${code}`),
     ),
   );
-  const cleanup = () => rm(dir, { recursive: true, force: true });
+  const cleanup = () => (temporary ? rm(dir, { recursive: true, force: true }) : Promise.resolve());
   try {
     await waitForPort(child, 'redis-server', o.host, o.port, tail, 15_000);
   } catch (err) {
@@ -70,4 +88,14 @@ export async function startRedisServer(o: { bin: string; host: string; port: num
       await cleanup();
     },
   };
+}
+
+/** chown of a directory and everything under it (the AOF directory and its files); links are not followed. */
+async function chownTree(path: string, uid: number, gid: number): Promise<void> {
+  await chown(path, uid, gid);
+  for (const e of await readdir(path, { withFileTypes: true })) {
+    const p = join(path, e.name);
+    if (e.isDirectory()) await chownTree(p, uid, gid);
+    else await lchown(p, uid, gid);
+  }
 }

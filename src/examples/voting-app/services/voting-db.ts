@@ -12,13 +12,20 @@ import { startRedisServer } from '../servers/redis-server.js';
 import { bindAddress, type RunningService, runMain } from '../service-main.js';
 
 /**
- * voting-db: the in-memory ballot store, on the VM's address. A real redis-server when one is
- * installed (Debian `redis-server`), else the embedded default: PGlite on the Postgres wire.
- * Clients (voting-svc, worker) tell the two apart by probing, or by VOTING_DB_KIND.
+ * voting-db: the ballot store, on the VM's address. A real redis-server when one is installed
+ * (Debian `redis-server`), else the embedded default: PGlite on the Postgres wire. Clients
+ * (voting-svc, worker) tell the two apart by probing, or by VOTING_DB_KIND.
+ *
+ * In memory by default: a restart of voting-db loses the ballots still queued. With
+ * VOTING_DB_DATA_DIR it is durable — a ballot acknowledged to the voter survives a crash
+ * (kill -9) and is in the queue again when voting-db restarts on the same directory: Redis
+ * keeps an append-only file there fsynced on every write (`--appendonly yes --appendfsync
+ * always`), PGlite keeps its database there.
  *
  *   TRELLIS_VM_ADDRESS  address to bind (default 127.0.0.1)
  *   PORT                port of the store (default 6379)
  *   VOTING_DB_KIND      redis | pglite | auto (default: redis if redis-server is found)
+ *   VOTING_DB_DATA_DIR  keep the queue here, across restarts (default: in memory only)
  *   REDIS_SERVER_BIN    redis-server to run (default: from PATH)
  *   HEALTH_PORT         /healthz and /readyz (default PORT+1; `off` for none)
  */
@@ -26,6 +33,8 @@ export interface VotingDbOptions {
   host: string;
   port: number;
   kind?: VotingDbKind | 'auto';
+  /** Keep the queue here, across restarts; in memory when omitted. */
+  dataDir?: string;
   redisBin?: string;
   healthPort?: number;
   log?: Logger;
@@ -53,10 +62,11 @@ export async function startVotingDb(o: VotingDbOptions): Promise<RunningVotingDb
 
   const store =
     kind === 'redis'
-      ? await startRedisServer({ bin: redisBin!, host: o.host, port: o.port })
+      ? await startRedisServer({ bin: redisBin!, host: o.host, port: o.port, dataDir: o.dataDir })
       : await startPgliteServer({
           host: o.host,
           port: o.port,
+          dataDir: o.dataDir,
           setup: (db) => db.exec(PGLITE_QUEUE_SCHEMA).then(() => {}),
         });
   const address = `${o.host}:${store.port}`;
@@ -88,6 +98,7 @@ export async function startVotingDb(o: VotingDbOptions): Promise<RunningVotingDb
       kind,
       address,
       healthPort: health?.port,
+      dataDir: o.dataDir ?? 'memory',
       ...(kind === 'pglite' && !redisBin ? { hint: REDIS_HINT } : {}),
     },
     kind === 'redis' ? 'voting-db: redis-server ready' : 'voting-db: embedded PGlite ready (Postgres wire)',
@@ -110,6 +121,7 @@ runMain(import.meta.url, 'voting-db', async (env, log) => {
     host,
     port,
     kind: parseVotingDbKind(env.VOTING_DB_KIND),
+    dataDir: env.VOTING_DB_DATA_DIR || undefined,
     healthPort: healthPortFrom(env, port),
     log,
     onFatal: (why) => {
