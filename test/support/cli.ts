@@ -12,8 +12,10 @@ function repoRoot(): string {
   return dir;
 }
 
+export const REPO_ROOT = repoRoot();
+
 /** The built CLI, run as a user runs it (`npm test` builds dist/ first). */
-export const TRELLIS_BIN = join(repoRoot(), 'bin', 'trellis.js');
+export const TRELLIS_BIN = join(REPO_ROOT, 'bin', 'trellis.js');
 
 export interface CliResult {
   code: number;

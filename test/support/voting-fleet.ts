@@ -3,15 +3,14 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from './cli.js';
 import { until } from './wait.js';
 
 /**
  * The six Voting App services as the lab runs them: compiled modules started with `node`,
  * configured only by environment variables, logs to files (shown when something fails).
  */
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const SERVICE_DIR = join(ROOT, 'dist', 'src', 'examples', 'voting-app', 'services');
+export const SERVICE_DIR = join(REPO_ROOT, 'dist', 'src', 'examples', 'voting-app', 'services');
 
 export interface Proc {
   name: string;
