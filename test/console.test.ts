@@ -1,13 +1,21 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installConsole } from '../src/orchestrator/console-assets.js';
+import {
+  CHROMIUM_HINT,
+  cyNode as cyNodeOf,
+  launchBrowser,
+  nav as navTo,
+  readTable,
+  runConsoleTests,
+  SHOTS,
+  type TestBrowser,
+} from './support/browser.js';
 import { ADMIN_PASSWORD, startTestOrchestrator, type TestOrchestrator } from './support/orchestrator.js';
 import { pgliteTarget } from './support/stores.js';
 import { SEED_CONTRACTS, votingAppSpec } from './support/voting-app.js';
@@ -17,15 +25,8 @@ import { SEED_CONTRACTS, votingAppSpec } from './support/voting-app.js';
  * in-process orchestrator serving the built console (`npm run build` builds dist/console).
  * Screenshots go to test-results/console/; with TRELLIS_UPDATE_SCREENSHOTS=1 to docs/images/.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const HINT = 'the console tests need a browser: apt-get install chromium (bash .ci/run installs it)';
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SHOTS = process.env.TRELLIS_UPDATE_SCREENSHOTS
-  ? join(ROOT, 'docs', 'images')
-  : join(ROOT, 'test-results', 'console');
 
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI !== 'true') console.warn(`skipping the console tests: ${HINT}`);
+if (!runConsoleTests) console.warn(`skipping the console tests: ${CHROMIUM_HINT}`);
 
 const PASSWORDS = {
   'infra/fabric-ops': 'fabric-ops-password',
@@ -44,16 +45,6 @@ function publicKeyPem(): string {
     .toString();
 }
 
-/** Rows of the table labelled `label`, as objects keyed by column header. */
-async function readTable(page: Page, label: string): Promise<Record<string, string>[]> {
-  return page.locator(`table[aria-label="${label}"]`).evaluate((t) => {
-    const heads = [...t.querySelectorAll('thead th')].map((th) => th.textContent ?? '');
-    return [...t.querySelectorAll('tbody tr')].map((tr) =>
-      Object.fromEntries([...tr.querySelectorAll('td')].map((td, i) => [heads[i], td.textContent ?? ''])),
-    );
-  });
-}
-
 describe('console assets', () => {
   it('without a build, / and the pages say to run npm run build; other paths stay 404', async () => {
     const app = Fastify();
@@ -68,35 +59,19 @@ describe('console assets', () => {
   });
 });
 
-describe.runIf(haveChromium || process.env.CI === 'true')('web console in chromium', () => {
+describe.runIf(runConsoleTests)('web console in chromium', () => {
   let t: TestOrchestrator;
   let url: string;
   let admin: string;
-  let browser: BrowserContext;
+  let browser: TestBrowser;
   let page: Page;
-  let profile: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
 
   const shot = (name: string) => page.screenshot({ path: join(SHOTS, `console-${name}.png`) });
-  const nav = async (label: string) => {
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
-  };
-  const cyNode = (id: string) =>
-    page.evaluate((nodeId) => {
-      const el = document.querySelector('[data-testid="graph"]') as unknown as {
-        cy: {
-          getElementById(i: string): {
-            data(): Record<string, unknown>;
-            renderedPosition(): { x: number; y: number };
-          };
-        };
-      };
-      const n = el.cy.getElementById(nodeId);
-      return { data: n.data(), pos: n.renderedPosition() };
-    }, id);
+  const nav = (label: string) => navTo(page, label);
+  const cyNode = (id: string) => cyNodeOf(page, id);
 
   beforeAll(async () => {
-    if (!haveChromium) throw new Error(`CI=true but ${CHROMIUM} is missing: ${HINT}`);
     await mkdir(SHOTS, { recursive: true });
     // Registered nodes send no heartbeat here: keep them connected until the test says otherwise.
     t = await startTestOrchestrator(pgliteTarget, { heartbeatTimeoutMs: 3_600_000 });
@@ -127,35 +102,14 @@ describe.runIf(haveChromium || process.env.CI === 'true')('web console in chromi
       expect(r.status).toBe(200);
     }
     url = await t.listen();
-    profile = await mkdtemp(join(tmpdir(), 'trellis-chromium-'));
-    // A fresh profile per run: nothing cached or remembered from an earlier one.
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      viewport: { width: 1280, height: 800 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('console', (msg) => {
-      // A refused login or delete is an expected 4xx, which chromium logs as a failed load.
-      if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource'))
-        pageErrors.push(msg.text());
-    });
+    browser = await launchBrowser();
+    page = browser.page;
+    pageErrors = browser.pageErrors;
   });
 
   afterAll(async () => {
     await browser?.close();
     await t?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
   });
 
   it('serves the console at / with an SPA fallback, and keeps JSON 404s under /api', async () => {

@@ -15,6 +15,7 @@ import type { LabState } from '../src/lab/state.js';
 import { Supervisor } from '../src/lab/supervisor.js';
 import { encodeProxyV2 } from '../src/wire/proxy-v2.js';
 import { type CliResult, cliEnv } from './support/cli.js';
+import { logTails } from './support/lab-logs.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const dist = (p: string) => join(ROOT, 'dist', p);
@@ -312,19 +313,6 @@ vms:
   };
 }
 
-/** The end of every lab log, for failure messages: a lab test that fails should say why. */
-async function logTails(home: string): Promise<string> {
-  const dir = join(home, 'lab', 'logs');
-  const files = await readdir(dir).catch(() => [] as string[]);
-  const parts = await Promise.all(
-    files.map(async (f) => {
-      const lines = (await readFile(join(dir, f), 'utf8')).trimEnd().split('\n').slice(-8);
-      return `\n== ${f}\n${lines.join('\n')}`;
-    }),
-  );
-  return parts.join('');
-}
-
 /** `lab down` must leave nothing: no pid it knew of, no process mentioning the lab's home. */
 async function expectLabGone(lab: LabFixture, pids: number[]): Promise<void> {
   const down = await lab.cli('lab', 'down');
@@ -354,6 +342,7 @@ describe('trellis lab up/status/down (detached, stand-in processor and agent)', 
     await writeFile(
       standIn,
       `import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 const [kind, ...rest] = process.argv.slice(2);
@@ -375,6 +364,24 @@ if (kind === 'processor') {
       c.on('error', () => u.destroy());
     }).listen(Number(p) + 1, flag('--address'));
   }
+  // Registers as the real agent does (trellis deploy waits for the node to be connected) and
+  // holds its event stream open, which is its liveness.
+  const api = flag('--orchestrator') + '/api/v1';
+  const post = (path, body, token) => fetch(api + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token && { authorization: 'Bearer ' + token }) },
+    body: JSON.stringify(body),
+  }).then((r) => r.json());
+  const { token } = await post('/login', {
+    username: flag('--hostowner'), domain: flag('--domain'),
+    password: readFileSync(flag('--password-file'), 'utf8').trim(),
+  });
+  const publicKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'pem' });
+  await post('/nodes/register', {
+    name: flag('--vm'), addresses: [flag('--address')], publicKey, processors: flag('--processors').split(','),
+  }, token);
+  fetch(api + '/events?node=' + flag('--vm'), { headers: { authorization: 'Bearer ' + token } })
+    .then((r) => r.body.pipeTo(new WritableStream())).catch(() => {});
   writeFileSync(flag('--env-path'), process.env.STANDIN_HELLO_ADDR ? 'HELLO_ADDR=' + process.env.STANDIN_HELLO_ADDR + '\\n' : '');
   setInterval(() => {}, 1e6);
 }

@@ -2,7 +2,7 @@ import net, { type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { H } from '../dataplane/headers.js';
 import type { SessionPool } from '../dataplane/pool.js';
-import { splice } from '../dataplane/splice.js';
+import { type Counters, splice } from '../dataplane/splice.js';
 import type { DenialReporter } from '../node-runtime/denials.js';
 import { flowLabel } from '../wire/ticket.js';
 import type { AgentClientEntry } from './bundle.js';
@@ -14,11 +14,29 @@ import type { Stats } from './stats.js';
  * processor of a ticket's path, round-robin over the server instances, failing over to the
  * next one when a hop cannot be reached.
  */
+/** An established flow, as much as moving it to a new path needs. */
+interface ActiveFlow {
+  server: string;
+  /** The processors it crosses, e.g. `aws-p1>gcp-p1`. */
+  path: string;
+  counters: Counters;
+  /** Set when a bundle gives its server another path: it is closed at its next idle moment. */
+  moving: boolean;
+}
+
+/**
+ * A flow whose path changed is closed once it has carried nothing for this long: with HTTP
+ * keep-alive that is between two requests, so the client's next request opens a new flow on
+ * the new path instead of failing. Long enough that a request being written is not cut.
+ */
+export const MOVE_IDLE_MS = 250;
+
 export class Outbound {
   readonly #servers = new Map<string, Server>();
   readonly #entries = new Map<string, AgentClientEntry>();
-  readonly #active = new Map<string, Set<Socket>>();
+  readonly #active = new Map<string, Map<Socket, ActiveFlow>>();
   #rr = 0;
+  #mover: NodeJS.Timeout | null = null;
 
   constructor(
     private o: {
@@ -54,6 +72,51 @@ export class Outbound {
       if (usable && !this.#servers.has(e.contract))
         await this.#listen(e.contract, ports.get(e.contract) ?? 0);
       if (!e.allowed && e.mode !== 'audit') this.#cut(e.contract);
+      else this.#markMoved(e);
+    }
+  }
+
+  /**
+   * The seed's transit edit must move traffic, not only new connections: flows whose server
+   * now has another path (or is no longer a target) are marked, then closed when idle.
+   */
+  #markMoved(e: AgentClientEntry): void {
+    const active = this.#active.get(e.contract);
+    if (!active) return;
+    let marked = 0;
+    for (const flow of active.values()) {
+      const t = e.targets.find((x) => x.server === flow.server && x.token);
+      if (!flow.moving && pathKey(t?.path) !== flow.path) {
+        flow.moving = true;
+        marked++;
+      }
+    }
+    if (marked === 0) return;
+    this.o.log.info({ contract: e.contract, flows: marked }, 'path changed: moving flows when idle');
+    this.#mover ??= setInterval(() => this.#moveIdle(), MOVE_IDLE_MS / 2);
+    this.#mover.unref();
+  }
+
+  #moveIdle(): void {
+    const now = Date.now();
+    let waiting = 0;
+    for (const active of this.#active.values()) {
+      for (const [socket, flow] of active) {
+        if (!flow.moving) continue;
+        if (now - flow.counters.lastActive < MOVE_IDLE_MS) {
+          waiting++;
+          continue;
+        }
+        // FIN, as a server closing an idle keep-alive connection does; the splice ends the rest.
+        flow.moving = false;
+        active.delete(socket);
+        socket.end();
+        setTimeout(() => socket.destroy(), 2_000).unref();
+      }
+    }
+    if (waiting === 0 && this.#mover) {
+      clearInterval(this.#mover);
+      this.#mover = null;
     }
   }
 
@@ -61,7 +124,7 @@ export class Outbound {
     const active = this.#active.get(contract);
     if (!active || active.size === 0) return;
     this.o.log.warn({ contract, flows: active.size }, 'permission removed: cutting flows');
-    for (const s of active) s.destroy();
+    for (const s of active.keys()) s.destroy();
     active.clear();
   }
 
@@ -152,8 +215,9 @@ export class Outbound {
         }
         stat.flowsOut++;
         stat.active++;
-        const set = this.#active.get(contract) ?? new Set();
-        set.add(socket);
+        const set = this.#active.get(contract) ?? new Map<Socket, ActiveFlow>();
+        const counters: Counters = { packets: 0, bytes: 0, lastActive: Date.now() };
+        set.set(socket, { server: t.server, path: pathKey(t.path), counters, moving: false });
         this.#active.set(contract, set);
         socket.on('data', (c: Buffer) => {
           stat.bytesOut += c.length;
@@ -161,7 +225,7 @@ export class Outbound {
         stream.on('data', (c: Buffer) => {
           stat.bytesIn += c.length;
         });
-        splice(socket, stream, { packets: 0, bytes: 0, lastActive: 0 }, () => {
+        splice(socket, stream, counters, () => {
           stat.active--;
           set.delete(socket);
         });
@@ -182,6 +246,11 @@ export class Outbound {
 
   async close(): Promise<void> {
     for (const s of this.#servers.values()) s.close();
-    for (const set of this.#active.values()) for (const s of set) s.destroy();
+    if (this.#mover) clearInterval(this.#mover);
+    for (const set of this.#active.values()) for (const s of set.keys()) s.destroy();
   }
+}
+
+function pathKey(path: { name: string }[] | undefined): string {
+  return path?.map((h) => h.name).join('>') ?? '';
 }
