@@ -5,7 +5,6 @@ import { VERSION } from '../version.js';
 import { registerAgent } from './commands/agent.js';
 import { registerApply } from './commands/apply.js';
 import { registerDelete } from './commands/delete.js';
-import { registerDemo } from './commands/demo.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerDescribe } from './commands/describe.js';
 import { registerEdit } from './commands/edit.js';
@@ -32,7 +31,6 @@ export function buildProgram(): Command {
     registerEdit,
     registerPath,
     registerApply,
-    registerDemo,
     registerProcessor,
     registerAgent,
     registerFlows,
