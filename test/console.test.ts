@@ -364,6 +364,46 @@ describe.runIf(runConsoleTests)('web console in chromium', () => {
     await shot('resource-users');
   });
 
+  it('keyboard only: Tab reaches the navigation with a visible focus ring, Enter opens a page, the Table toggle works', async () => {
+    await nav('Topology');
+    await page.waitForURL(/\/topology$/);
+    await page.locator('body').focus();
+    const focused = () =>
+      page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        const style = el ? getComputedStyle(el) : null;
+        return {
+          text: el?.textContent?.trim() ?? '',
+          tag: el?.tagName ?? '',
+          outline: style ? `${style.outlineStyle} ${style.outlineWidth}` : '',
+          shadow: style?.boxShadow ?? 'none',
+        };
+      });
+    const tabTo = async (text: string, tag: string) => {
+      const seen: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        await page.keyboard.press('Tab');
+        const f = await focused();
+        if (f.text.endsWith(text) && f.tag === tag) return f;
+        seen.push(`${f.tag}:${f.text.slice(0, 20)}`);
+      }
+      throw new Error(`Tab never reached ${tag} "${text}"; focus went ${seen.join(' → ')}`);
+    };
+    const link = await tabTo('Contracts', 'A');
+    // The focus must be visible: an outline or a ring drawn with box-shadow.
+    expect(link.outline.startsWith('none') && link.shadow === 'none').toBe(false);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/contracts$/);
+    await page.locator('table[aria-label="Contracts"]').waitFor();
+
+    await nav('Topology');
+    await page.locator('body').focus();
+    await tabTo('Table', 'BUTTON');
+    await page.keyboard.press('Enter');
+    await page.locator('table[aria-label="Topology nodes"]').waitFor();
+    await page.getByRole('button', { name: 'Graph' }).click();
+  });
+
   it('an expired session returns to the login page saying so; no page error was logged', async () => {
     await page.evaluate(() => {
       const s = JSON.parse(sessionStorage.getItem('trellis.session')!);
@@ -372,6 +412,34 @@ describe.runIf(runConsoleTests)('web console in chromium', () => {
     await nav('Contracts');
     await page.waitForURL(/\/login/);
     await expect.poll(() => page.locator('.alert-info').textContent()).toContain('session expired');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('a domainAdmin sees only their domain', async () => {
+    const created = await t.call('POST', '/api/v1/admin-users', {
+      token: admin,
+      body: { name: 'va-admin', role: 'domainAdmin', domain: 'voting-app', password: 'va-admin-password' },
+    });
+    expect(created.status).toBe(201);
+    await page.goto(`${url}/login`);
+    await page.getByLabel('Username').fill('va-admin');
+    await page.getByLabel('Password').fill('va-admin-password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(/\/topology$/);
+    expect(await page.getByText('domainAdmin · voting-app').count()).toBe(1);
+
+    await nav('Domains');
+    await page.getByRole('link', { name: 'voting-app' }).waitFor();
+    expect(await page.getByRole('link', { name: 'infra' }).count()).toBe(0);
+    await nav('Resource Users');
+    await page.locator('table[aria-label="Resource Users"] tbody tr').first().waitFor();
+    const users = await readTable(page, 'Resource Users');
+    expect(users.length).toBe(6);
+    expect(users.every((u) => u.Domain === 'voting-app')).toBe(true);
+    await nav('Contracts');
+    await page.locator('table[aria-label="Contracts"] tbody tr').first().waitFor();
+    const contracts = await readTable(page, 'Contracts');
+    expect(new Set(contracts.map((c) => c.Domain))).toEqual(new Set(['voting-app']));
     expect(pageErrors).toEqual([]);
   });
 });
