@@ -124,8 +124,9 @@ function positions(t: Topology): Map<string, { x: number; y: number }> {
     const c = pos.get(p)!;
     const base = Math.atan2(c.y, c.x || 0.001);
     names.forEach((n, i) => {
-      const a = base + (i - (names.length - 1) / 2) * 0.45;
-      pos.set(n, { x: c.x + 110 * Math.cos(a), y: c.y + 100 * Math.sin(a) });
+      // Wide enough apart that two VM labels (~50 px each) never overlap.
+      const a = base + (i - (names.length - 1) / 2) * 0.8;
+      pos.set(n, { x: c.x + 125 * Math.cos(a), y: c.y + 115 * Math.sin(a) });
     });
   }
   for (const [i, n] of loose.entries()) pos.set(n, { x: -200 + i * 70, y: 320 });
