@@ -88,6 +88,33 @@ describe('http-proxy', () => {
     // The test's client connects from 127.0.0.1 (it binds no source address).
     expect(seen[0]!.headers['x-forwarded-for']).toBe('127.0.0.1');
   });
+
+  it('looks an upstream address up at most once a second, and again at once after a failed connection', async () => {
+    const upstream = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => upstream.listen(0, HOST, () => r()));
+    cleanup.push(() => new Promise((r) => upstream.close(() => r())));
+    const live = `${HOST}:${(upstream.address() as { port: number }).port}`;
+    // The agent's env file first names a listener that is gone, then the live one.
+    let current = `${HOST}:1`;
+    let lookups = 0;
+    const proxy = await startHttpProxy({
+      host: HOST,
+      port: 0,
+      votingFrontend: async () => {
+        lookups++;
+        return current;
+      },
+      resultFrontend: fixedAddress(live),
+    });
+    cleanup.push(() => proxy.close());
+    const b = new Browser(proxy.url);
+    expect((await b.get('/voting/vote')).status).toBe(502);
+    current = live;
+    expect((await b.get('/voting/vote')).status).toBe(200);
+    expect(lookups).toBe(2);
+    for (let i = 0; i < 5; i++) expect((await b.get('/voting/vote')).status).toBe(200);
+    expect(lookups).toBe(2);
+  });
 });
 
 describe('result-svc', () => {

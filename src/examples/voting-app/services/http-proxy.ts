@@ -39,6 +39,32 @@ export interface RunningHttpProxy extends RunningService {
 interface Route {
   contract: 'voting-frontend' | 'result-frontend';
   address: AddressSource;
+  /** The address last looked up, and when. */
+  cached?: { value: string | undefined; at: number };
+  lookup?: Promise<string | undefined>;
+}
+
+/**
+ * How long the proxy keeps an upstream address before looking it up again. The lookup reads
+ * the agent's env file (TRELLIS_ENV_FILE) from disk: once a second per contract instead of on
+ * every request (an open, a stat, a read and a close each time). A failed connection drops
+ * the cached address, so a moved listener is picked up by the next request.
+ */
+const ADDRESS_TTL_MS = 1_000;
+
+function addressOf(route: Route): Promise<string | undefined> {
+  const c = route.cached;
+  if (c && Date.now() - c.at < ADDRESS_TTL_MS) return Promise.resolve(c.value);
+  route.lookup ??= route
+    .address()
+    .then((value) => {
+      route.cached = { value, at: Date.now() };
+      return value;
+    })
+    .finally(() => {
+      route.lookup = undefined;
+    });
+  return route.lookup;
 }
 
 /** Headers that describe one hop's connection, not the request (RFC 9110 §7.6.1). */
@@ -98,7 +124,7 @@ export async function startHttpProxy(o: HttpProxyOptions): Promise<RunningHttpPr
   }
 
   async function forward(req: IncomingMessage, res: ServerResponse, route: Route): Promise<void> {
-    const value = await route.address();
+    const value = await addressOf(route);
     if (!value) {
       const name = contractEnvName(route.contract);
       return sendJson(res, 503, {
@@ -136,6 +162,7 @@ export async function startHttpProxy(o: HttpProxyOptions): Promise<RunningHttpPr
     });
     upstream.on('timeout', () => upstream.destroy(new Error('upstream did not answer within 30 s')));
     upstream.on('error', (err) => {
+      route.cached = undefined;
       const why = (err as NodeJS.ErrnoException).code ?? err.message;
       log.warn({ contract: route.contract, upstream: value, err: why }, 'upstream failed');
       if (!res.headersSent) {
