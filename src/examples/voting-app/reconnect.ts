@@ -56,6 +56,10 @@ export class Reconnector<T> {
 
   /** Like `get()`, but gives up after `ms` with an error that says what is unreachable. */
   async within(ms: number): Promise<T> {
+    // Connected: the common case, on every store operation — no timer, no AbortController
+    // (aborting one builds an AbortError and its stack trace: together the largest item in
+    // voting-svc's CPU profile under load, bench/voting).
+    if (this.#conn !== undefined && !this.#closed) return this.#conn;
     const t = new AbortController();
     try {
       return await Promise.race([
