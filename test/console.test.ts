@@ -11,6 +11,7 @@ import {
   cyNode as cyNodeOf,
   launchBrowser,
   nav as navTo,
+  openNodeOverlay,
   readTable,
   runConsoleTests,
   SHOTS,
@@ -164,14 +165,10 @@ describe.runIf(runConsoleTests)('web console in chromium', () => {
     await page.getByRole('button', { name: 'Graph' }).click();
 
     // Click aws-11 on the canvas: the overlay ends with its Owner.
-    const { pos } = await cyNode('n:aws-11');
-    const box = (await page.getByTestId('graph').boundingBox())!;
-    await page.mouse.click(box.x + pos.x, box.y + pos.y);
-    const overlay = page.getByRole('complementary', { name: 'Node details' });
-    await overlay.waitFor();
-    expect(await overlay.locator('dt').last().textContent()).toBe('Owner');
-    expect(await overlay.locator('dd').last().textContent()).toBe('http-proxy');
-    expect(await overlay.locator('dd[data-field="Domain"]').textContent()).toBe('voting-app');
+    const overlay = await openNodeOverlay(page, 'n:aws-11');
+    expect(overlay.terms.at(-1)).toBe('Owner');
+    expect(overlay.values.at(-1)).toBe('http-proxy');
+    expect(overlay.domain).toBe('voting-app');
     await shot('topology');
   });
 

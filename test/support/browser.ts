@@ -93,3 +93,20 @@ export function cyNode(page: Page, id: string) {
 export async function nav(page: Page, label: string): Promise<void> {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
 }
+
+/** Clicks a graph node on the canvas and returns its details overlay as (term, value) pairs. */
+export async function openNodeOverlay(
+  page: Page,
+  id: string,
+): Promise<{ terms: string[]; values: string[]; domain: string }> {
+  const { pos } = await cyNode(page, id);
+  const box = (await page.getByTestId('graph').boundingBox())!;
+  await page.mouse.click(box.x + pos.x, box.y + pos.y);
+  const overlay = page.getByRole('complementary', { name: 'Node details' });
+  await overlay.waitFor();
+  return {
+    terms: await overlay.locator('dt').allTextContents(),
+    values: await overlay.locator('dd').allTextContents(),
+    domain: (await overlay.locator('dd[data-field="Domain"]').textContent()) ?? '',
+  };
+}

@@ -13,6 +13,7 @@ import {
   cyNode,
   launchBrowser,
   nav,
+  openNodeOverlay,
   readTable,
   runConsoleTests,
   SHOTS,
@@ -251,14 +252,10 @@ describe('the Voting App in the lab: deploy, vote, transit, console, purge', () 
         expect(rows[vm]).toMatchObject({ Kind: 'workload', Status: 'connected', Owner: owner });
       await page.getByRole('button', { name: 'Graph' }).click();
 
-      const { pos } = await cyNode(page, 'n:aws-11');
-      const box = (await page.getByTestId('graph').boundingBox())!;
-      await page.mouse.click(box.x + pos.x, box.y + pos.y);
-      const overlay = page.getByRole('complementary', { name: 'Node details' });
-      await overlay.waitFor();
-      expect(await overlay.locator('dt').last().textContent()).toBe('Owner');
-      expect(await overlay.locator('dd').last().textContent()).toBe('http-proxy');
-      expect(await overlay.locator('dd[data-field="Domain"]').textContent()).toBe('voting-app');
+      const overlay = await openNodeOverlay(page, 'n:aws-11');
+      expect(overlay.terms.at(-1)).toBe('Owner');
+      expect(overlay.values.at(-1)).toBe('http-proxy');
+      expect(overlay.domain).toBe('voting-app');
       await shot('topology');
     });
 
