@@ -361,6 +361,62 @@ describe.runIf(runConsoleTests)('web console in chromium', () => {
     await shot('resource-users');
   });
 
+  it('Resource Users: create a host owner, grant and revoke it on a Role page, reset its password, delete it', async () => {
+    await nav('Resource Users');
+    const form = page.getByRole('form', { name: 'New resource user' });
+    await form.getByLabel('Domain').selectOption('voting-app');
+    await form.getByLabel('Name').fill('canary');
+    await form.getByLabel('Kind').selectOption('hostOwner');
+    await form.getByLabel('Password').fill('canary-password-1');
+    await form.getByRole('button', { name: 'Create' }).click();
+    await expect
+      .poll(() => page.getByRole('status').first().textContent())
+      .toContain('Created voting-app/canary.');
+    await expect
+      .poll(async () => (await readTable(page, 'Resource Users')).find((u) => u.Name === 'canary')?.Kind)
+      .toBe('hostOwner');
+
+    const users = async () =>
+      (
+        await t.call('GET', '/api/v1/domains/voting-app/contracts/voting-frontend/roles/client', {
+          token: admin,
+        })
+      ).body.role.users as string[];
+    await nav('Contracts');
+    await page
+      .locator('table[aria-label="Contracts"]')
+      .getByRole('link', { name: 'voting-frontend' })
+      .click();
+    await page.getByRole('link', { name: 'client', exact: true }).click();
+    await page.getByLabel('Host owner to add').selectOption('canary');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    expect(await users()).toEqual(['http-proxy']);
+    await page.getByRole('button', { name: 'SUBMIT' }).click();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('Saved');
+    expect((await users()).sort()).toEqual(['canary', 'http-proxy']);
+    await page.getByRole('button', { name: 'Remove canary' }).click();
+    await page.getByRole('button', { name: 'SUBMIT' }).click();
+    await expect.poll(users).toEqual(['http-proxy']);
+
+    await nav('Resource Users');
+    const row = page.locator('table[aria-label="Resource Users"] tbody tr', { hasText: 'canary' });
+    await row.getByRole('button', { name: 'Reset password' }).click();
+    await page.getByLabel('New password for canary').fill('canary-password-2');
+    await page.getByLabel('New password for canary').press('Enter');
+    await expect
+      .poll(() => page.getByRole('status').first().textContent())
+      .toContain('Password of voting-app/canary reset');
+    expect(await t.login('canary', 'canary-password-2', 'voting-app')).toBeTruthy();
+
+    await page.getByRole('button', { name: 'Delete canary' }).click();
+    await expect
+      .poll(() => page.getByRole('status').first().textContent())
+      .toContain('Deleted voting-app/canary.');
+    await expect
+      .poll(async () => (await readTable(page, 'Resource Users')).map((u) => u.Name))
+      .not.toContain('canary');
+  });
+
   it('keyboard only: Tab reaches the navigation with a visible focus ring, Enter opens a page, the Table toggle works', async () => {
     await nav('Topology');
     await page.waitForURL(/\/topology$/);
