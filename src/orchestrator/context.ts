@@ -7,6 +7,7 @@ import type { EventHub } from './events.js';
 import type { FabricCa } from './pki/ca.js';
 import type { Db } from './store/db.js';
 import type { TicketKey } from './tickets/key.js';
+import type { SignedTicketCache } from './tickets/signed-cache.js';
 
 /** Everything a request handler may use; built once per orchestrator. */
 export interface Orchestrator {
@@ -25,6 +26,8 @@ export interface Orchestrator {
   ticketKey: TicketKey;
   /** How long a flow ticket is valid; agents refresh well before. */
   ticketTtlSec: number;
+  /** Signed tickets reused across bundle fetches while their content and contract stay the same. */
+  signedTickets: SignedTicketCache;
   flowTables: Map<string, FlowTableReport>;
   /** Open event streams per node: a node holding one is alive without heartbeats. */
   liveStreams: Map<string, number>;

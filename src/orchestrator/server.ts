@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { installOrchestratorMetrics } from '../metrics/orchestrator.js';
+import { signTicket } from '../wire/ticket.js';
 import { adminUserRoutes } from './api/admin-users.js';
 import { applyRoutes } from './api/apply.js';
 import { auditRoutes } from './api/audit.js';
@@ -29,6 +30,7 @@ import { openStore } from './store/open.js';
 import { bumpPolicyEpoch } from './store/repos/meta.js';
 import { disconnectStale } from './store/repos/nodes.js';
 import { loadOrCreateTicketKey } from './tickets/key.js';
+import { SignedTicketCache } from './tickets/signed-cache.js';
 
 export interface OrchestratorOptions {
   dataDir?: string;
@@ -69,6 +71,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
   });
   const dataDir = opts.dataDir ?? '.trellis/orchestrator';
   const events = new EventHub();
+  const ticketKey = await loadOrCreateTicketKey(dataDir);
   const ctx: Orchestrator = {
     db,
     log: opts.logger,
@@ -80,8 +83,9 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     routes: [],
     events,
     ca: await loadOrCreateCa(dataDir),
-    ticketKey: await loadOrCreateTicketKey(dataDir),
+    ticketKey,
     ticketTtlSec: opts.ticketTtlSec ?? 3600,
+    signedTickets: new SignedTicketCache((t) => signTicket(t, ticketKey.privateKey)),
     flowTables: new Map(),
     closing: false,
     liveStreams: new Map(),

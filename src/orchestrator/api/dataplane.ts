@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { notFound, TrellisError } from '../../errors.js';
 import { Name } from '../../model/index.js';
-import { signTicket } from '../../wire/ticket.js';
+import type { FlowTicket } from '../../wire/ticket.js';
 import type { Principal } from '../auth/principal.js';
 import { requireAdmin, requireDomainAdmin, visibleDomains } from '../auth/rbac.js';
 import type { FlowTableReport, Orchestrator } from '../context.js';
@@ -75,28 +75,33 @@ export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
       if (node.kind !== 'workload')
         throw new TrellisError('TRELLIS_ERR_VALIDATION', `"${node.name}" is a processor: it has no bundle`);
       const snap = await fabricSnapshot(o);
+      const nowSec = Math.floor(Date.now() / 1000);
       const bundle = computeBundle({
         node: node as NodeView,
         contracts: snap.contractsByDomain.get(node.domain) ?? [],
         nodes: snap.nodes,
         links: snap.links,
         epoch: snap.epoch,
-        nowSec: Math.floor(Date.now() / 1000),
+        nowSec,
         ttlSec: o.ticketTtlSec,
       });
       // Sign here, at the edge of the pure policy: the bundle's tickets become opaque tokens.
+      const sign = (t: FlowTicket) =>
+        o.signedTickets.token(t, snap.contractEpochs[t.contractId] ?? 0, nowSec, o.ticketTtlSec);
       return {
         ...bundle,
         client: bundle.client.map((c) => ({
           ...c,
-          targets: c.targets.map(({ ticket, ...t }) => ({
-            ...t,
-            ...(ticket && {
-              token: signTicket(ticket, o.ticketKey.privateKey),
-              path: ticket.path,
-              expiresAt: ticket.expiresAt,
-            }),
-          })),
+          targets: c.targets.map(({ ticket, ...t }) => {
+            if (!ticket) return t;
+            const signed = sign(ticket);
+            return {
+              ...t,
+              token: signed.token,
+              path: signed.ticket.path,
+              expiresAt: signed.ticket.expiresAt,
+            };
+          }),
         })),
       };
     },

@@ -1,6 +1,6 @@
 import type { Contract, Link } from '../../model/index.js';
 import type { Orchestrator } from '../context.js';
-import { listContracts } from '../store/repos/contracts.js';
+import { listContracts, contractEpochs as readContractEpochs } from '../store/repos/contracts.js';
 import { listLinks } from '../store/repos/links.js';
 import { getMeta } from '../store/repos/meta.js';
 import { listNodes } from '../store/repos/nodes.js';
@@ -9,6 +9,8 @@ import type { NodeView } from './bundle.js';
 /** What every bundle is computed from: the whole fabric's policy state at one moment. */
 export interface FabricSnapshot {
   epoch: number;
+  /** Contract ID → epoch of its last change (what processors check tickets against). */
+  contractEpochs: Record<number, number>;
   contractsByDomain: Map<string, Contract[]>;
   nodes: NodeView[];
   links: Link[];
@@ -52,13 +54,14 @@ export function fabricSnapshot(o: Orchestrator): Promise<FabricSnapshot> {
 }
 
 async function read(o: Orchestrator): Promise<FabricSnapshot> {
-  const [contracts, nodes, links, epoch] = await Promise.all([
+  const [contracts, nodes, links, epoch, contractEpochs] = await Promise.all([
     listContracts(o.db, null),
     listNodes(o.db, null),
     listLinks(o.db),
     getMeta<number>(o.db, 'policyEpoch'),
+    readContractEpochs(o.db),
   ]);
   const contractsByDomain = new Map<string, Contract[]>();
   for (const c of contracts) contractsByDomain.set(c.domain, [...(contractsByDomain.get(c.domain) ?? []), c]);
-  return { epoch: epoch ?? 0, contractsByDomain, nodes: nodes as NodeView[], links };
+  return { epoch: epoch ?? 0, contractEpochs, contractsByDomain, nodes: nodes as NodeView[], links };
 }
