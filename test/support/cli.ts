@@ -69,10 +69,11 @@ export async function spawnOrchestrator(opts: {
   );
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`orchestrator did not start in 30 s: ${stderr}`)),
-      30_000,
-    );
+    const timer = setTimeout(() => {
+      // Not left behind: nobody else holds this process.
+      child.kill('SIGKILL');
+      reject(new Error(`orchestrator did not start in 30 s: ${stderr}`));
+    }, 30_000);
     child.stderr!.on('data', (d) => {
       stderr += d;
       const m = /listening on (http:\/\/[^\s]+)/.exec(stderr);

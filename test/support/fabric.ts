@@ -23,13 +23,20 @@ export class TestFabric {
     const f = new TestFabric();
     f.dir = await mkdtemp(join(tmpdir(), 'trellis-fabric-'));
     f.env = await cliEnv({ TRELLIS_ADMIN_PASSWORD: 'fabric-admin-pw' });
-    f.orch = await spawnOrchestrator({ dataDir: join(f.dir, 'orchestrator'), env: f.env });
-    const api = new ApiClient(f.orch.url);
-    const { token } = await api.login('admin', 'fabric-admin-pw');
-    f.admin = api.withToken(token);
-    const spec = parseFabricText(fabricYaml, 'fabric.yaml').spec;
-    const res = await f.admin.apply(spec, { prune: false, dryRun: false, passwords: {} });
-    f.passwords = res.generatedPasswords;
+    try {
+      f.orch = await spawnOrchestrator({ dataDir: join(f.dir, 'orchestrator'), env: f.env });
+      const api = new ApiClient(f.orch.url);
+      const { token } = await api.login('admin', 'fabric-admin-pw');
+      f.admin = api.withToken(token);
+      const spec = parseFabricText(fabricYaml, 'fabric.yaml').spec;
+      const res = await f.admin.apply(spec, { prune: false, dryRun: false, passwords: {} });
+      f.passwords = res.generatedPasswords;
+    } catch (err) {
+      // The caller never gets `f` to stop: leave no orchestrator or directory behind.
+      await f.orch?.stop();
+      await rm(f.dir, { recursive: true, force: true });
+      throw err;
+    }
     return f;
   }
 
