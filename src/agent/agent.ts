@@ -165,8 +165,12 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     if (event === 'hello') void refresh().then(() => metrics.eventApplied(event, data, bundle?.epoch));
     else if (event === 'policy') refreshWithin(100, () => metrics.eventApplied(event, data, bundle?.epoch));
     else if (event === 'node') {
-      const n = data as { name?: string; kind?: string; domain?: string };
-      if (n.kind === 'workload' && n.domain === identity.node.domain && n.name !== o.vm) refreshWithin(1000);
+      const n = data as { name?: string; kind?: string; domain?: string; owner?: string };
+      // Only a peer's node changes this bundle: in a 1,000-node rollout, refetching on every
+      // registration of the domain was most of the orchestrator's load.
+      const peer = !bundle?.peers || n.owner === undefined || bundle.peers.includes(n.owner);
+      if (n.kind === 'workload' && n.domain === identity.node.domain && n.name !== o.vm && peer)
+        refreshWithin(1000);
     }
   });
   control.heartbeat(o.vm);

@@ -36,6 +36,8 @@ export interface AgentBundle {
   epoch: number;
   client: AgentClientEntry[];
   server: AgentServerEntry[];
+  /** Host owners whose nodes matter to this bundle; absent from an older orchestrator. */
+  peers?: string[];
 }
 
 /** The bundle is cached on disk so a restart while the orchestrator is down still serves. */

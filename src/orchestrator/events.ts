@@ -7,6 +7,8 @@ export type FabricEvent =
       name: string;
       kind: string;
       domain: string;
+      /** Agents refresh only for nodes whose owner is one of their bundle's `peers`. */
+      owner: string;
       status: 'connected' | 'disconnected' | 'deleted';
     };
 

@@ -133,6 +133,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
             name: n.name,
             kind: n.kind,
             domain: n.domain,
+            owner: n.owner,
             status: 'disconnected',
           });
         if (gone.some((n) => n.kind === 'processor')) await ctx.bumpEpoch();

@@ -75,6 +75,7 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
             name,
             kind: node.kind,
             domain: node.domain,
+            owner: node.owner,
             status: 'disconnected',
           });
           // Paths avoid a processor that is gone: new tickets must be issued.

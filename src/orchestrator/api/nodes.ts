@@ -169,6 +169,7 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
         name: registered.name,
         kind: registered.kind,
         domain: registered.domain,
+        owner: registered.owner,
         status: 'connected',
       });
       // A processor changes paths: every ticket may change. A workload node only adds a server
@@ -230,6 +231,7 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
           name: after.name,
           kind: after.kind,
           domain: after.domain,
+          owner: after.owner,
           status: 'disconnected',
         });
         if (after.kind === 'processor') await o.bumpEpoch();
@@ -273,6 +275,7 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
           name: node.name,
           kind: node.kind,
           domain: node.domain,
+          owner: node.owner,
           status: 'deleted',
         });
       });

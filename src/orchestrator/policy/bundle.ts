@@ -40,6 +40,11 @@ export interface Bundle {
   epoch: number;
   client: ClientEntry[];
   server: ServerEntry[];
+  /**
+   * Host owners whose workload nodes appear in this bundle (servers it may reach, clients it
+   * accepts): a node event of any other owner cannot change it, so the agent ignores those.
+   */
+  peers: string[];
 }
 
 export interface BundleInput {
@@ -75,10 +80,12 @@ export function computeBundle(input: BundleInput): Bundle {
 
   const client: ClientEntry[] = [];
   const server: ServerEntry[] = [];
+  const peers = new Set<string>();
   for (const c of contracts) {
     const isClient = users(c, 'client').includes(node.owner);
     const isServer = users(c, 'server').includes(node.owner);
     if (isServer) {
+      for (const u of users(c, 'client')) peers.add(u);
       const clientOwners = new Set(users(c, 'client'));
       server.push({
         contract: c.name,
@@ -105,6 +112,7 @@ export function computeBundle(input: BundleInput): Bundle {
     if (reason) entry.reason = reason;
     if (issue) {
       const serverOwners = new Set(users(c, 'server'));
+      for (const u of serverOwners) peers.add(u);
       const servers = nodes.filter(
         (n) =>
           n.kind === 'workload' &&
@@ -117,7 +125,14 @@ export function computeBundle(input: BundleInput): Bundle {
     }
     client.push(entry);
   }
-  return { node: node.name, nodeId: node.nodeId, epoch: input.epoch, client, server };
+  return {
+    node: node.name,
+    nodeId: node.nodeId,
+    epoch: input.epoch,
+    client,
+    server,
+    peers: [...peers].sort(),
+  };
 
   function target(c: Contract, src: NodeView, dst: NodeView, wouldDeny: string | null): Target {
     const base = { server: dst.name, dstNodeId: dst.nodeId };

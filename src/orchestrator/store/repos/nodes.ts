@@ -84,11 +84,11 @@ export async function disconnectStale(
   sql: Sql,
   before: Date,
   alive: string[] = [],
-): Promise<{ name: string; kind: NodeKind; domain: string }[]> {
-  return sql.query<{ name: string; kind: NodeKind; domain: string }>(
+): Promise<{ name: string; kind: NodeKind; domain: string; owner: string }[]> {
+  return sql.query<{ name: string; kind: NodeKind; domain: string; owner: string }>(
     `UPDATE nodes SET status = 'disconnected'
      WHERE status = 'connected' AND last_seen < $1 AND NOT (name = ANY($2))
-     RETURNING name, kind, domain`,
+     RETURNING name, kind, domain, owner`,
     [before.toISOString(), alive],
   );
 }
