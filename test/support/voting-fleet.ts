@@ -34,7 +34,9 @@ export class Fleet {
   async start(name: string, service: string, env: Record<string, string>): Promise<Proc> {
     const log = join(this.dir, `${name}.log`);
     const out = await open(log, 'w');
-    const child = spawn(process.execPath, [join(SERVICE_DIR, `${service}.js`)], {
+    // TRELLIS_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", as for TestFabric's processes.
+    const nodeArgs = process.env.TRELLIS_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    const child = spawn(process.execPath, [...nodeArgs, join(SERVICE_DIR, `${service}.js`)], {
       env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'debug', ...env },
       stdio: ['ignore', out.fd, out.fd],
     });
