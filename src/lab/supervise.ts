@@ -5,20 +5,13 @@ import { loadFabricFile } from '../apply/index.js';
 import { addSecrets, readSecrets } from '../apply/secrets.js';
 import { writeConfig } from '../cli/config.js';
 import { deploy, type LabTarget } from '../deploy/deploy.js';
-import { readDeployment, removeDeployment } from '../deploy/manifest.js';
+import { removeDeployment } from '../deploy/manifest.js';
 import { TrellisError } from '../errors.js';
 import { type AddressPlan, planAddresses } from './addresses.js';
 import { labAdminPassword } from './admin-password.js';
 import { type LabControl, serveLabControl } from './control.js';
 import { checkLabAgainstFabric, type LoadedLab, loadLabFile } from './lab-file.js';
-import {
-  type LabCommands,
-  labCommands,
-  orchestratorUrl,
-  type PlannedChild,
-  planDeployment,
-  planLab,
-} from './plan.js';
+import { type LabCommands, labCommands, orchestratorUrl, type PlannedChild, planLab } from './plan.js';
 import { isLabSupervisor } from './processes.js';
 import {
   claimState,
@@ -30,6 +23,7 @@ import {
   writeState,
 } from './state.js';
 import { Supervisor } from './supervisor.js';
+import { vmControl } from './vm-control.js';
 import { waitUntil } from './wait.js';
 
 /**
@@ -144,52 +138,20 @@ export async function superviseLab(opts: SuperviseOptions): Promise<void> {
     opts.out(`ok (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
   };
 
-  /**
-   * A VM's agent and service, started and stopped on request (`trellis deploy`, `purge`, and
-   * the start-up deployments above). One request per VM at a time.
-   */
-  const vmQueue = new Map<string, Promise<unknown>>();
-  const serialized = (vm: string, job: () => Promise<void>) => {
-    const next = (vmQueue.get(vm) ?? Promise.resolve()).catch(() => undefined).then(job);
-    vmQueue.set(vm, next);
-    return next;
-  };
-  const setHostOwner = (vm: string, owner: string | null) => {
-    const entry = state.vms.find((v) => v.name === vm);
-    if (entry) entry.hostOwner = owner;
-  };
-  const vmControl: LabControl = {
-    startVm: (vm) =>
-      serialized(vm, async () => {
-        if (stopping) throw new TrellisError('TRELLIS_ERR_UNAVAILABLE', 'the lab is stopping');
-        if (!addresses.vms.some((v) => v.name === vm))
-          throw new TrellisError('TRELLIS_ERR_NOT_FOUND', `no virtual machine "${vm}" in the lab`);
-        const d = await readDeployment(paths.install(vm));
-        if (!d) throw new TrellisError('TRELLIS_ERR_NOT_FOUND', `nothing is installed on ${vm}`);
-        if (supervisor.has(`${vm}.agent`)) return;
-        const planned = planDeployment(d, { paths, commands });
-        try {
-          await start(planned.agent, `agent of vm ${vm} (${d.address}, ${d.domain}/${d.hostOwner})`);
-          if (planned.workload) await start(planned.workload, `workload of vm ${vm}`);
-        } catch (err) {
-          await supervisor.remove(`${vm}.workload`);
-          await supervisor.remove(`${vm}.agent`);
-          throw err;
-        }
-        setHostOwner(vm, `${d.domain}/${d.hostOwner}`);
-        await save();
-      }),
-    stopVm: (vm) =>
-      serialized(vm, async () => {
-        const had = supervisor.has(`${vm}.agent`);
-        // The service first: it must not outlive the agent that is its only way out.
-        await supervisor.remove(`${vm}.workload`);
-        await supervisor.remove(`${vm}.agent`);
-        if (had) opts.out(`${stamp()} stopped the agent and service of vm ${vm}\n`);
-        setHostOwner(vm, null);
-        await save();
-      }),
-  };
+  const vms: LabControl = vmControl({
+    vms: addresses.vms.map((v) => v.name),
+    paths,
+    commands,
+    supervisor,
+    start,
+    stopping: () => stopping,
+    onHostOwner: async (vm, owner) => {
+      const entry = state.vms.find((v) => v.name === vm);
+      if (entry) entry.hostOwner = owner;
+      await save();
+    },
+    log: (line) => opts.out(`${stamp()} ${line}\n`),
+  });
   let control: { close(): Promise<void> } | undefined;
   let admin!: ApiClient;
 
@@ -214,7 +176,7 @@ export async function superviseLab(opts: SuperviseOptions): Promise<void> {
       const a = addresses.processors[i]!;
       await start(p, `processor ${a.name} (${a.address}:${a.port})`);
     }
-    if (!stopping) control = await serveLabControl(paths.control, vmControl);
+    if (!stopping) control = await serveLabControl(paths.control, vms);
     // The lab file's `run` entries are the seed's deployment table: each is deployed the way
     // `trellis deploy` does it, through the same steps. A fresh lab starts from that table.
     for (const vm of lab.spec.vms) await removeDeployment(paths.install(vm.name));
@@ -224,7 +186,7 @@ export async function superviseLab(opts: SuperviseOptions): Promise<void> {
       vmAddress: (vm) => addresses.vms.find((v) => v.name === vm)?.address,
       orchestratorUrl: state.orchestrator.url,
       admin,
-      control: vmControl,
+      control: vms,
     };
     for (const vm of lab.spec.vms) {
       if (!vm.run || stopping) continue;
