@@ -378,11 +378,13 @@ export function votingAppChaos(s: ChaosStores): void {
       // Which kill came last, to tell which one each retry is due to.
       let phase = 'no kill yet';
       let queuedAtKill = -1;
-      const byPhase: Record<string, number> = {};
+      const byPhase: Record<string, Record<string, number>> = {};
       const failed = (why: string) => {
         stats.retries++;
         stats.failures[why] = (stats.failures[why] ?? 0) + 1;
-        byPhase[phase] = (byPhase[phase] ?? 0) + 1;
+        const p = byPhase[phase] ?? {};
+        p[why] = (p[why] ?? 0) + 1;
+        byPhase[phase] = p;
       };
       /** Ballots in voting-db (queued or claimed), looked at directly, as an operator would. */
       const queueSize = async () => {
@@ -670,11 +672,16 @@ export function votingAppChaos(s: ChaosStores): void {
         .join(' ');
       const starts = [...services.starts].map(([k, n]) => `${k}×${n}`).join(' ');
       const phases = Object.entries(byPhase)
-        .map(([k, n]) => `${k} ${n}`)
+        .map(
+          ([k, whys]) =>
+            `${k}: ${Object.entries(whys)
+              .map(([why, n]) => `${why}×${n}`)
+              .join(' ')}`,
+        )
         .join(', ');
       console.log(
         `chaos (${s.name}, seed ${seed}): ${VOTERS} voters, ${stats.sent} ballots sent, ${stats.acknowledged} acknowledged, ` +
-          `${stats.retries} retries (${failures || 'none'}; after the kill of: ${phases || 'none'}), ${stats.pageLoads} page loads, load ${(loadMs / 1000).toFixed(1)} s, ` +
+          `${stats.retries} retries (${failures || 'none'}; by the last kill before them: ${phases || 'none'}), ${stats.pageLoads} page loads, load ${(loadMs / 1000).toFixed(1)} s, ` +
           `longest gap between acks ${(maxGap / 1000).toFixed(1)} s, drain ${(drainMs / 1000).toFixed(1)} s, ` +
           `${requeued} stale claims requeued, ${queuedAtKill} ballots in voting-db when it was killed; final ${JSON.stringify(final)} = expected; kills: ${kills}; process starts: ${starts}`,
       );
