@@ -1,3 +1,4 @@
+import { chmod, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ApiClient, ApiError } from '../api-client/client.js';
 import { readSecrets } from '../apply/secrets.js';
@@ -42,6 +43,7 @@ export async function deploy(req: DeployRequest, t: LabTarget): Promise<DeployRe
     resolvePath: t.lab.resolvePath,
     labFileDir: dirname(t.lab.file),
     vmAddress: t.vmAddress,
+    dataDir: (vm) => t.paths.vmData(vm),
     orchestratorUrl: t.orchestratorUrl,
     secrets: await readSecrets(t.paths.secrets),
     installed: Object.fromEntries(
@@ -59,6 +61,7 @@ export async function deploy(req: DeployRequest, t: LabTarget): Promise<DeployRe
   if (changed) {
     // The same host owner with a different bundle (the lab file changed): replace it whole.
     if (before) await t.control.stopVm(d.vm);
+    await makeDataDir(t.paths.vmData(d.vm));
     await writeDeployment(install, { ...d, installedAt: new Date().toISOString() }, plan.password);
     lines.push(`installed ${who} on ${d.vm} (${d.address}): ${install.manifest}`);
   } else {
@@ -95,6 +98,16 @@ export async function deploy(req: DeployRequest, t: LabTarget): Promise<DeployRe
     changed,
     lines,
   };
+}
+
+/**
+ * The VM's data directory, traversable (0711) so that a store that drops root privileges
+ * (postgres, redis-server) can reach the directory it owns inside; not listable.
+ */
+async function makeDataDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o711 });
+  await chmod(dirname(dir), 0o711);
+  await chmod(dir, 0o711);
 }
 
 /** Each VM's current installation. */

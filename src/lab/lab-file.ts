@@ -38,7 +38,7 @@ export const WorkloadSpec = z.strictObject({
   /** A Node module, relative to the lab file (e.g. ../../dist/src/examples/hello/service1.js). */
   module: z.string().min(1),
   args: z.array(z.string()).default([]),
-  /** Values may use `{address}`. */
+  /** Values may use `{address}` (the VM's address) and `{datadir}` (a directory for its data). */
   env: z.record(z.string(), z.string()).default({}),
 });
 

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { ApiClient } from '../../src/api-client/client.js';
+import { labPaths } from '../../src/lab/state.js';
 import type { FlowTableReport } from '../../src/model/flow-table.js';
 import type { FabricNode } from '../../src/model/index.js';
 import {
@@ -128,6 +129,8 @@ describe('the Voting App in the lab: deploy, vote, transit, console, purge', () 
     ).catch(() => undefined);
     expect(startedPids.filter((p) => existsSync(`/proc/${p}`))).toEqual([]);
     await rm(home, { recursive: true, force: true });
+    // The stores' data directories live outside the lab's home (see LabPaths.vmData).
+    await rm(dirname(labPaths(home).vmData('x')), { recursive: true, force: true });
   }, 60_000);
 
   it('trellis get nodes: 4 processors and 6 workload nodes, connected, owners per the seed', async () => {
@@ -230,6 +233,35 @@ describe('the Voting App in the lab: deploy, vote, transit, console, purge', () 
     // Back to the cheapest path: the console test makes the same edit through the browser.
     await ok('edit', 'role', 'voting-frontend', 'client', '--path-params', '{}');
     await ok('edit', 'role', 'voting-frontend', 'server', '--path-params', '{}');
+  }, 60_000);
+
+  it('a voting-db killed with -9 is restarted by the lab and forgets nothing: a voter can still change their vote', async () => {
+    const viewer = new Browser(`http://${proxy}`);
+    const tally = async () =>
+      JSON.parse((await viewer.get('/voting/result.json')).body) as Record<string, number>;
+    const voter = new Browser(`http://${proxy}`);
+    const t0 = await tally();
+    expect((await voter.vote('Mesos')).status).toBe(200);
+    await until('the ballot to be counted', async () =>
+      (await tally()).total === t0.total! + 1 ? true : undefined,
+    );
+    const t1 = await tally();
+
+    const pid = (await labState()).children.find((c) => c.name === 'gcp-12.workload')!.pid!;
+    process.kill(-pid, 'SIGKILL');
+    await until('the supervisor to restart voting-db', async () => {
+      const now = (await labState()).children.find((c) => c.name === 'gcp-12.workload')?.pid;
+      return now && now !== pid ? true : undefined;
+    });
+    // Its seq survived the restart: the new ballot is newer than the one counted before.
+    await until('the changed vote to be acknowledged', async () =>
+      (await voter.vote('Kubernetes')).status === 200 ? true : undefined,
+    );
+    await until('the change to be counted', async () => {
+      const t = await tally();
+      return t.Kubernetes === t1.Kubernetes! + 1 ? t : undefined;
+    });
+    expect(await tally()).toEqual({ Mesos: t1.Mesos! - 1, Kubernetes: t1.Kubernetes! + 1, total: t1.total });
   }, 60_000);
 
   describe.runIf(runConsoleTests)('the console against the running lab', () => {
