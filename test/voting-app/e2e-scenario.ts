@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Fleet } from '../support/voting-fleet.js';
+import { until } from '../support/wait.js';
 import { EventStream } from './event-stream.js';
 import { Browser } from './http-client.js';
-import { Fleet } from './services.js';
-import { until } from './wait.js';
 
 /**
  * The whole Voting App, six processes wired DIRECTLY to each other's addresses (the fabric's

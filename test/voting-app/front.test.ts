@@ -6,10 +6,10 @@ import { upsertBallots } from '../../src/examples/voting-app/result-store.js';
 import { startHttpProxy } from '../../src/examples/voting-app/services/http-proxy.js';
 import { startResultDb } from '../../src/examples/voting-app/services/result-db.js';
 import { startResultSvc } from '../../src/examples/voting-app/services/result-svc.js';
+import { until } from '../support/wait.js';
 import { ballot } from './ballot-queue.conformance.js';
 import { EventStream } from './event-stream.js';
 import { Browser } from './http-client.js';
-import { until } from './wait.js';
 
 /** The two web fronts when what is behind them is missing, down, or comes back. */
 const HOST = '127.0.8.71';

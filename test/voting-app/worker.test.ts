@@ -11,8 +11,8 @@ import { type RunningResultDb, startResultDb } from '../../src/examples/voting-a
 import { type RunningVotingDb, startVotingDb } from '../../src/examples/voting-app/services/voting-db.js';
 import { type RunningWorker, startWorker } from '../../src/examples/voting-app/services/worker.js';
 import type { Tally } from '../../src/examples/voting-app/tally.js';
+import { until } from '../support/wait.js';
 import { ballot, voter } from './ballot-queue.conformance.js';
-import { until } from './wait.js';
 
 /**
  * The worker between real (embedded) stores: idempotent application of ballots, and no ballot
