@@ -12,6 +12,7 @@ import {
   type PathConstraints,
   type PathGraph,
 } from '../src/orchestrator/paths/index.js';
+import { seededRandom } from '../test/support/random.js';
 
 const SEED = 20240611;
 const PROCESSORS = 10_000;
@@ -22,18 +23,6 @@ const MAX_COST = 100;
 const DOWN_RATIO = 0.02;
 const MAX_HOPS = 12;
 const GOAL_MS = 20;
-
-/** mulberry32: tiny, fast and good enough to make a reproducible topology. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function topology(rand: () => number): PathGraph {
   const processors = Array.from({ length: PROCESSORS }, (_, i) => `p${String(i).padStart(5, '0')}`);
@@ -99,7 +88,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 function main(): void {
-  const rand = prng(SEED);
+  const rand = seededRandom(SEED);
   const topo = topology(rand);
   const t0 = performance.now();
   const graph = buildGraph(topo);

@@ -47,6 +47,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { REPO_ROOT } from '../test/support/cli.js';
 import { TestFabric } from '../test/support/fabric.js';
+import { seededRandom } from '../test/support/random.js';
 import { Fleet, type Proc } from '../test/support/voting-fleet.js';
 import { cpuSeconds, deadline, percentile, sleep } from './support.js';
 
@@ -256,18 +257,6 @@ interface Voter {
   uncertain: boolean;
 }
 
-/** A small seeded PRNG (mulberry32): the same ballots every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function postVote(
   agent: http.Agent,
   target: { host: string; port: number },
@@ -332,7 +321,7 @@ class Load {
    * two ballots in flight (their order at voting-db would then be unknown).
    */
   readonly idle = this.voters.map((_, i) => i);
-  readonly random = rng(7420);
+  readonly random = seededRandom(7420);
   readonly errors = new Map<string, number>();
   readonly latencies: number[] = [];
   started = 0;

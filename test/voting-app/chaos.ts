@@ -10,6 +10,7 @@ import { parseHostPort } from '../../src/examples/voting-app/fabric-address.js';
 import { connectVotingStore } from '../../src/examples/voting-app/queue/connect.js';
 import { connectPg } from '../../src/examples/voting-app/queue/pg-connect.js';
 import { TestFabric } from '../support/fabric.js';
+import { seededRandom } from '../support/random.js';
 import { SERVICE_DIR } from '../support/voting-fleet.js';
 import { until } from '../support/wait.js';
 import { Browser } from './http-client.js';
@@ -130,18 +131,6 @@ const PROCESSORS = ['aws-p1', 'aws-p2', 'gcp-p1', 'azr-p1'];
 /** Where a service answers /readyz: the stores on PORT+1, the others on PORT. */
 function readyPort(vm: Vm): number {
   return vm.service === 'voting-db' || vm.service === 'result-db' ? vm.port + 1 : vm.port;
-}
-
-/** A small deterministic PRNG (mulberry32), so a failing run can be replayed with its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Service {
@@ -357,7 +346,7 @@ export function votingAppChaos(s: ChaosStores): void {
       expect(path.path).toContain(PATH_PROCESSOR);
 
       const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
-      const rnd = random(seed);
+      const rnd = seededRandom(seed);
       const voters: Voter[] = Array.from({ length: VOTERS }, () => ({
         browser: new Browser(PROXY),
         plan: Array.from({ length: BALLOTS_PER_VOTER }, () => OPTIONS[Math.floor(rnd() * OPTIONS.length)]!),
