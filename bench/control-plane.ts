@@ -12,7 +12,7 @@
  *     to that agent holding a bundle of the new epoch, fetched in reaction to the `policy`
  *     event (goal p99 ≤ 1 s). From the end of registration on (or from the start, with
  *     --react-during-registration), every agent refreshes as src/agent does: within ~100 ms of a
- *     `policy` event, within ~1 s of a `node` event of a workload of its domain, coalesced.
+ *     `policy` event, within ~1 s of a `node` event of a peer's workload (its bundle's `peers`), coalesced.
  *
  * Everything is bounded by deadlines; the orchestrator and the temp dir are removed on any exit.
  */
@@ -126,6 +126,8 @@ interface SimAgent {
   bundleBytes: number;
   tickets: number;
   samplePath?: string[];
+  /** From the last bundle: whose node events this agent reacts to. */
+  peers?: string[];
   failed?: string;
 }
 
@@ -179,6 +181,8 @@ function publicKey(): string {
 
 interface BundleBody {
   epoch: number;
+  /** Host owners whose node events change this bundle (absent from older orchestrators). */
+  peers?: string[];
   client: { contract: string; targets: { token?: string; path?: { name: string }[] }[] }[];
 }
 
@@ -384,6 +388,7 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
       const own = res.body.client.find((c) => c.contract === `c-${a.i % OWNERS}`);
       const path = own?.targets.find((t) => t.path)?.path;
       a.samplePath = path?.map((h) => h.name);
+      a.peers = res.body.peers;
       if (phase === 'change') a.bundles.push([res.body.epoch, performance.now()]);
     } finally {
       a.inFlight = false;
@@ -419,14 +424,22 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
 
   let target = Number.POSITIVE_INFINITY;
   const onEvent = (a: SimAgent) => (event: string, data: unknown) => {
-    const d = data as { epoch?: number; status?: string; kind?: string; domain?: string; name?: string };
+    const d = data as {
+      epoch?: number;
+      status?: string;
+      kind?: string;
+      domain?: string;
+      name?: string;
+      owner?: string;
+    };
     countEvent(event === 'node' ? `node ${d.status}` : event);
     if (event === 'policy' && phase === 'change') a.events.push([d.epoch ?? 0, performance.now()]);
     if (!a.react) return;
-    // src/agent: a policy change within ~100 ms (spread), a workload node of its domain coming
-    // or going within ~1 s (coalesced).
+    // src/agent: a policy change within ~100 ms (spread), a workload node of one of its bundle's
+    // peers coming or going within ~1 s (coalesced).
+    const peer = !a.peers || d.owner === undefined || a.peers.includes(d.owner);
     if (event === 'policy') refreshWithin(a, 100);
-    else if (event === 'node' && d.kind === 'workload' && d.domain === DOMAIN && d.name !== a.name)
+    else if (event === 'node' && d.kind === 'workload' && d.domain === DOMAIN && d.name !== a.name && peer)
       refreshWithin(a, 1000);
   };
 
