@@ -1,4 +1,3 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,12 @@ import {
   SHOTS,
   type TestBrowser,
 } from './support/browser.js';
-import { ADMIN_PASSWORD, startTestOrchestrator, type TestOrchestrator } from './support/orchestrator.js';
+import {
+  ADMIN_PASSWORD,
+  publicKeyPem,
+  startTestOrchestrator,
+  type TestOrchestrator,
+} from './support/orchestrator.js';
 import { pgliteTarget } from './support/stores.js';
 import { SEED_CONTRACTS, votingAppSpec } from './support/voting-app.js';
 
@@ -39,12 +43,6 @@ const WORKLOADS = [
   { name: 'aws-11', owner: 'http-proxy', processor: 'aws-p1', address: '127.0.1.11' },
   { name: 'gcp-11', owner: 'voting-svc', processor: 'gcp-p1', address: '127.0.3.11' },
 ];
-
-function publicKeyPem(): string {
-  return generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
-    .publicKey.export({ type: 'spki', format: 'pem' })
-    .toString();
-}
 
 describe('console assets', () => {
   it('without a build, / and the pages say to run npm run build; other paths stay 404', async () => {

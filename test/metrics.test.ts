@@ -1,4 +1,3 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import http2 from 'node:http2';
@@ -12,7 +11,12 @@ import type { FabricEvent } from '../src/orchestrator/events.js';
 import { mtlsClientOptions } from '../src/orchestrator/pki/tls-options.js';
 import { formatContractId } from '../src/wire/node-id.js';
 import { TestFabric } from './support/fabric.js';
-import { ADMIN_PASSWORD, startTestOrchestrator, type TestOrchestrator } from './support/orchestrator.js';
+import {
+  ADMIN_PASSWORD,
+  publicKeyPem,
+  startTestOrchestrator,
+  type TestOrchestrator,
+} from './support/orchestrator.js';
 import { pgliteTarget } from './support/stores.js';
 
 const HELLO = readFileSync(new URL('../examples/hello/fabric.yaml', import.meta.url), 'utf8');
@@ -26,12 +30,6 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
     if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
   }
   return undefined;
-}
-
-function publicKeyPem(): string {
-  return generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
-    .publicKey.export({ type: 'spki', format: 'pem' })
-    .toString();
 }
 
 describe('orchestrator GET /metrics', () => {

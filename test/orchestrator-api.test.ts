@@ -1,16 +1,14 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, startTestOrchestrator, type TestOrchestrator } from './support/orchestrator.js';
+import {
+  ADMIN_PASSWORD,
+  publicKeyPem,
+  startTestOrchestrator,
+  type TestOrchestrator,
+} from './support/orchestrator.js';
 import { storeTargets } from './support/stores.js';
 import { SEED_CONTRACTS, votingAppSpec } from './support/voting-app.js';
 
 const TRANSIT = { role: 'server' as const, contract: 'voting-frontend', transit: 'aws-p2' };
-
-function publicKeyPem(): string {
-  return generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
-    .publicKey.export({ type: 'spki', format: 'pem' })
-    .toString();
-}
 
 describe.each(storeTargets())('orchestrator API on $name', (target) => {
   let t: TestOrchestrator;

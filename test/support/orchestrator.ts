@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { orchestratorLogger } from '../../src/orchestrator/log.js';
 import { createOrchestrator, type RunningOrchestrator } from '../../src/orchestrator/server.js';
 import type { StoreTarget } from './stores.js';
@@ -78,4 +79,11 @@ export async function startTestOrchestrator(
     },
   };
   return t;
+}
+
+/** A fresh P-256 public key (SPKI PEM), as a node registers with. */
+export function publicKeyPem(): string {
+  return generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+    .publicKey.export({ type: 'spki', format: 'pem' })
+    .toString();
 }

@@ -18,11 +18,11 @@ export class EventStream {
   status = 0;
   contentType = '';
 
-  static open(url: string): Promise<EventStream> {
+  static open(url: string, headers: Record<string, string> = {}): Promise<EventStream> {
     const s = new EventStream();
     return new Promise((resolve, reject) => {
       s.requests += 1;
-      s.#req = request(url, { headers: { accept: 'text/event-stream' } }, (res) => {
+      s.#req = request(url, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
         s.status = res.statusCode ?? 0;
         s.contentType = String(res.headers['content-type'] ?? '');
         let buf = '';

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { Name } from '../../model/index.js';
 import type { Orchestrator } from '../context.js';
 import type { FabricEvent } from '../events.js';
+import { bundlePeers } from '../policy/bundle.js';
+import { fabricSnapshot } from '../policy/snapshot.js';
 import { getMeta } from '../store/repos/meta.js';
 import { getNode, setNodeStatus, touchNode } from '../store/repos/nodes.js';
 import { route } from './route.js';
@@ -22,6 +24,7 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
     query: z.strictObject({ node: Name.optional() }),
     handler: async ({ principal, query, reply, req }) => {
       let nodeName: string | undefined;
+      let nodeFilter: { name: string; owner: string; domain: string } | undefined;
       if (query.node) {
         const node = await getNode(o.db, query.node);
         if (
@@ -31,6 +34,8 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
           node.domain === principal.domain
         ) {
           nodeName = node.name;
+          if (node.kind === 'workload')
+            nodeFilter = { name: node.name, owner: node.owner, domain: node.domain };
           await touchNode(o.db, node.name, new Date());
           o.liveStreams.set(node.name, (o.liveStreams.get(node.name) ?? 0) + 1);
         }
@@ -43,16 +48,19 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
+      const peers = nodeFilter ? peerFilter(o, nodeFilter) : null;
       const send = (e: FabricEvent | { type: 'hello'; epoch: number }) => {
         if (res.writableLength > MAX_BACKLOG) {
           res.destroy();
           return;
         }
-        res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+        if (peers && !peers.wants(e)) return;
+        res.write(frame(e));
       };
       // The snapshot a (re)connecting subscriber resyncs from.
       send({ type: 'hello', epoch: (await getMeta<number>(o.db, 'policyEpoch')) ?? 0 });
       const unsubscribe = o.events.subscribe(send);
+      req.raw.on('close', () => peers?.close());
       const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
       req.raw.on('close', () => {
         clearInterval(keepalive);
@@ -84,4 +92,50 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
       });
     },
   });
+}
+
+/** An event's SSE frame, serialized once however many subscribers it goes to. */
+const frames = new WeakMap<object, string>();
+function frame(e: FabricEvent | { type: 'hello'; epoch: number }): string {
+  let f = frames.get(e);
+  if (f === undefined) {
+    f = `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
+    frames.set(e, f);
+  }
+  return f;
+}
+
+/**
+ * Which events a workload's agent gets: every policy event and processor event, but node
+ * events only of its own domain's workloads whose owner is one of its bundle's peers. While
+ * 1,000 agents register that is what keeps the fan-out from being 1,000 × 1,000 writes. After
+ * a policy event the peers are recomputed; until then everything of the domain is sent, so no
+ * event a new peer needs is ever dropped.
+ */
+function peerFilter(o: Orchestrator, node: { name: string; owner: string; domain: string }) {
+  let peers: Set<string> | null = null;
+  let generation = 0;
+  let closed = false;
+  const load = () => {
+    const mine = ++generation;
+    peers = null;
+    fabricSnapshot(o)
+      .then((snap) => {
+        if (closed || mine !== generation) return;
+        peers = new Set(bundlePeers(snap.contractsByDomain.get(node.domain) ?? [], node.owner));
+      })
+      .catch(() => undefined);
+  };
+  load();
+  return {
+    wants(e: FabricEvent | { type: 'hello'; epoch: number }): boolean {
+      if (e.type === 'policy') load();
+      if (e.type !== 'node' || e.kind !== 'workload' || e.name === node.name) return true;
+      if (e.domain !== node.domain) return false;
+      return peers === null || peers.has(e.owner);
+    },
+    close() {
+      closed = true;
+    },
+  };
 }

@@ -64,6 +64,21 @@ export function notInRole(owner: string, role: RoleName, contract: string): stri
 }
 
 /**
+ * The host owners whose workload nodes a bundle of `owner` depends on: the servers of the
+ * contracts it may use (or audits), the clients of those it serves. The orchestrator sends a
+ * workload's agent only these owners' node events, and the agent refetches only for them.
+ */
+export function bundlePeers(contracts: Contract[], owner: string): string[] {
+  const peers = new Set<string>();
+  for (const c of contracts) {
+    if (users(c, 'server').includes(owner)) for (const u of users(c, 'client')) peers.add(u);
+    if (users(c, 'client').includes(owner) || c.mode === 'audit')
+      for (const u of users(c, 'server')) peers.add(u);
+  }
+  return [...peers].sort();
+}
+
+/**
  * Pure policy: which flows a workload node may open and accept, with a signed-to-be ticket
  * for each (contract, this node, server node) and the processor path it must follow.
  * Deny by default: a contract appears with `allowed: false` and the reason when the node's
@@ -80,12 +95,10 @@ export function computeBundle(input: BundleInput): Bundle {
 
   const client: ClientEntry[] = [];
   const server: ServerEntry[] = [];
-  const peers = new Set<string>();
   for (const c of contracts) {
     const isClient = users(c, 'client').includes(node.owner);
     const isServer = users(c, 'server').includes(node.owner);
     if (isServer) {
-      for (const u of users(c, 'client')) peers.add(u);
       const clientOwners = new Set(users(c, 'client'));
       server.push({
         contract: c.name,
@@ -112,7 +125,6 @@ export function computeBundle(input: BundleInput): Bundle {
     if (reason) entry.reason = reason;
     if (issue) {
       const serverOwners = new Set(users(c, 'server'));
-      for (const u of serverOwners) peers.add(u);
       const servers = nodes.filter(
         (n) =>
           n.kind === 'workload' &&
@@ -131,7 +143,7 @@ export function computeBundle(input: BundleInput): Bundle {
     epoch: input.epoch,
     client,
     server,
-    peers: [...peers].sort(),
+    peers: bundlePeers(contracts, node.owner),
   };
 
   function target(c: Contract, src: NodeView, dst: NodeView, wouldDeny: string | null): Target {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FlowTicket } from '../../wire/ticket.js';
 
 /**
@@ -13,12 +14,24 @@ export interface SignedTicket {
   token: string;
 }
 
-export class SignedTicketCache {
-  readonly #entries = new Map<string, SignedTicket>();
+/** What is kept per ticket: the token and what decides whether it may be reused. */
+interface Entry {
+  policyEpoch: number;
+  issuedAt: number;
+  expiresAt: number;
+  token: string;
+}
 
+export class SignedTicketCache {
+  readonly #entries = new Map<string, Entry>();
+
+  /**
+   * `max`: 1,000 agents with 100 servers each hold 100,000 tickets; an entry is ~0.6 KB
+   * (a 32-byte digest of the content as key, the token), so the default costs ≤ ~120 MB.
+   */
   constructor(
     private readonly sign: (t: FlowTicket) => string,
-    private readonly max = 50_000,
+    private readonly max = 200_000,
   ) {}
 
   get size(): number {
@@ -31,15 +44,19 @@ export class SignedTicketCache {
    */
   token(fresh: FlowTicket, contractEpoch: number, nowSec: number, ttlSec: number): SignedTicket {
     const { issuedAt: _i, expiresAt: _e, policyEpoch: _p, ...content } = fresh;
-    const key = JSON.stringify(content);
+    const key = createHash('sha256').update(JSON.stringify(content)).digest('base64');
     const hit = this.#entries.get(key);
-    if (hit && hit.ticket.policyEpoch >= contractEpoch && hit.ticket.expiresAt - nowSec >= ttlSec / 2)
-      return hit;
-    const signed = { ticket: fresh, token: this.sign(fresh) };
+    if (hit && hit.policyEpoch >= contractEpoch && hit.expiresAt - nowSec >= ttlSec / 2) {
+      // Same content: only the epoch and the times differ from the ticket just computed.
+      const { policyEpoch, issuedAt, expiresAt, token } = hit;
+      return { ticket: { ...fresh, policyEpoch, issuedAt, expiresAt }, token };
+    }
+    const token = this.sign(fresh);
     // Re-inserted last: the Map's order is then least recently signed first, the one to drop.
     this.#entries.delete(key);
-    this.#entries.set(key, signed);
+    const { policyEpoch, issuedAt, expiresAt } = fresh;
+    this.#entries.set(key, { policyEpoch, issuedAt, expiresAt, token });
     if (this.#entries.size > this.max) this.#entries.delete(this.#entries.keys().next().value!);
-    return signed;
+    return { ticket: fresh, token };
   }
 }
