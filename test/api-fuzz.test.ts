@@ -45,7 +45,9 @@ describe('API robustness', () => {
   );
 
   it('answers every random request below 500', async () => {
-    const routes = t.orch.ctx.routes;
+    // The event stream answers 200 and then never ends (that is its job): a request that
+    // reaches it would hang the property, so it is fuzzed by its own tests, not here.
+    const routes = t.orch.ctx.routes.filter((r) => r.url !== '/api/v1/events');
     await fc.assert(
       fc.asyncProperty(
         fc.nat({ max: routes.length - 1 }),
