@@ -124,17 +124,23 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
 
   // Coalesced: a refresh asked for while another waits to start is the same refresh.
   let queued = false;
+  let fetching = false;
   const refresh = () => {
     if (queued) return applying;
     queued = true;
     applying = applying
       .then(async () => {
         queued = false;
-        const b = await control.call((api) =>
-          api.request<AgentBundle>('GET', `/api/v1/nodes/${o.vm}/bundle`),
-        );
-        await saveBundle(o.stateDir, b);
-        await apply(b);
+        fetching = true;
+        try {
+          const b = await control.call((api) =>
+            api.request<AgentBundle>('GET', `/api/v1/nodes/${o.vm}/bundle`),
+          );
+          await saveBundle(o.stateDir, b);
+          await apply(b);
+        } finally {
+          fetching = false;
+        }
       })
       .catch((err: unknown) =>
         log.warn({ err: (err as Error).message }, 'bundle refresh failed; keeping the cached one'),
@@ -167,8 +173,11 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     else if (event === 'node') {
       const n = data as { name?: string; kind?: string; domain?: string; owner?: string };
       // Only a peer's node changes this bundle: in a 1,000-node rollout, refetching on every
-      // registration of the domain was most of the orchestrator's load.
-      const peer = !bundle?.peers || n.owner === undefined || bundle.peers.includes(n.owner);
+      // registration of the domain was most of the orchestrator's load. While a refresh is
+      // pending or under way the peers may be changing (a role edit): then every node counts,
+      // or a new peer's node registering during the fetch would wait for the periodic refresh.
+      const settled = soon === undefined && !queued && !fetching;
+      const peer = !settled || !bundle?.peers || n.owner === undefined || bundle.peers.includes(n.owner);
       if (n.kind === 'workload' && n.domain === identity.node.domain && n.name !== o.vm && peer)
         refreshWithin(1000);
     }

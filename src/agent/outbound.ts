@@ -2,10 +2,11 @@ import net, { type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { H } from '../dataplane/headers.js';
 import type { SessionPool } from '../dataplane/pool.js';
-import { type Counters, splice } from '../dataplane/splice.js';
+import { splice } from '../dataplane/splice.js';
 import type { DenialReporter } from '../node-runtime/denials.js';
 import { flowLabel } from '../wire/ticket.js';
 import type { AgentClientEntry } from './bundle.js';
+import { type ActiveFlow, MOVE_IDLE_MS, pathKey, readyToMove } from './flow-mover.js';
 import type { Stats } from './stats.js';
 
 /**
@@ -14,23 +15,6 @@ import type { Stats } from './stats.js';
  * processor of a ticket's path, round-robin over the server instances, failing over to the
  * next one when a hop cannot be reached.
  */
-/** An established flow, as much as moving it to a new path needs. */
-interface ActiveFlow {
-  server: string;
-  /** The processors it crosses, e.g. `aws-p1>gcp-p1`. */
-  path: string;
-  counters: Counters;
-  /** Set when a bundle gives its server another path: it is closed at its next idle moment. */
-  moving: boolean;
-}
-
-/**
- * A flow whose path changed is closed once it has carried nothing for this long: with HTTP
- * keep-alive that is between two requests, so the client's next request opens a new flow on
- * the new path instead of failing. Long enough that a request being written is not cut.
- */
-export const MOVE_IDLE_MS = 250;
-
 export class Outbound {
   readonly #servers = new Map<string, Server>();
   readonly #entries = new Map<string, AgentClientEntry>();
@@ -85,14 +69,21 @@ export class Outbound {
     if (!active) return;
     let marked = 0;
     for (const flow of active.values()) {
-      const t = e.targets.find((x) => x.server === flow.server && x.token);
-      if (!flow.moving && pathKey(t?.path) !== flow.path) {
-        flow.moving = true;
-        marked++;
-      }
+      const moved = this.#pathOf(e, flow.server) !== flow.path;
+      // A later bundle may give the old path back: then the flow stays.
+      if (moved && !flow.moving) marked++;
+      flow.moving = moved;
     }
     if (marked === 0) return;
     this.o.log.info({ contract: e.contract, flows: marked }, 'path changed: moving flows when idle');
+    this.#startMover();
+  }
+
+  #pathOf(e: AgentClientEntry | undefined, server: string): string {
+    return pathKey(e?.targets.find((x) => x.server === server && x.token)?.path);
+  }
+
+  #startMover(): void {
     this.#mover ??= setInterval(() => this.#moveIdle(), MOVE_IDLE_MS / 2);
     this.#mover.unref();
   }
@@ -103,7 +94,7 @@ export class Outbound {
     for (const active of this.#active.values()) {
       for (const [socket, flow] of active) {
         if (!flow.moving) continue;
-        if (now - flow.counters.lastActive < MOVE_IDLE_MS) {
+        if (!readyToMove(flow, now)) {
           waiting++;
           continue;
         }
@@ -216,16 +207,30 @@ export class Outbound {
         stat.flowsOut++;
         stat.active++;
         const set = this.#active.get(contract) ?? new Map<Socket, ActiveFlow>();
-        const counters: Counters = { packets: 0, bytes: 0, lastActive: Date.now() };
-        set.set(socket, { server: t.server, path: pathKey(t.path), counters, moving: false });
+        const now = Date.now();
+        const flow: ActiveFlow = {
+          server: t.server,
+          path: pathKey(t.path),
+          lastUp: now,
+          lastDown: now,
+          moving: false,
+        };
+        // A bundle that arrived while this flow was being set up may already route it elsewhere.
+        if (this.#pathOf(this.#entries.get(contract), t.server) !== flow.path) {
+          flow.moving = true;
+          this.#startMover();
+        }
+        set.set(socket, flow);
         this.#active.set(contract, set);
         socket.on('data', (c: Buffer) => {
           stat.bytesOut += c.length;
+          flow.lastUp = Date.now();
         });
         stream.on('data', (c: Buffer) => {
           stat.bytesIn += c.length;
+          flow.lastDown = Date.now();
         });
-        splice(socket, stream, counters, () => {
+        splice(socket, stream, { packets: 0, bytes: 0, lastActive: 0 }, () => {
           stat.active--;
           set.delete(socket);
         });
@@ -249,8 +254,4 @@ export class Outbound {
     if (this.#mover) clearInterval(this.#mover);
     for (const set of this.#active.values()) for (const s of set.keys()) s.destroy();
   }
-}
-
-function pathKey(path: { name: string }[] | undefined): string {
-  return path?.map((h) => h.name).join('>') ?? '';
 }

@@ -3,10 +3,9 @@ import { z } from 'zod';
 import { Name } from '../../model/index.js';
 import type { Orchestrator } from '../context.js';
 import type { FabricEvent } from '../events.js';
-import { bundlePeers } from '../policy/bundle.js';
-import { fabricSnapshot } from '../policy/snapshot.js';
 import { getMeta } from '../store/repos/meta.js';
 import { getNode, setNodeStatus, touchNode } from '../store/repos/nodes.js';
+import { peerFilter } from './peer-filter.js';
 import { route } from './route.js';
 
 // A subscriber this far behind (bytes queued in its socket) is closed, not waited for; it
@@ -49,6 +48,9 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
         'x-accel-buffering': 'no',
       });
       const peers = nodeFilter ? peerFilter(o, nodeFilter) : null;
+      // The first filter is in place before `hello`: the agent's first bundle and the node
+      // events after it then agree on who its peers are.
+      await peers?.ready;
       const send = (e: FabricEvent | { type: 'hello'; epoch: number }) => {
         if (res.writableLength > MAX_BACKLOG) {
           res.destroy();
@@ -103,39 +105,4 @@ function frame(e: FabricEvent | { type: 'hello'; epoch: number }): string {
     frames.set(e, f);
   }
   return f;
-}
-
-/**
- * Which events a workload's agent gets: every policy event and processor event, but node
- * events only of its own domain's workloads whose owner is one of its bundle's peers. While
- * 1,000 agents register that is what keeps the fan-out from being 1,000 × 1,000 writes. After
- * a policy event the peers are recomputed; until then everything of the domain is sent, so no
- * event a new peer needs is ever dropped.
- */
-function peerFilter(o: Orchestrator, node: { name: string; owner: string; domain: string }) {
-  let peers: Set<string> | null = null;
-  let generation = 0;
-  let closed = false;
-  const load = () => {
-    const mine = ++generation;
-    peers = null;
-    fabricSnapshot(o)
-      .then((snap) => {
-        if (closed || mine !== generation) return;
-        peers = new Set(bundlePeers(snap.contractsByDomain.get(node.domain) ?? [], node.owner));
-      })
-      .catch(() => undefined);
-  };
-  load();
-  return {
-    wants(e: FabricEvent | { type: 'hello'; epoch: number }): boolean {
-      if (e.type === 'policy') load();
-      if (e.type !== 'node' || e.kind !== 'workload' || e.name === node.name) return true;
-      if (e.domain !== node.domain) return false;
-      return peers === null || peers.has(e.owner);
-    },
-    close() {
-      closed = true;
-    },
-  };
 }

@@ -7,7 +7,7 @@ import type { FlowTicket } from '../../wire/ticket.js';
  * signing each one again was most of a bundle's cost (100 Ed25519 signatures ≈ 5.6 ms of
  * 9.4 ms at 1,000 agents). A cached token is reused when the ticket would be identical but for
  * its epoch and times, the contract has not changed since it was signed (processors refuse a
- * ticket older than the contract's last change), and it has at least half its lifetime left.
+ * ticket older than the contract's last change), and it has at least half its lifetime (and 10 minutes) left.
  */
 export interface SignedTicket {
   ticket: FlowTicket;
@@ -20,6 +20,15 @@ interface Entry {
   issuedAt: number;
   expiresAt: number;
   token: string;
+}
+
+/**
+ * A reused ticket must outlive the agent's next periodic refresh (every 5 min) with margin:
+ * an expired ticket is refused (403), not reported stale (412), so nothing would renew it.
+ */
+const MIN_LIFE_LEFT_SEC = 600;
+function minLifeLeft(ttlSec: number): number {
+  return Math.max(ttlSec / 2, MIN_LIFE_LEFT_SEC);
 }
 
 export class SignedTicketCache {
@@ -46,7 +55,7 @@ export class SignedTicketCache {
     const { issuedAt: _i, expiresAt: _e, policyEpoch: _p, ...content } = fresh;
     const key = createHash('sha256').update(JSON.stringify(content)).digest('base64');
     const hit = this.#entries.get(key);
-    if (hit && hit.policyEpoch >= contractEpoch && hit.expiresAt - nowSec >= ttlSec / 2) {
+    if (hit && hit.policyEpoch >= contractEpoch && hit.expiresAt - nowSec >= minLifeLeft(ttlSec)) {
       // Same content: only the epoch and the times differ from the ticket just computed.
       const { policyEpoch, issuedAt, expiresAt, token } = hit;
       return { ticket: { ...fresh, policyEpoch, issuedAt, expiresAt }, token };

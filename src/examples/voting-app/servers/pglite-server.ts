@@ -1,3 +1,4 @@
+import { chmod, mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
@@ -26,6 +27,12 @@ export async function startPgliteServer(o: {
   /** Applied before the port opens, so no client ever sees a database without its schema. */
   setup?: (db: PGlite) => Promise<void>;
 }): Promise<PgliteServer> {
+  if (o.dataDir) {
+    // PGlite creates its files with default modes (0755 / 0666 under umask 022): the data
+    // directory itself must keep other users out, as Postgres' own 0700 does.
+    await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
+    await chmod(o.dataDir, 0o700);
+  }
   const db = await PGlite.create(o.dataDir);
   try {
     await o.setup?.(db);
