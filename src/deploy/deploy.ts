@@ -1,4 +1,3 @@
-import { chmod, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ApiClient, ApiError } from '../api-client/client.js';
 import { readSecrets } from '../apply/secrets.js';
@@ -6,6 +5,8 @@ import { TrellisError } from '../errors.js';
 import type { LabControl } from '../lab/control.js';
 import type { LoadedLab } from '../lab/lab-file.js';
 import type { LabPaths } from '../lab/state.js';
+import { vmDataDir } from './data-dir.js';
+import { withLabLock } from './lab-lock.js';
 import { type Deployment, readDeployment, removeDeployment, writeDeployment } from './manifest.js';
 import { type DeployRequest, planDeploy } from './plan.js';
 import { waitForNodes } from './wait-nodes.js';
@@ -25,6 +26,8 @@ export interface LabTarget {
   /** An admin session, to watch the node register. */
   admin: ApiClient;
   control: LabControl;
+  /** The lab supervisor's own deploys stop waiting when the lab is asked to stop. */
+  stopping?: () => boolean;
 }
 
 export interface DeployResult {
@@ -36,6 +39,11 @@ export interface DeployResult {
 }
 
 export async function deploy(req: DeployRequest, t: LabTarget): Promise<DeployResult> {
+  // Two deploys (or a deploy and a purge) at once would both pass the "VM is free" check.
+  return withLabLock(t.paths, () => deployLocked(req, t));
+}
+
+async function deployLocked(req: DeployRequest, t: LabTarget): Promise<DeployResult> {
   const t0 = Date.now();
   const installed = await installedDeployments(t);
   const plan = planDeploy(req, {
@@ -43,16 +51,16 @@ export async function deploy(req: DeployRequest, t: LabTarget): Promise<DeployRe
     resolvePath: t.lab.resolvePath,
     labFileDir: dirname(t.lab.file),
     vmAddress: t.vmAddress,
-    dataDir: (vm) => t.paths.vmData(vm),
     orchestratorUrl: t.orchestratorUrl,
     secrets: await readSecrets(t.paths.secrets),
     installed: Object.fromEntries(
       Object.entries(installed).map(([vm, d]) => [vm, { hostOwner: d.hostOwner, domain: d.domain }]),
     ),
   });
-  const d = plan.deployment;
-  const who = `${d.domain}/${d.hostOwner}`;
-  await checkPassword(t.orchestratorUrl, d, plan.password);
+  const who = `${plan.deployment.domain}/${plan.deployment.hostOwner}`;
+  await checkPassword(t.orchestratorUrl, plan.deployment, plan.password);
+  await checkNodeFree(t, plan.deployment);
+  const d = await withDataDir(t, plan.deployment);
 
   const lines: string[] = [];
   const before = installed[d.vm];
@@ -61,7 +69,6 @@ export async function deploy(req: DeployRequest, t: LabTarget): Promise<DeployRe
   if (changed) {
     // The same host owner with a different bundle (the lab file changed): replace it whole.
     if (before) await t.control.stopVm(d.vm);
-    await makeDataDir(t.paths.vmData(d.vm));
     await writeDeployment(install, { ...d, installedAt: new Date().toISOString() }, plan.password);
     lines.push(`installed ${who} on ${d.vm} (${d.address}): ${install.manifest}`);
   } else {
@@ -69,21 +76,15 @@ export async function deploy(req: DeployRequest, t: LabTarget): Promise<DeployRe
   }
   try {
     await t.control.startVm(d.vm);
+    await waitForNodes(t.admin, [d.vm], (n) => n.status === 'connected', 30_000, 'connected', t.stopping);
   } catch (err) {
     if (changed) {
-      // Nothing half-installed: what this call installed goes again.
+      // Nothing half-installed: what this call installed goes again (a replaced one too —
+      // the VM is then empty, and the error says why).
       await t.control.stopVm(d.vm).catch(() => undefined);
       await removeDeployment(install);
     }
     throw err;
-  }
-  const [node] = await waitForNodes(t.admin, [d.vm], (n) => n.status === 'connected', 30_000, 'connected');
-  if (node?.owner !== undefined && node.owner !== d.hostOwner) {
-    throw new TrellisError(
-      'TRELLIS_ERR_CONFLICT',
-      `node "${d.vm}" is registered to host owner "${node.owner}", not "${d.hostOwner}"`,
-      { hint: `purge it and \`trellis delete node ${d.vm}\` before deploying another owner there` },
-    );
   }
   const workload = d.workload
     ? `service ${d.workload.module.split('/').pop()} ready`
@@ -101,13 +102,30 @@ export async function deploy(req: DeployRequest, t: LabTarget): Promise<DeployRe
 }
 
 /**
- * The VM's data directory, traversable (0711) so that a store that drops root privileges
- * (postgres, redis-server) can reach the directory it owns inside; not listable.
+ * A node name belongs to the host owner that registered it until an admin deletes it: say so
+ * now, rather than as an agent that exits while starting.
  */
-async function makeDataDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o711 });
-  await chmod(dirname(dir), 0o711);
-  await chmod(dir, 0o711);
+async function checkNodeFree(t: LabTarget, d: Omit<Deployment, 'installedAt'>): Promise<void> {
+  const node = (await t.admin.nodes()).find((n) => n.name === d.vm);
+  if (node && (node.owner !== d.hostOwner || node.domain !== d.domain)) {
+    throw new TrellisError(
+      'TRELLIS_ERR_CONFLICT',
+      `node "${d.vm}" is registered to host owner "${node.owner}" (domain ${node.domain}, ${node.status})`,
+      { hint: `once it is disconnected, \`trellis delete node ${d.vm}\` frees the name` },
+    );
+  }
+}
+
+/** `{datadir}` in the service's environment, made only for a service that uses it. */
+async function withDataDir(
+  t: LabTarget,
+  d: Omit<Deployment, 'installedAt'>,
+): Promise<Omit<Deployment, 'installedAt'>> {
+  const w = d.workload;
+  if (!w || !Object.values(w.env).some((v) => v.includes('{datadir}'))) return d;
+  const dir = await vmDataDir(t.paths, d.vm);
+  const env = Object.fromEntries(Object.entries(w.env).map(([k, v]) => [k, v.replaceAll('{datadir}', dir)]));
+  return { ...d, workload: { ...w, env } };
 }
 
 /** Each VM's current installation. */

@@ -21,14 +21,16 @@ export async function runningLabTarget(paths: LabPaths = labPaths()): Promise<La
     });
   }
   if (state.phase === 'stopping') throw new TrellisError('TRELLIS_ERR_UNAVAILABLE', 'the lab is stopping');
-  const { lab, addresses } = await loadLab(state.labFile);
+  // The service definitions come from the lab file; addresses from the running lab, which
+  // keeps them even if the file was edited since `lab up`.
+  const { lab } = await loadLab(state.labFile);
   const password = (await readFile(join(paths.dir, 'admin-password'), 'utf8')).trim();
   const api = new ApiClient(state.orchestrator.url);
   const { token } = await api.login('admin', password);
   return {
     paths,
     lab,
-    vmAddress: (vm) => addresses.vms.find((v) => v.name === vm)?.address,
+    vmAddress: (vm) => state.vms.find((v) => v.name === vm)?.address,
     orchestratorUrl: state.orchestrator.url,
     admin: api.withToken(token),
     control: labControlClient(paths.control),

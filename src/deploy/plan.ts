@@ -22,8 +22,6 @@ export interface DeployInputs {
   resolvePath(p: string): string;
   labFileDir: string;
   vmAddress(vm: string): string | undefined;
-  /** Where the VM's services keep data across restarts: `{datadir}` in a workload's environment. */
-  dataDir(vm: string): string;
   orchestratorUrl: string;
   /** The lab's secrets file: `domain/user` → password. */
   secrets: Record<string, string>;
@@ -69,7 +67,6 @@ export function planDeploy(req: DeployRequest, inp: DeployInputs): DeployPlan {
   }
 
   const address = inp.vmAddress(vm.name)!;
-  const dataDir = inp.dataDir(vm.name);
   const w = service.workload;
   return {
     password: inp.secrets[key]!,
@@ -87,12 +84,8 @@ export function planDeploy(req: DeployRequest, inp: DeployInputs): DeployPlan {
         ? {
             module: inp.resolvePath(w.module),
             args: w.args,
-            env: Object.fromEntries(
-              Object.entries(w.env).map(([k, v]) => [
-                k,
-                withAddress(v, address).replaceAll('{datadir}', dataDir),
-              ]),
-            ),
+            // `{datadir}` stays: deploy makes that directory only for a service that uses it.
+            env: Object.fromEntries(Object.entries(w.env).map(([k, v]) => [k, withAddress(v, address)])),
             cwd: inp.labFileDir,
           }
         : null,

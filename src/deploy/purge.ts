@@ -1,5 +1,6 @@
 import type { FabricNode } from '../model/index.js';
 import { installedDeployments, type LabTarget } from './deploy.js';
+import { withLabLock } from './lab-lock.js';
 import { removeDeployment } from './manifest.js';
 import { waitForNodes } from './wait-nodes.js';
 
@@ -16,6 +17,10 @@ export interface PurgeResult {
 }
 
 export async function purge(opts: { domain?: string }, t: LabTarget): Promise<PurgeResult> {
+  return withLabLock(t.paths, () => purgeLocked(opts, t));
+}
+
+async function purgeLocked(opts: { domain?: string }, t: LabTarget): Promise<PurgeResult> {
   const t0 = Date.now();
   const targets = Object.values(await installedDeployments(t)).filter(
     (d) => opts.domain === undefined || d.domain === opts.domain,

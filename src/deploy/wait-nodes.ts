@@ -10,9 +10,12 @@ export async function waitForNodes(
   ok: (n: FabricNode) => boolean,
   timeoutMs: number,
   what: string,
+  /** Gives up at once when this says so (the lab is stopping). */
+  abandoned: () => boolean = () => false,
 ): Promise<FabricNode[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (abandoned()) throw new TrellisError('TRELLIS_ERR_UNAVAILABLE', 'the lab is stopping');
     const nodes = await admin.nodes().catch(() => [] as FabricNode[]);
     const found = names.map((name) => nodes.find((n) => n.name === name));
     const missing = names.filter((_, i) => !found[i] || !ok(found[i]!));

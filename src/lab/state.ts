@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trellisHome } from '../cli/config.js';
 import type { InstallPaths } from '../deploy/manifest.js';
@@ -23,12 +21,8 @@ export interface LabPaths {
   envFile(vm: string): string;
   /** What `trellis deploy` installed on a VM (its directory stands for the VM's disk). */
   install(vm: string): InstallPaths;
-  /**
-   * Where a VM's services keep data (`{datadir}` in the lab file): outside $TRELLIS_HOME, whose
-   * private directories a store running as its own user (postgres, redis) could not traverse.
-   * One per lab directory; it outlives restarts of the services and of the lab, not a reboot.
-   */
-  vmData(vm: string): string;
+  /** Names the directory that holds the VMs' `{datadir}`s (see src/deploy/data-dir.ts). */
+  dataDirRecord: string;
   /** The supervisor's control socket: `trellis deploy` and `purge` ask it to start and stop VMs. */
   control: string;
 }
@@ -51,8 +45,7 @@ export function labPaths(home = trellisHome()): LabPaths {
       password: join(dir, 'vms', vm, 'password'),
     }),
     control: join(dir, 'control.sock'),
-    vmData: (vm) =>
-      join(tmpdir(), `trellis-lab-${createHash('sha256').update(dir).digest('hex').slice(0, 12)}`, vm),
+    dataDirRecord: join(dir, 'data-dir'),
   };
 }
 

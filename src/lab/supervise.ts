@@ -187,6 +187,7 @@ export async function superviseLab(opts: SuperviseOptions): Promise<void> {
       orchestratorUrl: state.orchestrator.url,
       admin,
       control: vms,
+      stopping: () => stopping,
     };
     for (const vm of lab.spec.vms) {
       if (!vm.run || stopping) continue;

@@ -51,6 +51,8 @@ const HEALTHY_RUN_MS = 10_000;
 export class Supervisor {
   private readonly children = new Map<string, Child>();
   private stopping = false;
+  /** Children being removed: stop() waits for them too (they are no longer in the map). */
+  private readonly removing = new Set<Promise<void>>();
   private readonly backoff: { initialMs: number; maxMs: number };
   private readonly graceMs: number;
 
@@ -87,7 +89,13 @@ export class Supervisor {
     c.removed = true;
     if (c.timer) clearTimeout(c.timer);
     c.timer = null;
-    await this.stopChild(c);
+    const done = this.stopChild(c);
+    this.removing.add(done);
+    try {
+      await done;
+    } finally {
+      this.removing.delete(done);
+    }
     this.opts.onChange?.();
   }
 
@@ -122,6 +130,7 @@ export class Supervisor {
     for (const stage of [...byStage.keys()].sort((a, b) => b - a)) {
       await Promise.all(byStage.get(stage)!.map((c) => this.stopChild(c)));
     }
+    await Promise.allSettled([...this.removing]);
   }
 
   private async stopChild(c: Child): Promise<void> {

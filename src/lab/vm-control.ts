@@ -47,7 +47,8 @@ export function vmControl(o: {
           await supervisor.remove(`${vm}.agent`);
           throw err;
         }
-        await o.onHostOwner(vm, `${d.domain}/${d.hostOwner}`);
+        // A stop that began meanwhile owns state.json now: leave it alone.
+        if (!o.stopping()) await o.onHostOwner(vm, `${d.domain}/${d.hostOwner}`);
       }),
     stopVm: (vm) =>
       serialized(vm, async () => {
@@ -56,7 +57,7 @@ export function vmControl(o: {
         await supervisor.remove(`${vm}.workload`);
         await supervisor.remove(`${vm}.agent`);
         if (had) o.log(`stopped the agent and service of vm ${vm}`);
-        await o.onHostOwner(vm, null);
+        if (!o.stopping()) await o.onHostOwner(vm, null);
       }),
   };
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,9 +128,10 @@ describe('the Voting App in the lab: deploy, vote, transit, console, purge', () 
       startedPids.every((p) => !existsSync(`/proc/${p}`)) ? true : undefined,
     ).catch(() => undefined);
     expect(startedPids.filter((p) => existsSync(`/proc/${p}`))).toEqual([]);
+    // The stores' data directories live outside the lab's home (see src/deploy/data-dir.ts).
+    const dataRoot = await readFile(labPaths(home).dataDirRecord, 'utf8').catch(() => '');
     await rm(home, { recursive: true, force: true });
-    // The stores' data directories live outside the lab's home (see LabPaths.vmData).
-    await rm(dirname(labPaths(home).vmData('x')), { recursive: true, force: true });
+    if (dataRoot.trim()) await rm(dataRoot.trim(), { recursive: true, force: true });
   }, 60_000);
 
   it('trellis get nodes: 4 processors and 6 workload nodes, connected, owners per the seed', async () => {
@@ -388,6 +389,12 @@ describe('the Voting App in the lab: deploy, vote, transit, console, purge', () 
     expect(left).toEqual(['orchestrator', ...PROCESSORS].sort());
     for (const vm of Object.keys(TABLE6))
       expect(existsSync(join(home, 'lab', 'vms', vm, 'deployment.json'))).toBe(false);
+
+    // The VM is free, but its node name still belongs to http-proxy until an admin deletes it.
+    const taken = await cli('deploy', '--hostowner=worker', '--virtualmachine=aws-11');
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain('node "aws-11" is registered to host owner "http-proxy"');
+    expect(existsSync(join(home, 'lab', 'vms', 'aws-11', 'deployment.json'))).toBe(false);
   }, 60_000);
 
   it('deleting the disconnected nodes (Resources ✕, or trellis delete node) leaves only the 4 processors', async () => {
