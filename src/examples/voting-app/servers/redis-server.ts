@@ -12,8 +12,9 @@ import { captureTail, killOnExit, stopChild, waitForPort } from './child.js';
  *
  * With `dataDir`, every write is appended to an AOF in that directory and fsynced before
  * Redis answers (`--appendonly yes --appendfsync always`), so a ballot acknowledged to the
- * voter survives a crash (kill -9) of voting-db and is there again when it restarts on the
- * same directory. The directory is kept on close.
+ * voter survives a crash of voting-db — the append before the answer is what survives a
+ * kill -9, the fsync on every write what survives the machine going down — and is there
+ * again when it restarts on the same directory. The directory is kept on close.
  *
  * Started as root, it runs as the `redis` user that Debian's package creates, if there is one,
  * and its directory (a given one included, with what is in it) is handed to that user.
