@@ -1,7 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { chmod, mkdtemp, open, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +9,16 @@ import { connectVotingStore } from '../../src/examples/voting-app/queue/connect.
 import { connectPg } from '../../src/examples/voting-app/queue/pg-connect.js';
 import { TestFabric } from '../support/fabric.js';
 import { seededRandom } from '../support/random.js';
-import { SERVICE_DIR } from '../support/voting-fleet.js';
+import { Fleet } from '../support/voting-fleet.js';
+import {
+  agentEnv,
+  startVotingAgent,
+  VOTING_PROCESSORS,
+  VOTING_VMS,
+  type VotingService,
+  type VotingVm,
+  votingVm,
+} from '../support/voting-vms.js';
 import { until } from '../support/wait.js';
 import { Browser } from './http-client.js';
 
@@ -60,185 +67,6 @@ const PATH_PROCESSOR = 'gcp-p1';
 
 const FABRIC = readFileSync(new URL('../../examples/voting-app/fabric.yaml', import.meta.url), 'utf8');
 
-interface Vm {
-  vm: string;
-  hostOwner: string;
-  service: string;
-  host: number;
-  port: number;
-  processors: string[];
-  serve: string[];
-}
-
-const VMS: Vm[] = [
-  {
-    vm: 'aws-11',
-    hostOwner: 'http-proxy',
-    service: 'http-proxy',
-    host: 11,
-    port: 8000,
-    processors: ['aws-p1'],
-    serve: [],
-  },
-  {
-    vm: 'aws-12',
-    hostOwner: 'worker',
-    service: 'worker',
-    host: 12,
-    port: 8090,
-    processors: ['aws-p1'],
-    serve: [],
-  },
-  {
-    vm: 'gcp-11',
-    hostOwner: 'voting-svc',
-    service: 'voting-svc',
-    host: 13,
-    port: 8080,
-    processors: ['gcp-p1'],
-    serve: ['voting-frontend'],
-  },
-  {
-    vm: 'gcp-12',
-    hostOwner: 'voting-db',
-    service: 'voting-db',
-    host: 14,
-    port: 6379,
-    processors: ['gcp-p1'],
-    serve: ['voting-backend', 'voting-worker'],
-  },
-  {
-    vm: 'azr-11',
-    hostOwner: 'result-svc',
-    service: 'result-svc',
-    host: 15,
-    port: 8081,
-    processors: ['azr-p1'],
-    serve: ['result-frontend'],
-  },
-  {
-    vm: 'azr-12',
-    hostOwner: 'result-db',
-    service: 'result-db',
-    host: 16,
-    port: 5432,
-    processors: ['azr-p1'],
-    serve: ['result-backend', 'result-worker'],
-  },
-];
-const PROCESSORS = ['aws-p1', 'aws-p2', 'gcp-p1', 'azr-p1'];
-
-/** Where a service answers /readyz: the stores on PORT+1, the others on PORT. */
-function readyPort(vm: Vm): number {
-  return vm.service === 'voting-db' || vm.service === 'result-db' ? vm.port + 1 : vm.port;
-}
-
-interface Service {
-  name: string;
-  env: Record<string, string>;
-  child: ChildProcess;
-  exit: Promise<void>;
-}
-
-/**
- * The services as a supervisor runs them: each in a process group of its own (so kill -9 of
- * the group takes a store's redis-server or postgres along), restarted with the same
- * environment, logs appended to one file per service across restarts.
- */
-class Supervisor {
-  readonly services = new Map<string, Service>();
-  readonly groups = new Set<number>();
-  /** How many times each service was started (a store that exits before it is ready is started again). */
-  readonly starts = new Map<string, number>();
-
-  constructor(readonly dir: string) {}
-
-  log(name: string): string {
-    return join(this.dir, `${name}.log`);
-  }
-
-  async start(name: string, env: Record<string, string>): Promise<Service> {
-    const out = await open(this.log(name), 'a');
-    const child = spawn(process.execPath, [join(SERVICE_DIR, `${name}.js`)], {
-      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', out.fd, out.fd],
-      detached: true,
-    });
-    await out.close();
-    this.groups.add(child.pid!);
-    this.starts.set(name, (this.starts.get(name) ?? 0) + 1);
-    const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const s = { name, env, child, exit };
-    this.services.set(name, s);
-    return s;
-  }
-
-  /** Starts `name` and waits for its /readyz, starting it again if it exits first (≤ 5 tries). */
-  async startReady(name: string, env: Record<string, string>, readyz: string, ms = 60_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    for (let attempt = 1; ; attempt++) {
-      const s = await this.start(name, env);
-      const ok = await until(
-        `${name} at ${readyz}`,
-        async () => {
-          if (s.child.exitCode !== null || s.child.signalCode !== null) return false;
-          const r = await fetch(readyz, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
-          return r?.status === 200 ? true : undefined;
-        },
-        Math.max(1_000, deadline - Date.now()),
-      ).catch(async (err: Error) => {
-        throw new Error(`${err.message}\n--- ${name} log ---\n${await this.tail(name)}`);
-      });
-      if (ok) return;
-      // It exited before it was ready (e.g. the old postgres's backends still held its shared
-      // memory): a supervisor starts it again.
-      if (attempt >= 5 || Date.now() > deadline)
-        throw new Error(`${name} kept exiting before it was ready:\n${await this.tail(name)}`);
-      await sleep(500);
-    }
-  }
-
-  /** kill -9 of the service's whole process group; resolves when the service is gone. */
-  async kill9(name: string): Promise<void> {
-    const s = this.services.get(name)!;
-    signalGroup(s.child.pid!, 'SIGKILL');
-    await s.exit;
-  }
-
-  async tail(name: string, lines = 30): Promise<string> {
-    const text = await readFile(this.log(name), 'utf8').catch(() => '');
-    return text.split('\n').slice(-lines).join('\n');
-  }
-
-  /** SIGTERM to every group, SIGKILL to what is left after 10 s; throws if anything survives. */
-  async stopAll(): Promise<void> {
-    for (const s of this.services.values()) signalGroup(s.child.pid!, 'SIGTERM');
-    const deadline = Date.now() + 10_000;
-    while ([...this.groups].some(groupAlive) && Date.now() < deadline) await sleep(100);
-    for (const g of this.groups) signalGroup(g, 'SIGKILL');
-    await sleep(200);
-    const left = [...this.groups].filter(groupAlive);
-    if (left.length > 0) throw new Error(`process groups still alive after SIGKILL: ${left.join(', ')}`);
-  }
-}
-
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // ESRCH: nothing left in the group.
-  }
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 interface Voter {
   browser: Browser;
   plan: VoteOption[];
@@ -258,83 +86,76 @@ interface ChaosEvent {
 
 export function votingAppChaos(s: ChaosStores): void {
   const ip = (n: number) => `${s.net}.${n}`;
-  const vmOf = (service: string) => VMS.find((v) => v.service === service)!;
-  const readyz = (service: string) => {
-    const v = vmOf(service);
-    return `http://${ip(v.host)}:${readyPort(v)}/readyz`;
+  /** A VM's address: .11-.16, after the processors' .1-.4. */
+  const vmIp = (v: VotingVm) => ip(10 + v.n);
+  const readyz = (service: VotingService) => {
+    const v = votingVm(service);
+    return `http://${vmIp(v)}:${v.readyPort}/readyz`;
   };
-  const PROXY = `http://${ip(vmOf('http-proxy').host)}:8000`;
+  const PROXY = `http://${vmIp(votingVm('http-proxy'))}:8000`;
   let f: TestFabric | undefined;
-  let sup: Supervisor | undefined;
-  let base: string;
+  let sup: Fleet | undefined;
   const envFiles = new Map<string, string>();
   /** Set when the run ends (or failed): voters stop retrying. */
   let stopped = false;
 
-  /** A service's environment: its VM, its port, and the addresses its agent published. */
-  async function serviceEnv(v: Vm, extra: Record<string, string> = {}): Promise<Record<string, string>> {
-    const file = envFiles.get(v.vm)!;
-    return {
-      ...(await f!.envOf(file)),
-      TRELLIS_ENV_FILE: file,
-      TRELLIS_VM_ADDRESS: ip(v.host),
+  /** Starts `service` with its VM, its port, the addresses its agent published and `extra`. */
+  async function startService(service: VotingService, extra: Record<string, string> = {}): Promise<void> {
+    const v = votingVm(service);
+    const env = {
+      LOG_LEVEL: 'info',
+      ...(await agentEnv(f!, envFiles.get(v.vm)!)),
+      TRELLIS_VM_ADDRESS: vmIp(v),
       PORT: String(v.port),
       ...extra,
     };
+    await sup!.startReady(service, readyz(service), { service, env });
   }
 
-  async function startAgent(v: Vm): Promise<void> {
-    const file = await f!.agent({
-      vm: v.vm,
-      hostOwner: v.hostOwner,
-      domain: 'voting-app',
-      address: ip(v.host),
-      processors: v.processors,
-      serve: v.serve.map((c) => `${c}=${ip(v.host)}:${v.port}`),
-    });
-    envFiles.set(v.vm, file);
+  async function startAgent(v: VotingVm): Promise<void> {
+    envFiles.set(v.vm, await startVotingAgent(f!, v, vmIp(v)));
     await until(`${v.vm}'s agent API`, async () => {
-      const r = await fetch(`http://${ip(v.host)}:7401/healthz`).catch(() => undefined);
+      const r = await fetch(`http://${vmIp(v)}:7401/healthz`).catch(() => undefined);
       return r?.status === 200 ? true : undefined;
     });
   }
 
-  const storeEnv = {
-    'voting-db': () => ({ VOTING_DB_KIND: s.votingDbKind, VOTING_DB_DATA_DIR: join(base, 'voting-db') }),
-    'result-db': () => ({ RESULT_DB_KIND: s.resultDbKind, RESULT_DB_DATA_DIR: join(base, 'result-db') }),
-  };
-
   describe(`Voting App chaos through the fabric (${s.name})`, () => {
     beforeAll(async () => {
-      base = await mkdtemp(join(tmpdir(), 'voting-chaos-'));
+      sup = await Fleet.create({ prefix: 'voting-chaos-', groups: true });
+      const base = sup.dir;
       // Started as root, redis-server and postgres run as their own users: they must get
       // through this directory to their data directories.
       await chmod(base, 0o755);
-      sup = new Supervisor(base);
       f = await TestFabric.start(FABRIC);
-      for (const [i, p] of PROCESSORS.entries()) await f.processor(p, ip(i + 1), PROCESSOR_PORT);
-      await Promise.all(VMS.map((v) => startAgent(v)));
-      for (const name of ['voting-db', 'result-db'] as const) {
-        // Not through the fabric on purpose: their clients come next.
-        await sup.startReady(name, await serviceEnv(vmOf(name), storeEnv[name]()), readyz(name));
-      }
-      const worker = vmOf('worker');
+      for (const [i, p] of VOTING_PROCESSORS.entries()) await f.processor(p, ip(i + 1), PROCESSOR_PORT);
+      await Promise.all(VOTING_VMS.map((v) => startAgent(v)));
+      // Not through the fabric on purpose: their clients come next. They are restarted on the
+      // same data directories.
+      await startService('voting-db', {
+        VOTING_DB_KIND: s.votingDbKind,
+        VOTING_DB_DATA_DIR: join(base, 'voting-db'),
+      });
+      await startService('result-db', {
+        RESULT_DB_KIND: s.resultDbKind,
+        RESULT_DB_DATA_DIR: join(base, 'result-db'),
+      });
       await Promise.all([
         // A claim left by a killed worker is handed out again after 5 s instead of 30.
-        sup.startReady('worker', await serviceEnv(worker, { WORKER_STALE_MS: '5000' }), readyz('worker')),
-        sup.startReady('voting-svc', await serviceEnv(vmOf('voting-svc')), readyz('voting-svc')),
-        sup.startReady('result-svc', await serviceEnv(vmOf('result-svc')), readyz('result-svc')),
+        startService('worker', { WORKER_STALE_MS: '5000' }),
+        startService('voting-svc'),
+        startService('result-svc'),
       ]);
-      await sup.startReady('http-proxy', await serviceEnv(vmOf('http-proxy')), readyz('http-proxy'));
+      await startService('http-proxy');
     }, 120_000);
 
     afterAll(async () => {
       stopped = true;
       try {
-        await sup?.stopAll();
+        await sup?.stopGroups();
       } finally {
         await f?.stop();
-        if (base) await rm(base, { recursive: true, force: true });
+        await sup?.cleanup();
       }
     }, 60_000);
 
@@ -377,8 +198,8 @@ export function votingAppChaos(s: ChaosStores): void {
       };
       /** Ballots in voting-db (queued or claimed), looked at directly, as an operator would. */
       const queueSize = async () => {
-        const v = vmOf('voting-db');
-        const q = await connectVotingStore(parseHostPort(`${ip(v.host)}:${v.port}`), s.votingDbKind);
+        const v = votingVm('voting-db');
+        const q = await connectVotingStore(parseHostPort(`${vmIp(v)}:${v.port}`), s.votingDbKind);
         try {
           return await q.size();
         } finally {
@@ -481,10 +302,9 @@ export function votingAppChaos(s: ChaosStores): void {
           await restart();
           events.push({ what, killedAt, restartedAt, readyAt: at() });
         };
-        const restartStore = async (name: 'worker' | 'voting-db' | 'result-db') => {
-          const extra = name === 'worker' ? { WORKER_STALE_MS: '5000' } : storeEnv[name]();
-          await services.startReady(name, await serviceEnv(vmOf(name), extra), readyz(name));
-        };
+        // Started again as before: the same environment (stores: the same data directory).
+        const restartStore = (name: 'worker' | 'voting-db' | 'result-db') =>
+          services.startReady(name, readyz(name));
         await step(
           3_000,
           'worker',
@@ -505,7 +325,12 @@ export function votingAppChaos(s: ChaosStores): void {
               10_000,
             );
           },
-          () => fabric.processor(PATH_PROCESSOR, ip(PROCESSORS.indexOf(PATH_PROCESSOR) + 1), PROCESSOR_PORT),
+          () =>
+            fabric.processor(
+              PATH_PROCESSOR,
+              ip(VOTING_PROCESSORS.indexOf(PATH_PROCESSOR) + 1),
+              PROCESSOR_PORT,
+            ),
         );
         await step(
           14_000,
@@ -519,7 +344,7 @@ export function votingAppChaos(s: ChaosStores): void {
               10_000,
             );
           },
-          () => startAgent(vmOf('voting-svc')),
+          () => startAgent(votingVm('voting-svc')),
         );
         // voting-db goes down while the worker is away too, so it holds ballots acknowledged to
         // voters but not yet moved to result-db: the ones its data directory must keep.
@@ -587,8 +412,8 @@ export function votingAppChaos(s: ChaosStores): void {
 
       // Stronger than the tally: result-db holds each voter once, with their last acknowledged
       // choice, and nobody else.
-      const rdb = vmOf('result-db');
-      const db = await connectPg({ host: ip(rdb.host), port: rdb.port });
+      const rdb = votingVm('result-db');
+      const db = await connectPg({ host: vmIp(rdb), port: rdb.port });
       let rows: { voter_id: string; vote: string; seq: number }[];
       try {
         rows = (
