@@ -10,10 +10,14 @@ export interface ActiveFlow {
   server: string;
   /** The processors it crosses, e.g. `aws-p1>gcp-p1`. */
   path: string;
-  /** When the workload last sent bytes (towards the server). */
-  lastUp: number;
-  /** When the server's side last sent bytes (towards the workload). */
-  lastDown: number;
+  /** When bytes last moved, either way. */
+  lastActive: number;
+  /**
+   * Who sent the last bytes: `up` the workload (a request, waiting for its answer), `down` the
+   * server's side, null nothing yet. A direction, not two timestamps: a request arriving in the
+   * same millisecond as the flow was set up must still count as the last word.
+   */
+  lastSent: 'up' | 'down' | null;
   /** Set when the current bundle gives its server another path. */
   moving: boolean;
 }
@@ -27,7 +31,7 @@ export const MOVE_IDLE_MS = 250;
  * MOVE_IDLE_MS. A connection that is never quiet keeps its path until it ends.
  */
 export function readyToMove(f: ActiveFlow, now: number): boolean {
-  return f.moving && f.lastDown >= f.lastUp && now - f.lastDown >= MOVE_IDLE_MS;
+  return f.moving && f.lastSent !== 'up' && now - f.lastActive >= MOVE_IDLE_MS;
 }
 
 export function pathKey(path: { name: string }[] | undefined): string {

@@ -211,8 +211,8 @@ export class Outbound {
         const flow: ActiveFlow = {
           server: t.server,
           path: pathKey(t.path),
-          lastUp: now,
-          lastDown: now,
+          lastActive: now,
+          lastSent: null,
           moving: false,
         };
         // A bundle that arrived while this flow was being set up may already route it elsewhere.
@@ -224,11 +224,13 @@ export class Outbound {
         this.#active.set(contract, set);
         socket.on('data', (c: Buffer) => {
           stat.bytesOut += c.length;
-          flow.lastUp = Date.now();
+          flow.lastActive = Date.now();
+          flow.lastSent = 'up';
         });
         stream.on('data', (c: Buffer) => {
           stat.bytesIn += c.length;
-          flow.lastDown = Date.now();
+          flow.lastActive = Date.now();
+          flow.lastSent = 'down';
         });
         splice(socket, stream, { packets: 0, bytes: 0, lastActive: 0 }, () => {
           stat.active--;
