@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../src/api-client/client.js';
 import { startService2 } from '../src/examples/hello/service2.js';
@@ -14,7 +13,7 @@ import { parseLabText } from '../src/lab/lab-file.js';
 import type { LabState } from '../src/lab/state.js';
 import { Supervisor } from '../src/lab/supervisor.js';
 import { encodeProxyV2 } from '../src/wire/proxy-v2.js';
-import { type CliResult, cliEnv } from './support/cli.js';
+import { type CliResult, cliEnv, trellis } from './support/cli.js';
 import { logTails } from './support/lab-logs.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -57,22 +56,6 @@ async function processesMentioning(needle: string): Promise<string[]> {
     }
   }
   return out;
-}
-
-function runNode(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
 }
 
 function get(url: string): Promise<{ status: number; body: string }> {
@@ -258,18 +241,6 @@ async function labFixture(vmBase: number | null): Promise<LabFixture> {
   const [vm1, vm2] =
     vmBase === null ? ['127.0.2.1', '127.0.2.2'] : [`127.0.2.${vmBase}`, `127.0.2.${vmBase + 1}`];
   const address = (a: string) => (vmBase === null ? '' : `\n    address: ${a}`);
-  // Until src/cli/main.ts registers `lab`, run the built CLI with it added (a no-op after).
-  const entry = join(home, 'trellis-with-lab.mjs');
-  await writeFile(
-    entry,
-    `const { buildProgram } = await import(${JSON.stringify(pathToFileURL(dist('src/cli/main.js')).href)});
-const { registerLab } = await import(${JSON.stringify(pathToFileURL(dist('src/cli/commands/lab.js')).href)});
-const program = buildProgram();
-if (!program.commands.some((c) => c.name() === 'lab')) registerLab(program);
-try { await program.parseAsync(process.argv); }
-catch (e) { process.stderr.write('error: ' + e.message + '\\n'); process.exitCode = 1; }
-`,
-  );
   const labFile = join(home, 'lab.yaml');
   await writeFile(
     labFile,
@@ -308,7 +279,7 @@ vms:
     awsAddress,
     vm1,
     vm2,
-    cli: (...args) => runNode([entry, ...args], env),
+    cli: (...args) => trellis(args, { env }),
     state: async () => JSON.parse(await readFile(join(home, 'lab', 'state.json'), 'utf8')) as LabState,
   };
 }

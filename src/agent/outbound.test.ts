@@ -23,6 +23,28 @@ class FakeStream extends Duplex {
   }
 }
 
+/** An Outbound whose every CONNECT answers 200 at once; its streams are collected in `streams`. */
+function fakeFabricOutbound(streams: FakeStream[]): Outbound {
+  const pool = {
+    get: () => ({
+      request: () => {
+        const s = new FakeStream();
+        streams.push(s);
+        setImmediate(() => s.emit('response', { ':status': 200 }));
+        return s;
+      },
+    }),
+  } as unknown as SessionPool;
+  return new Outbound({
+    address: '127.0.0.1',
+    pool,
+    denials: { report: () => undefined } as unknown as DenialReporter,
+    stats: new Stats(),
+    log: pino({ level: 'silent' }),
+    refresh: async () => undefined,
+  });
+}
+
 const entry = (hops: string[]): AgentClientEntry => ({
   contract: 'voting-frontend',
   contractId: 1,
@@ -45,24 +67,7 @@ describe('Outbound moves an established flow after a path change', () => {
 
   it('waits for a slow answer, then closes the idle connection so the next request takes the new path', async () => {
     const streams: FakeStream[] = [];
-    const pool = {
-      get: () => ({
-        request: () => {
-          const s = new FakeStream();
-          streams.push(s);
-          setImmediate(() => s.emit('response', { ':status': 200 }));
-          return s;
-        },
-      }),
-    } as unknown as SessionPool;
-    outbound = new Outbound({
-      address: '127.0.0.1',
-      pool,
-      denials: { report: () => undefined } as unknown as DenialReporter,
-      stats: new Stats(),
-      log: pino({ level: 'silent' }),
-      refresh: async () => undefined,
-    });
+    outbound = fakeFabricOutbound(streams);
     await outbound.update([entry(['aws-p1', 'gcp-p1'])], new Map([['voting-frontend', 0]]));
 
     const client = net.connect({ host: '127.0.0.1', port: outbound.port('voting-frontend')! });
@@ -91,23 +96,7 @@ describe('Outbound moves an established flow after a path change', () => {
   });
 
   it('leaves a flow alone when the new bundle keeps its path', async () => {
-    const pool = {
-      get: () => ({
-        request: () => {
-          const s = new FakeStream();
-          setImmediate(() => s.emit('response', { ':status': 200 }));
-          return s;
-        },
-      }),
-    } as unknown as SessionPool;
-    outbound = new Outbound({
-      address: '127.0.0.1',
-      pool,
-      denials: { report: () => undefined } as unknown as DenialReporter,
-      stats: new Stats(),
-      log: pino({ level: 'silent' }),
-      refresh: async () => undefined,
-    });
+    outbound = fakeFabricOutbound([]);
     await outbound.update([entry(['aws-p1', 'gcp-p1'])], new Map([['voting-frontend', 0]]));
     const client = net.connect({ host: '127.0.0.1', port: outbound.port('voting-frontend')! });
     let ended = false;

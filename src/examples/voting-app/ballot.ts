@@ -15,6 +15,12 @@ export const BallotSchema = z
   })
   .strict();
 
+/**
+ * A ballot as voting-svc casts it, checked before it is stored: voting-db adds the seq. Built
+ * once here (zod compiles a schema when it is made, not worth doing per ballot).
+ */
+export const CastBallotSchema = BallotSchema.omit({ seq: true });
+
 export type Ballot = z.infer<typeof BallotSchema> & { vote: (typeof OPTIONS)[number] };
 
 export type ParsedBallot = { ok: true; ballot: Ballot } | { ok: false; error: string };

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Ballot, BallotSchema } from '../ballot.js';
+import { type Ballot, CastBallotSchema } from '../ballot.js';
 import { isOption, type VoteOption } from '../config.js';
 import type { HostPort } from '../fabric-address.js';
 import type { CastResult, ClaimedBallot, VotingStore } from './ballot-queue.js';
@@ -72,7 +72,7 @@ export class PgliteQueue implements VotingStore {
     opts: { onePersonOneVote?: boolean } = {},
   ): Promise<CastResult> {
     const ts = new Date().toISOString();
-    BallotSchema.omit({ seq: true }).parse({ voterId, vote, ts });
+    CastBallotSchema.parse({ voterId, vote, ts });
     const r = await this.db.query<{ seq: number }>(opts.onePersonOneVote ? CAST_ONCE : CAST_REPLACE, [
       voterId,
       vote,

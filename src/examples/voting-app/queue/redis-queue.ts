@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { type Ballot, BallotSchema } from '../ballot.js';
+import { type Ballot, CastBallotSchema } from '../ballot.js';
 import { isOption, type VoteOption } from '../config.js';
 import type { HostPort } from '../fabric-address.js';
 import type { CastResult, ClaimedBallot, VotingStore } from './ballot-queue.js';
@@ -65,9 +65,6 @@ local ballot = '{"voterId":' .. cjson.encode(ARGV[1]) .. ',"vote":' .. cjson.enc
   ',"seq":' .. seq .. ',"ts":' .. cjson.encode(ARGV[3]) .. '}'
 redis.call('LPUSH', KEYS[1], '{"id":' .. cjson.encode(ARGV[5]) .. ',"ballot":' .. ballot .. '}')
 return {1, seq}`;
-
-/** What `cast` checks before the script adds the seq (built once: zod compiles each schema). */
-const CAST_CHECK = BallotSchema.omit({ seq: true });
 
 /**
  * The scripts, sent once per connection and then called by their SHA1 (EVALSHA): ioredis'
@@ -161,7 +158,7 @@ export class RedisQueue implements VotingStore {
   ): Promise<CastResult> {
     const ts = new Date().toISOString();
     // Checked before it is stored: the script only adds the seq.
-    CAST_CHECK.parse({ voterId, vote, ts });
+    CastBallotSchema.parse({ voterId, vote, ts });
     const k = this.#keys;
     const r = (await this.#redis.votingCast(
       k.pending,

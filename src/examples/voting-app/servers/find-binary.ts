@@ -47,3 +47,19 @@ export function findPostgresBinDir(env: NodeJS.ProcessEnv = process.env): string
   const initdb = onPath('initdb', env.PATH);
   return initdb && ok(join(initdb, '..')) ? join(initdb, '..') : undefined;
 }
+
+/**
+ * Which store to run: the real one (`real`) when asked for or, on `auto`, when its binary was
+ * found; else embedded PGlite. Asking for the real one without its binary is an error that
+ * says what to install.
+ */
+export function chooseStore<K extends string>(
+  wanted: K | 'pglite' | 'auto' | undefined,
+  real: K,
+  binary: string | undefined,
+  missing: string,
+): K | 'pglite' {
+  const w = wanted ?? 'auto';
+  if (w === real && !binary) throw new Error(missing);
+  return w === 'auto' ? (binary ? real : 'pglite') : w;
+}

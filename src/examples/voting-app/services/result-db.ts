@@ -5,7 +5,7 @@ import type { ReadinessCheck } from '../health.js';
 import { silentLogger } from '../log.js';
 import { connectPg } from '../queue/pg-connect.js';
 import { migrate, type Sql } from '../result-store.js';
-import { findPostgresBinDir } from '../servers/find-binary.js';
+import { chooseStore, findPostgresBinDir } from '../servers/find-binary.js';
 import { healthPortFrom, startStoreHealth } from '../servers/health-server.js';
 import { startPgliteServer } from '../servers/pglite-server.js';
 import { startPostgresServer } from '../servers/postgres-server.js';
@@ -52,13 +52,12 @@ export const POSTGRES_HINT = 'apt-get install -y postgresql';
 export async function startResultDb(o: ResultDbOptions): Promise<RunningResultDb> {
   const log = o.log ?? silentLogger();
   const binDir = o.binDir ?? findPostgresBinDir();
-  const wanted = o.kind ?? 'auto';
-  if (wanted === 'postgres' && !binDir) {
-    throw new Error(
-      `RESULT_DB_KIND=postgres but no postgres/initdb found (${POSTGRES_HINT}, or set POSTGRES_BIN_DIR)`,
-    );
-  }
-  const kind: ResultDbKind = wanted === 'auto' ? (binDir ? 'postgres' : 'pglite') : wanted;
+  const kind: ResultDbKind = chooseStore(
+    o.kind,
+    'postgres',
+    binDir,
+    `RESULT_DB_KIND=postgres but no postgres/initdb found (${POSTGRES_HINT}, or set POSTGRES_BIN_DIR)`,
+  );
   let stopping = false;
 
   let store: { port: number; close(): Promise<void> };

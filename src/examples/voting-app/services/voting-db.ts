@@ -5,7 +5,7 @@ import { silentLogger } from '../log.js';
 import type { VotingDbKind } from '../queue/ballot-queue.js';
 import { connectVotingStore, parseVotingDbKind } from '../queue/connect.js';
 import { PGLITE_QUEUE_SCHEMA } from '../queue/pglite-queue.js';
-import { findRedisServer } from '../servers/find-binary.js';
+import { chooseStore, findRedisServer } from '../servers/find-binary.js';
 import { healthPortFrom, startStoreHealth } from '../servers/health-server.js';
 import { startPgliteServer } from '../servers/pglite-server.js';
 import { startRedisServer } from '../servers/redis-server.js';
@@ -54,10 +54,12 @@ export const REDIS_HINT = 'apt-get install -y redis-server';
 export async function startVotingDb(o: VotingDbOptions): Promise<RunningVotingDb> {
   const log = o.log ?? silentLogger();
   const redisBin = o.redisBin ?? findRedisServer();
-  const wanted = o.kind ?? 'auto';
-  if (wanted === 'redis' && !redisBin)
-    throw new Error(`VOTING_DB_KIND=redis but no redis-server found (${REDIS_HINT})`);
-  const kind: VotingDbKind = wanted === 'auto' ? (redisBin ? 'redis' : 'pglite') : wanted;
+  const kind: VotingDbKind = chooseStore(
+    o.kind,
+    'redis',
+    redisBin,
+    `VOTING_DB_KIND=redis but no redis-server found (${REDIS_HINT})`,
+  );
   let stopping = false;
 
   const store =
