@@ -7,11 +7,14 @@ import { SessionPool } from '../dataplane/pool.js';
 import { AgentMetrics } from '../metrics/agent.js';
 import { sendMetrics } from '../metrics/serve.js';
 import { loadOrCreateNodeKey } from '../node-identity/keys.js';
+import { advertisedEndpoint, endpointOf, type HostPort } from '../node-runtime/addresses.js';
 import { ControlSession, type NodeIdentity } from '../node-runtime/control.js';
 import { DenialReporter } from '../node-runtime/denials.js';
+import { makeDirPrivate } from '../node-runtime/private-files.js';
 import { type AgentBundle, envName, loadCachedBundle, saveBundle } from './bundle.js';
 import { Inbound, type ServeMap } from './inbound.js';
 import { Outbound } from './outbound.js';
+import { fromOwnVm } from './own-vm.js';
 import { Stats } from './stats.js';
 
 export interface AgentOptions {
@@ -26,6 +29,15 @@ export interface AgentOptions {
   stateDir: string;
   envFile: string;
   inboundPort: number;
+  /** Where the inbound mTLS port binds; default: address and inboundPort. */
+  listen?: HostPort;
+  /** The endpoint it registers (and its certificate's IP SAN); default: address, the listen port. */
+  advertise?: HostPort;
+  /**
+   * Where client listeners and the local API bind, and what the env file and resolver hand out:
+   * private to the VM. Default 127.0.0.1; the lab, whose VMs share one loopback, gives each its own.
+   */
+  clientAddress?: string;
   apiPort: number;
   /** First port tried for client listeners; each contract keeps the port it got. */
   listenBase: number;
@@ -46,6 +58,18 @@ export interface RunningAgent {
  */
 export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const log = o.log.child({ vm: o.vm });
+  const listen = o.listen ?? { host: o.address, port: o.inboundPort };
+  const advertised = advertisedEndpoint({
+    component: 'agent',
+    listen,
+    ...(o.advertise && { advertise: o.advertise }),
+    fallback: { host: o.address, port: listen.port },
+    fallbackFlag: '--address',
+  });
+  const clientAddress = o.clientAddress ?? '127.0.0.1';
+  // A connection from any of these is the VM's own (the listener's address always is).
+  const ownAddresses = [...new Set([o.address, advertised.host, clientAddress])];
+  await makeDirPrivate(o.stateDir);
   const control = new ControlSession({
     orchestrator: o.orchestrator,
     username: o.hostOwner,
@@ -55,11 +79,11 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     log,
   });
   const key = await loadOrCreateNodeKey(o.stateDir);
-  const endpoint = `${o.address}:${o.inboundPort}`;
+  const endpoint = endpointOf(advertised);
   const identity = await control.register(
     {
       name: o.vm,
-      addresses: [o.address],
+      addresses: [...new Set([advertised.host, o.address])],
       processors: o.processors,
       endpoint,
       publicKeyPem: key.publicKeyPem,
@@ -71,7 +95,16 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const metrics = new AgentMetrics(stats);
   const denials = new DenialReporter(control, o.vm, log, (d) => metrics.denied(d));
   const pool = new SessionPool(() => identity);
-  const outbound = new Outbound({ address: o.address, pool, denials, stats, log, refresh: () => refresh() });
+  const outbound = new Outbound({
+    address: clientAddress,
+    vm: o.vm,
+    ownAddresses,
+    pool,
+    denials,
+    stats,
+    log,
+    refresh: () => refresh(),
+  });
   const inbound = new Inbound({
     name: o.vm,
     address: o.address,
@@ -84,7 +117,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     stats,
     log,
   });
-  await inbound.listen(o.address, o.inboundPort);
+  await inbound.listen(listen.host, listen.port);
 
   const portsFile = join(o.stateDir, 'ports.json');
   const ports = new Map<string, number>(
@@ -115,7 +148,9 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   };
 
   const writeEnvFile = async () => {
-    const lines = outbound.contracts().map((c) => `${envName(c)}=${o.address}:${outbound.port(c)}`);
+    const lines = outbound
+      .contracts()
+      .map((c) => `${envName(c)}=${endpointOf({ host: clientAddress, port: outbound.port(c)! })}`);
     await mkdir(dirname(o.envFile), { recursive: true });
     const tmp = `${o.envFile}.tmp`;
     await writeFile(tmp, `${lines.join('\n')}\n`);
@@ -190,9 +225,27 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const resolve = (name: string) => {
     const contract = name.split('.')[0]!;
     const port = outbound.port(contract);
-    return port === undefined ? undefined : `${o.address}:${port}`;
+    return port === undefined ? undefined : endpointOf({ host: clientAddress, port });
   };
   const api: Server = http.createServer((req, res) => {
+    // Unauthenticated, so private to the VM like the client listeners.
+    const source = fromOwnVm({
+      remote: req.socket.remoteAddress,
+      local: req.socket.localAddress,
+      own: ownAddresses,
+    });
+    if (!source.ok) {
+      log.warn({ source: source.source }, 'local API: refused a connection from another host');
+      res.writeHead(403, { 'content-type': 'application/json', connection: 'close' });
+      return res.end(
+        JSON.stringify({
+          error: {
+            code: 'TRELLIS_ERR_FORBIDDEN',
+            message: `refused: the local API of VM ${o.vm} serves only its own VM; connection from ${source.source}`,
+          },
+        }),
+      );
+    }
     const url = new URL(req.url ?? '/', 'http://agent');
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -217,9 +270,12 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   });
   await new Promise<void>((r, j) => {
     api.once('error', j);
-    api.listen(o.apiPort, o.address, () => r());
+    api.listen(o.apiPort, clientAddress, () => r());
   });
-  log.info({ endpoint, api: `${o.address}:${o.apiPort}` }, 'agent ready');
+  log.info(
+    { listen: endpointOf(listen), endpoint, api: endpointOf({ host: clientAddress, port: o.apiPort }) },
+    'agent ready',
+  );
 
   return {
     identity,

@@ -9,7 +9,19 @@ export interface AgentTarget {
   /** Processors in order with their endpoints; the first is where the flow enters the fabric. */
   path?: { name: string; endpoint: string }[];
   expiresAt?: number;
+  /**
+   * Tickets entering at the VM's other processors, preferred first: used when the first hop is
+   * down, so failover needs no orchestrator. Absent from an older orchestrator.
+   */
+  fallbacks?: AgentTicket[];
   error?: string;
+}
+
+/** One way into the fabric for a flow to a server instance: a ticket and its processor path. */
+export interface AgentTicket {
+  token: string;
+  path: { name: string; endpoint: string }[];
+  expiresAt?: number;
 }
 
 export interface AgentClientEntry {

@@ -5,15 +5,20 @@ import type { SessionPool } from '../dataplane/pool.js';
 import { splice } from '../dataplane/splice.js';
 import type { DenialReporter } from '../node-runtime/denials.js';
 import { flowLabel } from '../wire/ticket.js';
-import type { AgentClientEntry } from './bundle.js';
+import type { AgentClientEntry, AgentTarget, AgentTicket } from './bundle.js';
 import { type ActiveFlow, MOVE_IDLE_MS, pathKey, readyToMove } from './flow-mover.js';
+import { foreignSourceReason, fromOwnVm } from './own-vm.js';
 import type { Stats } from './stats.js';
 
+/** How long a first hop that could not be reached is tried last: it is probably down. */
+export const HOP_DOWN_MS = 5_000;
+
 /**
- * Client-role side of the agent: one local listener per contract on the VM's address. Each
- * accepted connection becomes a flow: a CONNECT stream on the pooled connection to the first
- * processor of a ticket's path, round-robin over the server instances, failing over to the
- * next one when a hop cannot be reached.
+ * Client-role side of the agent: one local listener per contract on the client address
+ * (loopback on a real host), serving only its own VM. Each accepted connection becomes a flow: a
+ * CONNECT stream on the pooled connection to the first processor of a ticket's path,
+ * round-robin over the server instances. When that processor cannot be reached the flow takes
+ * the server's next ticket (entering at the VM's next processor) at once, then the next server.
  */
 export class Outbound {
   readonly #servers = new Map<string, Server>();
@@ -21,10 +26,17 @@ export class Outbound {
   readonly #active = new Map<string, Map<Socket, ActiveFlow>>();
   #rr = 0;
   #mover: NodeJS.Timeout | null = null;
+  /** First-hop endpoints that failed to connect, until when they are tried last. */
+  readonly #down = new Map<string, number>();
 
   constructor(
     private o: {
+      /** Where the client listeners bind. */
       address: string;
+      /** The VM, named in a refused connection's denial. */
+      vm?: string;
+      /** The VM's own addresses: connections from them (or from the listener's own) are served. */
+      ownAddresses?: string[];
       pool: SessionPool;
       denials: DenialReporter;
       stats: Stats;
@@ -69,7 +81,7 @@ export class Outbound {
     if (!active) return;
     let marked = 0;
     for (const flow of active.values()) {
-      const moved = this.#pathOf(e, flow.server) !== flow.path;
+      const moved = !this.#pathsOf(e, flow.server).has(flow.path);
       // A later bundle may give the old path back: then the flow stays.
       if (moved && !flow.moving) marked++;
       flow.moving = moved;
@@ -79,8 +91,18 @@ export class Outbound {
     this.#startMover();
   }
 
-  #pathOf(e: AgentClientEntry | undefined, server: string): string {
-    return pathKey(e?.targets.find((x) => x.server === server && x.token)?.path);
+  /** Paths a flow to `server` may take now: its ticket's and its fallbacks'. */
+  #pathsOf(e: AgentClientEntry | undefined, server: string): Set<string> {
+    const t = e?.targets.find((x) => x.server === server && x.token);
+    return new Set(t ? tickets(t).map((x) => pathKey(x.path)) : [pathKey(undefined)]);
+  }
+
+  /** A target's tickets, preferred first, with first hops that just failed moved to the end. */
+  #ordered(t: AgentTarget): AgentTicket[] {
+    const now = Date.now();
+    const all = tickets(t);
+    const up = all.filter((x) => !((this.#down.get(x.path[0]!.endpoint) ?? 0) > now));
+    return up.length === all.length ? all : [...up, ...all.filter((x) => !up.includes(x))];
   }
 
   #startMover(): void {
@@ -137,6 +159,14 @@ export class Outbound {
     const e = this.#entries.get(contract);
     const stat = this.o.stats.of(contract, 'client');
     if (!e) return void socket.destroy();
+    // In the lab every VM shares one loopback: another VM's address must not use our contracts.
+    const source = retried
+      ? ({ ok: true } as const)
+      : fromOwnVm({
+          remote: socket.remoteAddress,
+          local: socket.localAddress,
+          own: this.o.ownAddresses ?? [],
+        });
     const deny = (reason: string) => {
       stat.denials++;
       this.o.denials.report({
@@ -151,6 +181,7 @@ export class Outbound {
       });
       socket.destroy();
     };
+    if (!source.ok) return deny(foreignSourceReason(contract, this.o.vm ?? 'this VM', source.source));
     if (!e.allowed && e.mode !== 'audit')
       return deny(e.reason ?? `denied: no permission for contract "${contract}"`);
     const targets = e.targets.filter((t) => t.token);
@@ -163,31 +194,41 @@ export class Outbound {
     socket.pause();
     const start = this.#rr++;
     let refreshed = retried;
+    // Every (server, ticket) to try, servers round-robin, each server's tickets preferred first.
+    const tries: { t: AgentTarget; k: AgentTicket }[] = [];
+    for (let n = 0; n < targets.length; n++) {
+      const t = targets[(start + n) % targets.length]!;
+      for (const k of this.#ordered(t)) tries.push({ t, k });
+    }
     const attempt = (i: number) => {
-      if (i >= targets.length) return deny(`refused: every server of contract "${contract}" is unreachable`);
-      const t = targets[(start + i) % targets.length]!;
-      const hop = t.path?.[0];
-      if (!hop) return attempt(i + 1);
+      if (i >= tries.length) return deny(`refused: every server of contract "${contract}" is unreachable`);
+      const { t, k } = tries[i]!;
+      const hop = k.path[0]!;
+      const unreachable = () => {
+        this.#down.set(hop.endpoint, Date.now() + HOP_DOWN_MS);
+        attempt(i + 1);
+      };
       let stream: import('node:http2').ClientHttp2Stream;
       try {
         stream = this.o.pool.get(hop.endpoint, { kind: 'processor', name: hop.name }).request({
           ':method': 'CONNECT',
           ':authority': t.server,
-          [H.ticket]: t.token!,
+          [H.ticket]: k.token,
           [H.hop]: '0',
           [H.flowLabel]: String(flowLabel()),
           [H.source]: `${socket.remoteAddress}:${socket.remotePort}`,
         });
       } catch {
-        return attempt(i + 1);
+        return unreachable();
       }
       let answered = false;
       stream.on('error', () => {
-        if (!answered) attempt(i + 1);
+        if (!answered) unreachable();
         else socket.destroy();
       });
       stream.on('response', (h) => {
         answered = true;
+        this.#down.delete(hop.endpoint);
         const status = Number(h[':status']);
         if (status === 502 || status === 503) {
           stream.destroy();
@@ -210,13 +251,13 @@ export class Outbound {
         const now = Date.now();
         const flow: ActiveFlow = {
           server: t.server,
-          path: pathKey(t.path),
+          path: pathKey(k.path),
           lastActive: now,
           lastSent: null,
           moving: false,
         };
         // A bundle that arrived while this flow was being set up may already route it elsewhere.
-        if (this.#pathOf(this.#entries.get(contract), t.server) !== flow.path) {
+        if (!this.#pathsOf(this.#entries.get(contract), t.server).has(flow.path)) {
           flow.moving = true;
           this.#startMover();
         }
@@ -256,4 +297,10 @@ export class Outbound {
     if (this.#mover) clearInterval(this.#mover);
     for (const set of this.#active.values()) for (const s of set.keys()) s.destroy();
   }
+}
+
+/** A target's tickets, preferred first: its own, then its fallbacks (entering at other processors). */
+function tickets(t: AgentTarget): AgentTicket[] {
+  const own = t.token && t.path?.[0] ? [{ token: t.token, path: t.path }] : [];
+  return [...own, ...(t.fallbacks ?? []).filter((f) => f.token && f.path?.[0])];
 }

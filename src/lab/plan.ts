@@ -156,6 +156,9 @@ export function planLab(ctx: PlanContext): LabPlan {
           p.name,
           '--listen',
           `${p.address}:${p.port}`,
+          // Metrics stay on loopback; each processor's own, as the lab's processors share a host.
+          '--admin-listen',
+          `${p.address}:9901`,
           '--orchestrator',
           url,
           '--switch-owner',
@@ -208,6 +211,10 @@ export function planDeployment(
         '--vm',
         d.vm,
         '--address',
+        d.address,
+        // The lab's VMs share one loopback: each agent's client listeners and local API bind
+        // its VM's own address, and serve connections from it only (see src/agent/own-vm.ts).
+        '--client-address',
         d.address,
         '--processors',
         d.processors.join(','),

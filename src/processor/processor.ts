@@ -10,8 +10,10 @@ import { TicketCache } from '../dataplane/ticket-cache.js';
 import { DEFAULT_ADMIN_PORT, ProcessorMetrics } from '../metrics/processor.js';
 import { listenMetrics } from '../metrics/serve.js';
 import { loadOrCreateNodeKey } from '../node-identity/keys.js';
+import { advertisedEndpoint, endpointOf, type HostPort } from '../node-runtime/addresses.js';
 import { ControlSession, type NodeIdentity } from '../node-runtime/control.js';
 import { DenialReporter } from '../node-runtime/denials.js';
+import { makeDirPrivate } from '../node-runtime/private-files.js';
 import { type PeerIdentity, peerIdentity } from '../orchestrator/pki/peer-identity.js';
 import { mtlsServerOptions } from '../orchestrator/pki/tls-options.js';
 import { type FlowEntry, FlowTable } from './flow-table.js';
@@ -27,7 +29,9 @@ export interface ProcessorOptions {
   password: string;
   stateDir: string;
   log: Logger;
-  /** Plain-HTTP listener for GET /metrics; default: the data plane's host, port 9901; null: none. */
+  /** The endpoint it registers and its certificate's IP SAN; default: host and port. */
+  advertise?: HostPort;
+  /** Plain-HTTP listener for GET /metrics; default: loopback, 127.0.0.1:9901; null: none. */
   adminListen?: { host: string; port: number } | null;
 }
 
@@ -42,6 +46,13 @@ export interface RunningProcessor {
  */
 export async function startProcessor(o: ProcessorOptions): Promise<RunningProcessor> {
   const log = o.log.child({ processor: o.name });
+  // Checked before anything else: a wildcard listen must not register a wildcard endpoint.
+  const advertised = advertisedEndpoint({
+    component: 'processor',
+    listen: { host: o.host, port: o.port },
+    ...(o.advertise && { advertise: o.advertise }),
+  });
+  await makeDirPrivate(o.stateDir);
   const control = new ControlSession({
     orchestrator: o.orchestrator,
     username: o.switchOwner,
@@ -51,9 +62,9 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
     log,
   });
   const key = await loadOrCreateNodeKey(o.stateDir);
-  const endpoint = `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`;
+  const endpoint = endpointOf(advertised);
   const identity: NodeIdentity = await control.register(
-    { name: o.name, addresses: [o.host], processors: [], endpoint, publicKeyPem: key.publicKeyPem },
+    { name: o.name, addresses: [advertised.host], processors: [], endpoint, publicKeyPem: key.publicKeyPem },
     key.privateKeyPem,
   );
   const tickets = new TicketCache(createPublicKey(identity.ticketPublicKeyPem));
@@ -220,10 +231,16 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
     server.once('error', reject);
     server.listen(o.port, o.host, () => resolve());
   });
-  const adminAt = o.adminListen === undefined ? { host: o.host, port: DEFAULT_ADMIN_PORT } : o.adminListen;
+  // Metrics are unauthenticated: loopback unless the operator names a monitoring address.
+  const adminAt =
+    o.adminListen === undefined ? { host: '127.0.0.1', port: DEFAULT_ADMIN_PORT } : o.adminListen;
   const admin = adminAt ? await listenMetrics(metrics.registry, adminAt) : undefined;
   log.info(
-    { endpoint, ...(adminAt && { metrics: `${adminAt.host}:${adminAt.port}` }) },
+    {
+      listen: endpointOf({ host: o.host, port: o.port }),
+      endpoint,
+      ...(adminAt && { metrics: `${adminAt.host}:${adminAt.port}` }),
+    },
     'processor listening',
   );
 

@@ -70,6 +70,9 @@ export class TestFabric {
       name,
       '--listen',
       `${address}:${port}`,
+      // Its own loopback address: the default 127.0.0.1:9901 is one per host.
+      '--admin-listen',
+      `${address}:9901`,
       '--orchestrator',
       this.orch.url,
       '--switch-owner',
@@ -96,6 +99,8 @@ export class TestFabric {
     address: string;
     processors: string[];
     serve?: string[];
+    /** More `trellis agent` flags. */
+    extraArgs?: string[];
   }): Promise<string> {
     const pw = await this.passwordFile(`${o.domain}/${o.hostOwner}`);
     const envFile = join(this.dir, o.vm, 'fabric.env');
@@ -113,6 +118,10 @@ export class TestFabric {
       o.vm,
       '--address',
       o.address,
+      // As the lab does: the test's VMs share one loopback, each binds its own address.
+      '--client-address',
+      o.address,
+      ...(o.extraArgs ?? []),
       '--processors',
       o.processors.join(','),
       ...(o.serve ?? []).flatMap((s) => ['--serve', s]),

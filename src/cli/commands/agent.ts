@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import type { ServeMap } from '../../agent/inbound.js';
 import { TrellisError } from '../../errors.js';
+import { parseAdvertise } from '../../node-runtime/addresses.js';
 import { REDACT } from '../../orchestrator/log.js';
+import { parseListen } from '../listen.js';
 import { readPasswordFile } from '../password-file.js';
 
 function parseServe(values: string[]): ServeMap {
@@ -23,7 +25,17 @@ export function registerAgent(program: Command): void {
     .requiredOption('--password-file <file>')
     .requiredOption('--orchestrator <url>')
     .requiredOption('--vm <name>', 'the workload node (VM) name')
-    .requiredOption('--address <ip>', "the VM's address: listeners and the local API bind to it")
+    .requiredOption('--address <ip>', "the VM's address: what it registers unless --advertise says otherwise")
+    .option(
+      '--listen <host:port>',
+      'where the inbound mTLS port binds (default: --address and --inbound-port)',
+    )
+    .option('--advertise <host[:port]>', 'the endpoint it registers (default: --address, the --listen port)')
+    .option(
+      '--client-address <ip>',
+      'where client listeners and the local API bind, private to the VM (the env file and resolver hand it out)',
+      '127.0.0.1',
+    )
     .requiredOption('--processors <p1[,p2]>', 'processors this VM attaches to, preferred first')
     .option(
       '--serve <contract=host:port>',
@@ -46,6 +58,10 @@ export function registerAgent(program: Command): void {
       // Loaded here, not at the top: each process loads only the component it runs.
       const { startAgent } = await import('../../agent/agent.js');
 
+      const listen = opts.listen ? parseListen(opts.listen) : undefined;
+      const advertise = opts.advertise
+        ? parseAdvertise(opts.advertise, listen?.port ?? Number(opts.inboundPort))
+        : undefined;
       const log = pino({ level: opts.logLevel, redact: { paths: REDACT, censor: '[redacted]' } });
       const a = await startAgent({
         hostOwner: opts.hostowner,
@@ -62,6 +78,9 @@ export function registerAgent(program: Command): void {
         stateDir: opts.stateDir,
         envFile: opts.envPath,
         inboundPort: Number(opts.inboundPort),
+        ...(listen && { listen }),
+        ...(advertise && { advertise }),
+        clientAddress: opts.clientAddress,
         apiPort: Number(opts.apiPort),
         listenBase: Number(opts.listenBase),
         log,

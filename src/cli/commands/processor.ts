@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import pino from 'pino';
+import { parseAdvertise } from '../../node-runtime/addresses.js';
 import { REDACT } from '../../orchestrator/log.js';
 import { parseListen } from '../listen.js';
 import { readPasswordFile } from '../password-file.js';
@@ -10,26 +11,29 @@ export function registerProcessor(program: Command): void {
     .description('run a processor: forwards flows along their tickets, keeps flow tables')
     .requiredOption('--name <name>', 'the processor, as declared in the fabric')
     .requiredOption('--listen <host:port>', 'address for the mTLS HTTP/2 data plane')
+    .option(
+      '--advertise <host[:port]>',
+      'the endpoint it registers and its certificate IP SAN (default: the --listen address; required when that is 0.0.0.0 or ::)',
+    )
     .requiredOption('--orchestrator <url>')
     .requiredOption('--switch-owner <user>', 'the switchOwner resource user it logs in as')
     .requiredOption('--password-file <file>')
     .option('--domain <domain>', "the switch owner's domain (if the name is in several)")
     .option('--state-dir <dir>', 'key, certificate and cache', './.trellis/processor')
-    .option(
-      '--admin-listen <host:port>',
-      'plain-HTTP GET /metrics (default: the --listen host, port 9901; off: none)',
-    )
+    .option('--admin-listen <host:port>', 'plain-HTTP GET /metrics (default: 127.0.0.1:9901; off: none)')
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (opts) => {
       // Loaded here, not at the top: each process loads only the component it runs.
       const { startProcessor } = await import('../../processor/processor.js');
 
       const { host, port } = parseListen(opts.listen);
+      const advertise = opts.advertise ? parseAdvertise(opts.advertise, port) : undefined;
       const log = pino({ level: opts.logLevel, redact: { paths: REDACT, censor: '[redacted]' } });
       const p = await startProcessor({
         name: opts.name,
         host,
         port,
+        ...(advertise && { advertise }),
         orchestrator: opts.orchestrator,
         switchOwner: opts.switchOwner,
         ...(opts.domain && { domain: opts.domain }),
