@@ -92,14 +92,20 @@ export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
         ...bundle,
         client: bundle.client.map((c) => ({
           ...c,
-          targets: c.targets.map(({ ticket, ...t }) => {
+          targets: c.targets.map(({ ticket, fallbacks, ...t }) => {
             if (!ticket) return t;
             const signed = sign(ticket);
+            const alt = fallbacks?.map(sign).map((f) => ({
+              token: f.token,
+              path: f.ticket.path,
+              expiresAt: f.ticket.expiresAt,
+            }));
             return {
               ...t,
               token: signed.token,
               path: signed.ticket.path,
               expiresAt: signed.ticket.expiresAt,
+              ...(alt && { fallbacks: alt }),
             };
           }),
         })),

@@ -55,3 +55,68 @@ describe('computeBundle peers', () => {
     expect(bundle('result-db')).toEqual(['result-svc', 'worker']);
   });
 });
+
+describe('computeBundle fallbacks (failover without the orchestrator)', () => {
+  // aws-p1 — gcp-p1 (10), aws-p2 — gcp-p1 (10), aws-p1 — aws-p2 (5): the client VM attaches to
+  // aws-p1 then aws-p2; the server VM to gcp-p1.
+  const link = (a: string, b: string, cost: number) => ({
+    name: `${a}-${b}`,
+    a,
+    b,
+    cost,
+    status: 'up' as const,
+  });
+  const links = [link('aws-p1', 'gcp-p1', 10), link('aws-p2', 'gcp-p1', 10), link('aws-p1', 'aws-p2', 5)];
+  const procs = ['aws-p1', 'aws-p2', 'gcp-p1'].map((p) => ({
+    ...node(p, 'fabric-ops', 'processor'),
+    endpoint: `${p}:7500`,
+  }));
+  const hello: Contract = {
+    ...contracts[0]!,
+    name: 'hello',
+    roles: [
+      { name: 'client', users: ['service1'], pathParams: {} },
+      { name: 'server', users: ['service2'], pathParams: {} },
+    ],
+  };
+  const bundleOf = (clientProcessors: string[], serverProcessors: string[], c: Contract = hello) =>
+    computeBundle({
+      node: { ...node('aws-11', 'service1'), processors: clientProcessors },
+      contracts: [c],
+      nodes: [...procs, { ...node('gcp-11', 'service2'), processors: serverProcessors }],
+      links,
+      epoch: 1,
+      nowSec: 0,
+      ttlSec: 60,
+    }).client[0]!.targets[0]!;
+
+  it('issues one ticket per client-side processor of the VM, preferred first, each avoiding the ones before it', () => {
+    const t = bundleOf(['aws-p1', 'aws-p2'], ['gcp-p1']);
+    expect(t.ticket!.path.map((h) => h.name)).toEqual(['aws-p1', 'gcp-p1']);
+    expect(t.fallbacks!.map((f) => f.path.map((h) => h.name))).toEqual([['aws-p2', 'gcp-p1']]);
+    expect(t.fallbacks![0]!.src).toBe('aws-11');
+  });
+
+  it('leaves a server-side processor that is also the failed one: the fallback exits elsewhere', () => {
+    const t = bundleOf(['aws-p1', 'aws-p2'], ['aws-p1', 'gcp-p1']);
+    expect(t.ticket!.path.map((h) => h.name)).toEqual(['aws-p1']);
+    expect(t.fallbacks!.map((f) => f.path.map((h) => h.name))).toEqual([['aws-p2', 'gcp-p1']]);
+  });
+
+  it('issues no fallback that would break the contract (a transit through the preferred processor)', () => {
+    const viaP1: Contract = {
+      ...hello,
+      roles: [
+        { name: 'client', users: ['service1'], pathParams: { transit: 'aws-p1' } },
+        { name: 'server', users: ['service2'], pathParams: {} },
+      ],
+    };
+    const t = bundleOf(['aws-p1', 'aws-p2'], ['gcp-p1'], viaP1);
+    expect(t.ticket!.path.map((h) => h.name)).toEqual(['aws-p1', 'gcp-p1']);
+    expect(t.fallbacks).toBeUndefined();
+  });
+
+  it('has no fallbacks for a VM with one processor (the bundle does not grow)', () => {
+    expect(bundleOf(['aws-p1'], ['gcp-p1']).fallbacks).toBeUndefined();
+  });
+});

@@ -9,6 +9,12 @@ export interface Target {
   server: string;
   dstNodeId: string;
   ticket?: FlowTicket;
+  /**
+   * Tickets entering the fabric at the VM's other processors, in its order of preference: the
+   * agent falls back to them at once when the first hop is down, with no orchestrator to ask.
+   * Each avoids the processors preferred before it (the agent uses it because those are down).
+   */
+  fallbacks?: FlowTicket[];
   error?: string;
 }
 
@@ -162,28 +168,39 @@ export function computeBundle(input: BundleInput): Bundle {
       };
     const clientParams = c.roles.find((r) => r.name === 'client')?.pathParams ?? {};
     const serverParams = c.roles.find((r) => r.name === 'server')?.pathParams ?? {};
-    const res = computePath(graph, from, to, mergeRoleParams(clientParams, serverParams));
+    const constraints = mergeRoleParams(clientParams, serverParams);
+    const res = computePath(graph, from, to, constraints);
     if (!res.ok) return { ...base, error: `contract "${c.name}": ${res.reason}` };
-    const path: Hop[] = res.path.map((name) => ({ name, endpoint: endpoints.get(name)! }));
-    return {
-      ...base,
-      ticket: {
-        version: 1,
-        contractId: c.id,
-        policyEpoch: input.epoch,
-        issuedAt: input.nowSec,
-        expiresAt: input.nowSec + input.ttlSec,
-        srcNodeId: src.nodeId,
-        dstNodeId: dst.nodeId,
-        domain: c.domain,
-        contract: c.name,
-        src: src.name,
-        dst: dst.name,
-        path,
-        dstEndpoint: dst.endpoint,
-        wouldDeny,
-        proxyProtocol: c.proxyProtocol,
-      },
-    };
+    const ticketFor = (names: string[]): FlowTicket => ({
+      version: 1,
+      contractId: c.id,
+      policyEpoch: input.epoch,
+      issuedAt: input.nowSec,
+      expiresAt: input.nowSec + input.ttlSec,
+      srcNodeId: src.nodeId,
+      dstNodeId: dst.nodeId,
+      domain: c.domain,
+      contract: c.name,
+      src: src.name,
+      dst: dst.name,
+      path: names.map((name): Hop => ({ name, endpoint: endpoints.get(name)! })),
+      dstEndpoint: dst.endpoint,
+      wouldDeny,
+      proxyProtocol: c.proxyProtocol,
+    });
+    const fallbacks: FlowTicket[] = [];
+    const mine = src.processors.filter((p) => endpoints.has(p));
+    for (let i = 1; i < mine.length; i++) {
+      const down = mine.slice(0, i);
+      const exit = dst.processors.find((p) => endpoints.has(p) && !down.includes(p));
+      if (!exit) continue;
+      const alt = computePath(graph, mine[i]!, exit, {
+        ...constraints,
+        avoid: [...new Set([...constraints.avoid, ...down])],
+      });
+      // Infeasible without the preferred processors (a transit through them): none, fail closed.
+      if (alt.ok) fallbacks.push(ticketFor(alt.path));
+    }
+    return { ...base, ticket: ticketFor(res.path), ...(fallbacks.length > 0 && { fallbacks }) };
   }
 }
