@@ -7,6 +7,7 @@ import { writeConfig } from '../cli/config.js';
 import { deploy, type LabTarget } from '../deploy/deploy.js';
 import { removeDeployment } from '../deploy/manifest.js';
 import { TrellisError } from '../errors.js';
+import { tightenTree, usePrivateUmask } from '../node-runtime/private-files.js';
 import { type AddressPlan, planAddresses } from './addresses.js';
 import { labAdminPassword } from './admin-password.js';
 import { type LabControl, serveLabControl } from './control.js';
@@ -62,7 +63,11 @@ export async function superviseLab(opts: SuperviseOptions): Promise<void> {
   const paths = opts.paths ?? labPaths();
   const { lab, addresses } = await loadLab(opts.labFile);
 
+  // Every file the lab and its processes create is private, whatever the shell's umask; what an
+  // older run left is tightened. (The VMs' {datadir}s live elsewhere, 0711 on purpose.)
+  usePrivateUmask();
   await makePrivateDir(paths.dir);
+  await tightenTree(paths.dir);
   await makePrivateDir(paths.logs);
   await makePrivateDir(paths.passwords);
   // State directories hold keys: private, and there before the process that fills them starts.

@@ -18,6 +18,7 @@ export function registerOrchestrator(program: Command): void {
       const { createOrchestrator } = await import('../../orchestrator/server.js');
 
       const { host, port } = parseListen(opts.listen);
+      await (await import('../../node-runtime/private-files.js')).makeDirPrivate(opts.dataDir);
       const logger = orchestratorLogger(opts.logLevel);
       const databaseUrl = process.env.DATABASE_URL;
       const orch = await createOrchestrator({

@@ -66,7 +66,9 @@ export async function loadOrCreateCa(dir: string, fabricName?: string): Promise<
   // 'wx' fails if another process created the CA meanwhile; the key is written first so a
   // crash in between leaves the "only one of" error above rather than a cert without its key.
   await writeFile(keyPath, ca.keyPem, { mode: 0o600, flag: 'wx' });
-  await writeFile(certPath, ca.certPem, { mode: 0o644, flag: 'wx' });
+  // 0600 like everything in the data dir: the CA certificate is public, but it is served by
+  // GET /api/v1/ca, not read from here by anyone else.
+  await writeFile(certPath, ca.certPem, { mode: 0o600, flag: 'wx' });
   return ca;
 }
 
