@@ -18,7 +18,7 @@ export function registerResolve(program: Command): void {
           'TRELLIS_ERR_BAD_REQUEST',
           `cannot reach the agent at ${agent} (${(err as Error).message})`,
           {
-            hint: "pass --agent <the VM's address>:7401",
+            hint: "pass --agent <the agent's --client-address>:7401 (in the lab, the VM's address)",
           },
         );
       }
