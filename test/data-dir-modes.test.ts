@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../src/api-client/client.js';
+import { pinCa, pinnedFetch } from '../src/api-client/trust.js';
 import { parseFabricText } from '../src/apply/index.js';
 import { startService2 } from '../src/examples/hello/service2.js';
 import { cliEnv, TRELLIS_BIN, trellis } from './support/cli.js';
@@ -62,11 +63,13 @@ async function orchestratorUnderUmask022(dataDir: string, env: NodeJS.ProcessEnv
     { env, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
+  // HTTPS, the default a user gets: its server certificate and key are in the data dir too.
+  const { url, fingerprint } = await new Promise<{ url: string; fingerprint: string }>((resolve, reject) => {
     child.stderr!.on('data', (d) => {
       stderr += d;
       const m = /listening on (https?:\/\/[^\s]+)/.exec(stderr);
-      if (m) resolve(m[1]!);
+      const fp = /ca fingerprint: (sha256:[0-9a-f]{64})/.exec(stderr);
+      if (m && fp) resolve({ url: m[1]!, fingerprint: fp[1]! });
     });
     child.once('exit', (code) => reject(new Error(`orchestrator exited with ${code}: ${stderr}`)));
   });
@@ -76,7 +79,7 @@ async function orchestratorUnderUmask022(dataDir: string, env: NodeJS.ProcessEnv
       child.once('exit', () => r());
       child.kill('SIGTERM');
     });
-  return { url, stop };
+  return { url, fingerprint, stop };
 }
 
 describe('data directory modes (must-show 8)', () => {
@@ -90,7 +93,11 @@ describe('data directory modes (must-show 8)', () => {
       const o = await orchestratorUnderUmask022(dataDir, env, '127.0.51.30:0');
       try {
         // Some writes, so the store has created what it creates while running.
-        const api = new ApiClient(o.url);
+        const api = new ApiClient(
+          o.url,
+          undefined,
+          pinnedFetch({ caPem: await pinCa(o.url, o.fingerprint) }),
+        );
         const { token } = await api.login('admin', 'modes-admin-pw');
         const admin = api.withToken(token);
         await admin.apply(parseFabricText(HELLO, 'fabric.yaml').spec, {

@@ -4,6 +4,7 @@ import { TrellisError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerAgent } from './commands/agent.js';
 import { registerApply } from './commands/apply.js';
+import { registerCa } from './commands/ca.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerDescribe } from './commands/describe.js';
@@ -12,10 +13,12 @@ import { registerFlows } from './commands/flows.js';
 import { registerGet } from './commands/get.js';
 import { registerLab } from './commands/lab.js';
 import { registerLogin } from './commands/login.js';
+import { registerNode } from './commands/node.js';
 import { registerOrchestrator } from './commands/orchestrator.js';
 import { registerPath } from './commands/path.js';
 import { registerProcessor } from './commands/processor.js';
 import { registerResolve } from './commands/resolve.js';
+import { registerToken } from './commands/token.js';
 
 export function buildProgram(): Command {
   const program = new Command('trellis')
@@ -37,6 +40,9 @@ export function buildProgram(): Command {
     registerResolve,
     registerLab,
     registerDeploy,
+    registerCa,
+    registerToken,
+    registerNode,
   ]) {
     register(program);
   }

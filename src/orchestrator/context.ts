@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { FlowTableReport } from '../model/flow-table.js';
 import type { RegisteredRoute } from './api/route.js';
+import type { NodeChallenges } from './auth/challenges.js';
 import type { Lockout } from './auth/lockout.js';
 import type { VerifiedCache } from './auth/verified-cache.js';
 import type { EventHub } from './events.js';
@@ -15,6 +16,9 @@ export interface Orchestrator {
   log: Logger;
   lockout: Lockout;
   verified: VerifiedCache;
+  challenges: NodeChallenges;
+  /** The URL clients use (what enrolment tokens carry); set once listening. Absent: from the request. */
+  publicUrl?: string;
   /** The fabric's /64 ULA prefix for node IDs, e.g. fd32:10d7:b78f:9fc6. */
   fabricPrefix: string;
   tokenTtlMs: number;

@@ -11,7 +11,7 @@ import { DEFAULT_ADMIN_PORT, ProcessorMetrics } from '../metrics/processor.js';
 import { listenMetrics } from '../metrics/serve.js';
 import { loadOrCreateNodeKey } from '../node-identity/keys.js';
 import { advertisedEndpoint, endpointOf, type HostPort } from '../node-runtime/addresses.js';
-import { ControlSession, type NodeIdentity } from '../node-runtime/control.js';
+import { type ControlOptions, ControlSession, type NodeIdentity } from '../node-runtime/control.js';
 import { DenialReporter } from '../node-runtime/denials.js';
 import { makeDirPrivate } from '../node-runtime/private-files.js';
 import { type PeerIdentity, peerIdentity } from '../orchestrator/pki/peer-identity.js';
@@ -24,9 +24,12 @@ export interface ProcessorOptions {
   host: string;
   port: number;
   orchestrator: string;
-  switchOwner: string;
+  /** The owner's login (the seed's way); omitted when the node enrols with a token. */
+  switchOwner?: string;
   domain?: string;
-  password: string;
+  password?: string;
+  /** Enrolment token and orchestrator CA pin (see ControlOptions). */
+  access?: Pick<ControlOptions, 'enrolmentToken' | 'trust'>;
   stateDir: string;
   log: Logger;
   /** The endpoint it registers and its certificate's IP SAN; default: host and port. */
@@ -55,9 +58,10 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
   await makeDirPrivate(o.stateDir);
   const control = new ControlSession({
     orchestrator: o.orchestrator,
-    username: o.switchOwner,
+    ...(o.switchOwner !== undefined && { username: o.switchOwner }),
     ...(o.domain && { domain: o.domain }),
-    password: o.password,
+    ...(o.password !== undefined && { password: o.password }),
+    ...o.access,
     stateDir: o.stateDir,
     log,
   });

@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import type { ServeMap } from '../../agent/inbound.js';
 import { TrellisError } from '../../errors.js';
-import { parseAdvertise } from '../../node-runtime/addresses.js';
 import { REDACT } from '../../orchestrator/log.js';
+import { parseAdvertise } from '../../node-runtime/addresses.js';
 import { parseListen } from '../listen.js';
-import { readPasswordFile } from '../password-file.js';
+import { addNodeAccessOptions, readNodeAccess } from '../node-access.js';
 
 function parseServe(values: string[]): ServeMap {
   const m: ServeMap = new Map();
@@ -18,18 +18,13 @@ function parseServe(values: string[]): ServeMap {
 }
 
 export function registerAgent(program: Command): void {
-  program
+  const cmd = program
     .command('agent')
     .description('run the agent of a workload node: attaches the workload to the fabric')
-    .requiredOption('--hostowner <user>', 'the hostOwner resource user it logs in as')
-    .requiredOption('--password-file <file>')
-    .requiredOption('--orchestrator <url>')
+    .option('--hostowner <user>', 'the hostOwner resource user it logs in as (with --password-file)')
     .requiredOption('--vm <name>', 'the workload node (VM) name')
     .requiredOption('--address <ip>', "the VM's address: what it registers unless --advertise says otherwise")
-    .option(
-      '--listen <host:port>',
-      'where the inbound mTLS port binds (default: --address and --inbound-port)',
-    )
+    .option('--listen <host:port>', 'where the inbound mTLS port binds (default: --address and --inbound-port)')
     .option('--advertise <host[:port]>', 'the endpoint it registers (default: --address, the --listen port)')
     .option(
       '--client-address <ip>',
@@ -53,43 +48,46 @@ export function registerAgent(program: Command): void {
     .option('--inbound-port <port>', 'mTLS port for inbound flows', '7443')
     .option('--api-port <port>', 'local API (resolver, stat)', '7401')
     .option('--listen-base <port>', 'first port for client listeners', '9000')
-    .option('--log-level <level>', 'pino log level', 'info')
-    .action(async (opts) => {
-      // Loaded here, not at the top: each process loads only the component it runs.
-      const { startAgent } = await import('../../agent/agent.js');
+    .option('--log-level <level>', 'pino log level', 'info');
+  addNodeAccessOptions(cmd, 'hostOwner');
+  cmd.action(async (opts) => {
+    // Loaded here, not at the top: each process loads only the component it runs.
+    const { startAgent } = await import('../../agent/agent.js');
 
-      const listen = opts.listen ? parseListen(opts.listen) : undefined;
-      const advertise = opts.advertise
-        ? parseAdvertise(opts.advertise, listen?.port ?? Number(opts.inboundPort))
-        : undefined;
-      const log = pino({ level: opts.logLevel, redact: { paths: REDACT, censor: '[redacted]' } });
-      const a = await startAgent({
-        hostOwner: opts.hostowner,
-        ...(opts.domain && { domain: opts.domain }),
-        password: await readPasswordFile(opts.passwordFile),
-        orchestrator: opts.orchestrator,
-        vm: opts.vm,
-        address: opts.address,
-        processors: String(opts.processors)
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-        serve: parseServe(opts.serve),
-        stateDir: opts.stateDir,
-        envFile: opts.envPath,
-        inboundPort: Number(opts.inboundPort),
-        ...(listen && { listen }),
-        ...(advertise && { advertise }),
-        clientAddress: opts.clientAddress,
-        apiPort: Number(opts.apiPort),
-        listenBase: Number(opts.listenBase),
-        log,
-      });
-      const stop = async () => {
-        await a.close();
-        process.exit(0);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+    const listen = opts.listen ? parseListen(opts.listen) : undefined;
+    const advertise = opts.advertise
+      ? parseAdvertise(opts.advertise, listen?.port ?? Number(opts.inboundPort))
+      : undefined;
+    const log = pino({ level: opts.logLevel, redact: { paths: REDACT, censor: '[redacted]' } });
+    const access = await readNodeAccess(opts, opts.hostowner, '--hostowner');
+    const a = await startAgent({
+      ...(opts.hostowner && { hostOwner: opts.hostowner }),
+      ...(opts.domain && { domain: opts.domain }),
+      ...(access.password !== undefined && { password: access.password }),
+      access: access.access,
+      orchestrator: access.orchestrator,
+      vm: opts.vm,
+      address: opts.address,
+      processors: String(opts.processors)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      serve: parseServe(opts.serve),
+      stateDir: opts.stateDir,
+      envFile: opts.envPath,
+      inboundPort: Number(opts.inboundPort),
+      ...(listen && { listen }),
+      ...(advertise && { advertise }),
+      clientAddress: opts.clientAddress,
+      apiPort: Number(opts.apiPort),
+      listenBase: Number(opts.listenBase),
+      log,
     });
+    const stop = async () => {
+      await a.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 }
