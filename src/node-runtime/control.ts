@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { ApiClient, ApiError } from '../api-client/client.js';
 import type { FabricNode } from '../model/index.js';
 import { backoffMs, sleep } from './backoff.js';
+import { waitingOutRateLimits } from './rate-limit.js';
 import { SseParser } from './sse.js';
 
 export interface ControlOptions {
@@ -62,9 +63,21 @@ export class ControlSession {
     }
   }
 
-  async #login(): Promise<void> {
-    const res = await this.#api.login(this.opts.username, this.opts.password, this.opts.domain);
-    this.#token = res.token;
+  #loggingIn: Promise<void> | undefined;
+
+  /** One login at a time (heartbeats, events and registration may all ask), 429s waited out. */
+  #login(): Promise<void> {
+    this.#loggingIn ??= waitingOutRateLimits(
+      () => this.#api.login(this.opts.username, this.opts.password, this.opts.domain),
+      { log: this.opts.log, what: 'login', stopped: () => this.#stopped },
+    )
+      .then((res) => {
+        this.#token = res.token;
+      })
+      .finally(() => {
+        this.#loggingIn = undefined;
+      });
+    return this.#loggingIn;
   }
 
   get token(): string | undefined {
@@ -89,9 +102,10 @@ export class ControlSession {
         await writeFile(join(this.opts.stateDir, 'identity.json'), JSON.stringify(id), { mode: 0o600 });
         return id;
       } catch (err) {
-        // Refusals (bad password, undeclared processor) are final; an unreachable orchestrator is not.
+        // Refusals (bad password, undeclared processor) are final; an unreachable orchestrator
+        // is not, nor a 429 (logins wait those out; anything else rate-limited is retried).
         const cached = await this.cachedIdentity();
-        if (err instanceof ApiError && err.status !== 0 && err.status < 500) throw err;
+        if (err instanceof ApiError && err.status !== 0 && err.status < 500 && err.status !== 429) throw err;
         if (cached && attempt === 0) {
           this.opts.log.warn(
             { err: (err as Error).message },

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { FlowTableReport } from '../model/flow-table.js';
 import type { RegisteredRoute } from './api/route.js';
 import type { Lockout } from './auth/lockout.js';
+import type { LoginGate } from './auth/login-gate.js';
 import type { VerifiedCache } from './auth/verified-cache.js';
 import type { EventHub } from './events.js';
 import type { FabricCa } from './pki/ca.js';
@@ -14,6 +15,8 @@ export interface Orchestrator {
   db: Db;
   log: Logger;
   lockout: Lockout;
+  /** Serialises password checks per (account, address) so the lockout counts every guess. */
+  loginGate: LoginGate;
   verified: VerifiedCache;
   /** The fabric's /64 ULA prefix for node IDs, e.g. fd32:10d7:b78f:9fc6. */
   fabricPrefix: string;

@@ -17,8 +17,10 @@ import { nodeRoutes } from './api/nodes.js';
 import { pathRoutes } from './api/paths.js';
 import { processorRoutes } from './api/processors.js';
 import { resourceUserRoutes } from './api/resource-users.js';
+import { sessionRoutes } from './api/sessions.js';
 import { topologyRoutes } from './api/topology.js';
 import { Lockout } from './auth/lockout.js';
+import { LoginGate } from './auth/login-gate.js';
 import { VerifiedCache } from './auth/verified-cache.js';
 import { type BootstrapResult, bootstrap } from './bootstrap.js';
 import { installConsole } from './console-assets.js';
@@ -76,6 +78,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     db,
     log: opts.logger,
     lockout: new Lockout(),
+    loginGate: new LoginGate(),
     verified: new VerifiedCache(),
     fabricPrefix: boot.fabricPrefix,
     tokenTtlMs: opts.tokenTtlMs ?? 12 * 3600_000,
@@ -100,6 +103,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
   for (const register of [
     healthRoutes,
     loginRoutes,
+    sessionRoutes,
     domainRoutes,
     adminUserRoutes,
     resourceUserRoutes,
