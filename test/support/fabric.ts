@@ -96,6 +96,8 @@ export class TestFabric {
     address: string;
     processors: string[];
     serve?: string[];
+    /** How long to wait for it to register (longer when it must first wait out a 429). */
+    waitMs?: number;
   }): Promise<string> {
     const pw = await this.passwordFile(`${o.domain}/${o.hostOwner}`);
     const envFile = join(this.dir, o.vm, 'fabric.env');
@@ -124,6 +126,7 @@ export class TestFabric {
     await this.waitFor(
       async () => (await this.admin.nodes()).some((n) => n.name === o.vm && n.status === 'connected'),
       `${o.vm} registered`,
+      o.waitMs,
     );
     await this.waitFor(
       async () => (await readFile(envFile, 'utf8').catch(() => null)) !== null,
