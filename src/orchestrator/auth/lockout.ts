@@ -13,6 +13,8 @@ export interface DelayPolicy {
   /** The first delay; each further failure doubles it. */
   baseDelayMs: number;
   maxDelayMs: number;
+  /** A counter quiet this long since its last failure is forgotten. */
+  forgetMs: number;
 }
 
 export interface LockoutOptions {
@@ -20,17 +22,23 @@ export interface LockoutOptions {
   perAccount: DelayPolicy;
   /** One address guessing many accounts (each account from it has its own, tighter count). */
   perAddress: DelayPolicy;
-  /** A counter quiet this long since its last failure is forgotten. */
-  forgetMs: number;
   /** Bound on each table, against a stream of made-up names and addresses. */
   maxEntries: number;
   now: () => number;
 }
 
 export const DEFAULT_LOCKOUT: LockoutOptions = {
-  perAccount: { failuresBeforeDelay: 5, baseDelayMs: 15_000, maxDelayMs: 15 * 60_000 },
-  perAddress: { failuresBeforeDelay: 20, baseDelayMs: 15_000, maxDelayMs: 15 * 60_000 },
-  forgetMs: 60 * 60_000,
+  // A day: waiting for the count to be forgotten must not beat the capped delay (one try per
+  // 15 min); the owner is not held by it, since a right password clears the count.
+  perAccount: {
+    failuresBeforeDelay: 5,
+    baseDelayMs: 15_000,
+    maxDelayMs: 15 * 60_000,
+    forgetMs: 24 * 3600_000,
+  },
+  // An hour: a success never clears an address's count, so a shared (NAT) address's typos
+  // must fade on their own.
+  perAddress: { failuresBeforeDelay: 20, baseDelayMs: 15_000, maxDelayMs: 15 * 60_000, forgetMs: 3600_000 },
   maxEntries: 50_000,
   now: Date.now,
 };
@@ -62,7 +70,7 @@ class CounterTable {
 
   #live(key: string): Counter | undefined {
     const c = this.#m.get(key);
-    if (c && this.o.now() - c.last > this.o.forgetMs) {
+    if (c && this.o.now() - c.last > this.policy.forgetMs) {
       this.#m.delete(key);
       return undefined;
     }
@@ -94,7 +102,7 @@ class CounterTable {
    * fill the table from that many addresses gains little by flushing the oldest counters.
    */
   #makeRoom(): void {
-    const cutoff = this.o.now() - this.o.forgetMs;
+    const cutoff = this.o.now() - this.policy.forgetMs;
     for (const [k, c] of this.#m) if (c.last < cutoff) this.#m.delete(k);
     if (this.#m.size < this.o.maxEntries) return;
     let drop = Math.max(1, Math.floor(this.o.maxEntries / 100));
