@@ -33,6 +33,24 @@ describe('login gate', () => {
     expect(gate.size).toBe(0);
   });
 
+  it('a burst of one account queues behind that account only, not the other accounts of its address', async () => {
+    const gate = new LoginGate(2);
+    let release!: () => void;
+    const slow = new Promise<void>((r) => {
+      release = r;
+    });
+    const burst = Array.from({ length: 5 }, () =>
+      gate.run('resource:hello/service1', '127.0.0.1', () => slow),
+    );
+    // service2 runs while service1's first check is still running and four more wait for it.
+    expect(await gate.run('resource:hello/service2', '127.0.0.1', async () => 'service2 checked')).toBe(
+      'service2 checked',
+    );
+    release();
+    await Promise.all(burst);
+    expect(gate.size).toBe(0);
+  });
+
   it('releases its slot when the check throws', async () => {
     const gate = new LoginGate(1);
     await expect(gate.run('a', 'x', async () => Promise.reject(new Error('no')))).rejects.toThrow('no');

@@ -12,17 +12,19 @@ export class LoginGate {
   constructor(readonly perAddress = 8) {}
 
   async run<T>(account: string, address: string, fn: () => Promise<T>): Promise<T> {
-    // Address first, then pair: a pair holder always holds its address slot, so no cycle.
-    const releaseAddress = await this.#acquire(`a\0${address}`, this.perAddress);
+    // Pair first, then address: a request queued behind its own account holds no address
+    // slot (or a burst of one account would starve the others), and an address slot is only
+    // ever held by a check that is running, so there is no cycle.
+    const releasePair = await this.#acquire(`p\0${account}\0${address}`, 1);
     try {
-      const releasePair = await this.#acquire(`p\0${account}\0${address}`, 1);
+      const releaseAddress = await this.#acquire(`a\0${address}`, this.perAddress);
       try {
         return await fn();
       } finally {
-        releasePair();
+        releaseAddress();
       }
     } finally {
-      releaseAddress();
+      releasePair();
     }
   }
 
