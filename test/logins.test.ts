@@ -54,6 +54,28 @@ async function call(
   };
 }
 
+/**
+ * Opens the event stream with `token` and reads its first event; `ended` settles when the
+ * orchestrator closes it (a cut stream may end cleanly or with a reset: either is the end).
+ */
+async function openStream(base: string, token: string): Promise<{ first: string; ended: Promise<void> }> {
+  const res = await fetch(new URL('/api/v1/events', base), {
+    headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+    dispatcher: from(OWNER),
+  });
+  expect(res.status).toBe(200);
+  const reader = res.body!.getReader();
+  const first = new TextDecoder().decode((await reader.read()).value);
+  const ended = (async () => {
+    try {
+      while (!(await reader.read()).done);
+    } catch {
+      // reset: ended too
+    }
+  })();
+  return { first, ended };
+}
+
 const login = (base: string, address: string, body: Record<string, string | undefined>) =>
   call(base, 'POST', '/api/v1/login', { address, body });
 
@@ -198,8 +220,12 @@ describe('logins that cannot be turned against their owner', () => {
   it('POST /api/v1/logout answers 204 and ends only the calling token', async () => {
     const a = (await login(orch.url, OWNER, { username: 'admin', password: ADMIN_PW })).body.token;
     const b = (await login(orch.url, OWNER, { username: 'admin', password: ADMIN_PW })).body.token;
+    const stream = await openStream(orch.url, a);
+    expect(stream.first).toContain('event: hello');
     const out = await call(orch.url, 'POST', '/api/v1/logout', { address: OWNER, token: a });
     expect(out.status).toBe(204);
+    // Its open event stream is cut too (it was authenticated only when it opened).
+    await stream.ended;
     expect((await call(orch.url, 'GET', '/api/v1/domains', { address: OWNER, token: a })).status).toBe(401);
     expect((await call(orch.url, 'GET', '/api/v1/domains', { address: OWNER, token: b })).status).toBe(200);
     expect((await call(orch.url, 'POST', '/api/v1/logout', { address: OWNER })).status).toBe(401);
@@ -237,8 +263,10 @@ describe('logins that cannot be turned against their owner', () => {
       env: adminEnv,
       input: ADMIN_PW,
     });
+    const stream = await openStream(orch.url, tokens[0]!);
     const out = await trellis(['revoke-sessions', 'service1', '--domain', 'hello'], { env: adminEnv });
     expect(out.code, out.stderr).toBe(0);
+    await stream.ended;
     // The owner's login of the normalisation test is the third session of service1.
     expect(out.stdout).toBe('revoked 3 sessions of hello/service1\n');
     for (const token of tokens)

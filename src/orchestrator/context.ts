@@ -3,6 +3,7 @@ import type { FlowTableReport } from '../model/flow-table.js';
 import type { RegisteredRoute } from './api/route.js';
 import type { Lockout } from './auth/lockout.js';
 import type { LoginGate } from './auth/login-gate.js';
+import type { OpenStreams } from './auth/open-streams.js';
 import type { VerifiedCache } from './auth/verified-cache.js';
 import type { EventHub } from './events.js';
 import type { FabricCa } from './pki/ca.js';
@@ -17,6 +18,8 @@ export interface Orchestrator {
   lockout: Lockout;
   /** Serialises password checks per (account, address) so the lockout counts every guess. */
   loginGate: LoginGate;
+  /** Event streams by the token that opened them, so logout and revocation can cut them. */
+  openStreams: OpenStreams;
   verified: VerifiedCache;
   /** The fabric's /64 ULA prefix for node IDs, e.g. fd32:10d7:b78f:9fc6. */
   fabricPrefix: string;

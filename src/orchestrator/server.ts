@@ -21,6 +21,7 @@ import { sessionRoutes } from './api/sessions.js';
 import { topologyRoutes } from './api/topology.js';
 import { Lockout } from './auth/lockout.js';
 import { LoginGate } from './auth/login-gate.js';
+import { OpenStreams } from './auth/open-streams.js';
 import { VerifiedCache } from './auth/verified-cache.js';
 import { type BootstrapResult, bootstrap } from './bootstrap.js';
 import { installConsole } from './console-assets.js';
@@ -79,6 +80,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     log: opts.logger,
     lockout: new Lockout(),
     loginGate: new LoginGate(),
+    openStreams: new OpenStreams(),
     verified: new VerifiedCache(),
     fabricPrefix: boot.fabricPrefix,
     tokenTtlMs: opts.tokenTtlMs ?? 12 * 3600_000,

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { notFound, TrellisError } from '../../errors.js';
 import { Name } from '../../model/index.js';
-import { describePrincipal } from '../auth/principal.js';
+import { describePrincipal, type Principal } from '../auth/principal.js';
 import { requireAdmin, requireDomainAdmin, requireSystemAdmin } from '../auth/rbac.js';
 import { deleteSession, deleteSessionsOf } from '../auth/sessions.js';
 import type { Orchestrator } from '../context.js';
@@ -25,7 +25,9 @@ export function sessionRoutes(app: FastifyInstance, o: Orchestrator): void {
     tag: 'auth',
     status: 204,
     handler: async ({ req, principal }) => {
-      await deleteSession(o.db, bearerToken(req));
+      const token = bearerToken(req);
+      await deleteSession(o.db, token);
+      o.openStreams.closeToken(token);
       o.log.info({ principal: describePrincipal(principal) }, 'logged out');
       return null;
     },
@@ -45,6 +47,10 @@ export function sessionRoutes(app: FastifyInstance, o: Orchestrator): void {
       if (domain !== undefined) requireDomainAdmin(principal, domain, 'revoke sessions');
       else if (principal.name !== username)
         requireSystemAdmin(principal, `revoke the sessions of admin user "${username}"`);
+      const isUser = (p: Principal) =>
+        domain === undefined
+          ? p.type === 'admin' && p.name === username
+          : p.type === 'resource' && p.domain === domain && p.name === username;
       const revoked = await write(o, principal, async (w) => {
         if (domain !== undefined) {
           if (!(await getResourceUser(w.sql, domain, username)))
@@ -54,11 +60,7 @@ export function sessionRoutes(app: FastifyInstance, o: Orchestrator): void {
             hint: 'for a host owner or switch owner, give its domain',
           });
         }
-        const n = await deleteSessionsOf(w.sql, (p) =>
-          domain === undefined
-            ? p.type === 'admin' && p.name === username
-            : p.type === 'resource' && p.domain === domain && p.name === username,
-        );
+        const n = await deleteSessionsOf(w.sql, isUser);
         await w.audit({
           action: 'delete',
           kind: 'session',
@@ -69,6 +71,8 @@ export function sessionRoutes(app: FastifyInstance, o: Orchestrator): void {
         });
         return n;
       });
+      // After the commit: a stream cut earlier could reconnect on a token not yet deleted.
+      o.openStreams.closeWhere(isUser);
       return { username, domain: domain ?? null, revoked };
     },
   });
