@@ -43,6 +43,8 @@ export async function spawnOrchestrator(opts: {
       '127.0.0.1:0',
       '--data-dir',
       opts.dataDir,
+      // Plain HTTP on loopback: the benchmark measures the control plane's own work, as before HTTPS.
+      '--plain-http',
       '--log-level',
       opts.logLevel ?? 'info',
     ],

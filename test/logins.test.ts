@@ -359,11 +359,11 @@ describe('an agent whose host owner is being guessed at', () => {
     );
   }
 
-  async function helloWorks(): Promise<void> {
+  async function helloWorks(server = `127.0.61.22:${BASE + 10}`): Promise<void> {
     const env = await f.envOf(join(f.dir, 'aws-11', 'fabric.env'));
     await f.waitFor(
-      async () => (await ask(env.HELLO_ADDR!)) === `Hello from service2 at 127.0.61.22:${BASE + 10}`,
-      'a hello flow through the fabric',
+      async () => (await ask(env.HELLO_ADDR!)) === `Hello from service2 at ${server}`,
+      `a hello flow through the fabric to ${server}`,
     );
   }
 
@@ -385,14 +385,15 @@ describe('an agent whose host owner is being guessed at', () => {
     await stopAgent('aws-11');
     await f.agent(aws11);
     expect(f.children.get('aws-11')!.exitCode).toBeNull();
-    // It logged in at once: the stranger's failures are not counted against the agent's address.
+    // It logged in at once (with its own key, and the stranger's address is not its own).
     expect(f.logs.get('aws-11')!.join('')).not.toContain('rate-limited');
     await helloWorks();
   }, 60_000);
 
-  it('an agent that itself gets a 429 waits it out (Retry-After) and comes up', async () => {
-    // Guessed at from the agent's own address (it reaches the orchestrator from 127.0.0.1):
-    // this is the one case the per-address count cannot tell apart.
+  it('a new agent that itself gets a 429 waits it out (Retry-After) and comes up', async () => {
+    // A registered node logs in with its key; a new one (gcp-12, never registered) has only
+    // its owner's password, here guessed at from its own address (agents reach the
+    // orchestrator from 127.0.0.1) — the one case the per-address count cannot tell apart.
     for (let i = 0; i < 5; i++) {
       const res = await login(f.orch.url, '127.0.0.1', {
         domain: 'hello',
@@ -408,11 +409,23 @@ describe('an agent whose host owner is being guessed at', () => {
     });
     expect(locked.status).toBe(429);
 
+    // gcp-12 takes over serving hello, so the flow below can only reach it.
     await stopAgent('gcp-11');
-    await f.agent({ ...gcp11, waitMs: 30_000 + Number(locked.retryAfter) * 1000 });
-    const log = f.logs.get('gcp-11')!.join('');
-    expect(log).toContain('login rate-limited; waiting');
-    expect(f.children.get('gcp-11')!.exitCode).toBeNull();
-    await helloWorks();
+    const gcp12 = await startService2('127.0.61.23', BASE + 11);
+    try {
+      await f.agent({
+        ...gcp11,
+        vm: 'gcp-12',
+        address: '127.0.61.23',
+        serve: [`hello=127.0.61.23:${BASE + 11}`],
+        waitMs: 30_000 + Number(locked.retryAfter) * 1000,
+      });
+      const log = f.logs.get('gcp-12')!.join('');
+      expect(log).toContain('login rate-limited; waiting');
+      expect(f.children.get('gcp-12')!.exitCode).toBeNull();
+      await helloWorks(`127.0.61.23:${BASE + 11}`);
+    } finally {
+      gcp12.close();
+    }
   }, 90_000);
 });

@@ -7,7 +7,7 @@ import { SessionPool } from '../dataplane/pool.js';
 import { AgentMetrics } from '../metrics/agent.js';
 import { sendMetrics } from '../metrics/serve.js';
 import { loadOrCreateNodeKey } from '../node-identity/keys.js';
-import { ControlSession, type NodeIdentity } from '../node-runtime/control.js';
+import { type ControlOptions, ControlSession, type NodeIdentity } from '../node-runtime/control.js';
 import { DenialReporter } from '../node-runtime/denials.js';
 import { type AgentBundle, envName, loadCachedBundle, saveBundle } from './bundle.js';
 import { Inbound, type ServeMap } from './inbound.js';
@@ -15,9 +15,12 @@ import { Outbound } from './outbound.js';
 import { Stats } from './stats.js';
 
 export interface AgentOptions {
-  hostOwner: string;
+  /** The owner's login (the seed's way); omitted when the node enrols with a token. */
+  hostOwner?: string;
   domain?: string;
-  password: string;
+  password?: string;
+  /** Enrolment token and orchestrator CA pin (see ControlOptions). */
+  access?: Pick<ControlOptions, 'enrolmentToken' | 'trust'>;
   orchestrator: string;
   vm: string;
   address: string;
@@ -48,9 +51,10 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const log = o.log.child({ vm: o.vm });
   const control = new ControlSession({
     orchestrator: o.orchestrator,
-    username: o.hostOwner,
+    ...(o.hostOwner !== undefined && { username: o.hostOwner }),
     ...(o.domain && { domain: o.domain }),
-    password: o.password,
+    ...(o.password !== undefined && { password: o.password }),
+    ...o.access,
     stateDir: o.stateDir,
     log,
   });

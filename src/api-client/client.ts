@@ -6,6 +6,8 @@ import type {
   Contract,
   ContractMode,
   Domain,
+  EnrolmentTokenInfo,
+  EnrolmentTokenRequest,
   FabricNode,
   Link,
   PathParams,
@@ -68,14 +70,40 @@ const enc = encodeURIComponent;
  * The typed client of the orchestrator's REST API: the CLI uses it, and so will agents,
  * processors and tests. It never reaches into the orchestrator's internals.
  */
+/**
+ * How requests leave: the browser's fetch in the console; in Node, a fetch bound to a verified
+ * connection pool for the pinned CA (see trust.ts `pinnedFetch`). Kept abstract so this file
+ * stays free of Node modules — the console bundles it.
+ */
+export type Fetcher = (
+  url: URL,
+  init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal },
+) => Promise<Response>;
+
 export class ApiClient {
+  readonly #fetch: Fetcher;
+
   constructor(
     readonly baseUrl: string,
     private token?: string,
-  ) {}
+    fetcher?: Fetcher,
+  ) {
+    this.#fetch = fetcher ?? ((url, init) => fetch(url, init));
+  }
 
   withToken(token: string): ApiClient {
-    return new ApiClient(this.baseUrl, token);
+    return new ApiClient(this.baseUrl, token, this.#fetch);
+  }
+
+  /** A raw request on the same (verified) transport: event streams read the body as it comes. */
+  raw(path: string, init: { method?: string; headers?: Record<string, string>; signal?: AbortSignal } = {}) {
+    const headers: Record<string, string> = { ...init.headers };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    return this.#fetch(new URL(path, this.baseUrl), {
+      method: init.method ?? 'GET',
+      headers,
+      ...(init.signal && { signal: init.signal }),
+    });
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -84,21 +112,26 @@ export class ApiClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     try {
-      res = await fetch(new URL(path, this.baseUrl), {
+      res = await this.#fetch(new URL(path, this.baseUrl), {
         method,
         headers,
         ...(body !== undefined && { body: JSON.stringify(body) }),
       });
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new ApiError(0, {
-        code: 'TRELLIS_ERR_BAD_REQUEST',
-        message: `cannot reach the orchestrator at ${this.baseUrl} (${cause})`,
-        hint: 'is `trellis orchestrator` running? check --orchestrator / TRELLIS_ORCHESTRATOR',
-      });
+      // Status 0: nothing answered (or the answer could not be verified) — callers retry these.
+      throw new ApiError(0, unreachableBody(this.baseUrl, err));
     }
     const text = await res.text();
-    const data: unknown = text === '' ? null : JSON.parse(text);
+    let data: unknown = null;
+    try {
+      data = text === '' ? null : JSON.parse(text);
+    } catch {
+      throw new ApiError(res.status || 502, {
+        code: 'TRELLIS_ERR_UNAVAILABLE',
+        message: `${this.baseUrl} answered ${method} ${path} with HTTP ${res.status} and a body that is not JSON`,
+        hint: 'is this URL a Trellis orchestrator?',
+      });
+    }
     if (!res.ok) {
       const e = (data as { error?: ErrorBody } | null)?.error;
       const retryAfter = Number(res.headers.get('retry-after') ?? Number.NaN);
@@ -109,6 +142,11 @@ export class ApiClient {
       );
     }
     return data as T;
+  }
+
+  /** The fabric CA and its fingerprint (no login needed). */
+  ca() {
+    return this.request<{ caPem: string; fingerprint: string }>('GET', '/api/v1/ca');
   }
 
   login(username: string, password: string, domain?: string) {
@@ -184,6 +222,15 @@ export class ApiClient {
   apply(spec: unknown, opts: { prune: boolean; dryRun: boolean; passwords: Record<string, string> }) {
     return this.request<ApplyAnswer>('POST', '/api/v1/apply', { spec, ...opts });
   }
+  tokens() {
+    return this.request<EnrolmentTokenInfo[]>('GET', '/api/v1/tokens');
+  }
+  createToken(req: Partial<EnrolmentTokenRequest>) {
+    return this.request<EnrolmentTokenInfo & { token: string }>('POST', '/api/v1/tokens', req);
+  }
+  resetNode(name: string) {
+    return this.request<FabricNode>('POST', `/api/v1/nodes/${enc(name)}/reset`);
+  }
   delete(path: string) {
     return this.request<null>('DELETE', path);
   }
@@ -199,4 +246,22 @@ export class ApiClient {
       { username, ...(domain && { domain }) },
     );
   }
+}
+
+/** Why a request got no answer, in the words a user needs (a TLS failure says how to pin). */
+export function unreachableBody(baseUrl: string, err: unknown): ErrorBody {
+  const e = err as { cause?: { code?: string; message?: string }; message?: string };
+  const cause = e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
+  const tls = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME|ERR_TLS|SSL/i.test(cause);
+  return tls
+    ? {
+        code: 'TRELLIS_ERR_UNAVAILABLE',
+        message: `cannot verify the orchestrator at ${baseUrl} (${cause})`,
+        hint: 'pin its CA: --ca-fingerprint sha256:… (printed at its start, or `trellis ca fingerprint`) or --ca-file FILE',
+      }
+    : {
+        code: 'TRELLIS_ERR_UNAVAILABLE',
+        message: `cannot reach the orchestrator at ${baseUrl} (${cause})`,
+        hint: 'is `trellis orchestrator` running? check --orchestrator / TRELLIS_ORCHESTRATOR',
+      };
 }

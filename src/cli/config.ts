@@ -13,6 +13,19 @@ export interface CliConfig {
   token?: string;
   username?: string;
   expiresAt?: string;
+  /** Per orchestrator URL, the CA its HTTPS certificate must chain to (pinned at login). */
+  pins?: Record<string, CaPin>;
+}
+
+export interface CaPin {
+  fingerprint: string;
+  caPem: string;
+}
+
+/** The trust for `url`: its pinned CA, if the CLI pinned one at login. */
+export async function pinnedTrust(url: string): Promise<{ caPem?: string }> {
+  const pin = (await readConfig()).pins?.[url];
+  return pin ? { caPem: pin.caPem } : {};
 }
 
 export function configPath(): string {

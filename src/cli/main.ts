@@ -4,6 +4,7 @@ import { TrellisError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerAgent } from './commands/agent.js';
 import { registerApply } from './commands/apply.js';
+import { registerCa } from './commands/ca.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerDescribe } from './commands/describe.js';
@@ -13,11 +14,13 @@ import { registerGet } from './commands/get.js';
 import { registerLab } from './commands/lab.js';
 import { registerLogin } from './commands/login.js';
 import { registerLogout } from './commands/logout.js';
+import { registerNode } from './commands/node.js';
 import { registerOrchestrator } from './commands/orchestrator.js';
 import { registerPath } from './commands/path.js';
 import { registerProcessor } from './commands/processor.js';
 import { registerResolve } from './commands/resolve.js';
 import { registerRevokeSessions } from './commands/revoke-sessions.js';
+import { registerToken } from './commands/token.js';
 
 export function buildProgram(): Command {
   const program = new Command('trellis')
@@ -41,6 +44,9 @@ export function buildProgram(): Command {
     registerResolve,
     registerLab,
     registerDeploy,
+    registerCa,
+    registerToken,
+    registerNode,
   ]) {
     register(program);
   }

@@ -1,4 +1,5 @@
 import { ApiClient } from '../api-client/client.js';
+import { pinnedFetch } from '../api-client/trust.js';
 import { TrellisError } from '../errors.js';
 import { readConfig } from './config.js';
 
@@ -12,7 +13,8 @@ export async function client(): Promise<ApiClient> {
       hint: 'run `trellis login --orchestrator URL --username admin`',
     });
   }
-  return new ApiClient(url, token);
+  const pin = cfg.pins?.[url];
+  return new ApiClient(url, token, pinnedFetch(pin ? { caPem: pin.caPem } : {}));
 }
 
 /** A contract's domain when --domain is not given: unambiguous across the visible domains. */

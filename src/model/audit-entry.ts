@@ -5,7 +5,9 @@ export const AuditEntry = z.strictObject({
   id: z.number().int(),
   at: z.string(),
   actor: z.string(),
-  action: z.enum(['create', 'update', 'delete']),
+  // refuse: a write turned down for security (a node name claimed with another key); use: an
+  // enrolment token spent.
+  action: z.enum(['create', 'update', 'delete', 'refuse', 'use']),
   kind: z.string(),
   name: z.string(),
   domain: z.string().nullable(),

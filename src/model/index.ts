@@ -2,6 +2,7 @@ export * from './admin-user.js';
 export * from './audit-entry.js';
 export * from './contract.js';
 export * from './domain.js';
+export * from './enrolment-token.js';
 export * from './link.js';
 export * from './names.js';
 export * from './node.js';

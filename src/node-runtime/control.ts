@@ -1,17 +1,26 @@
+import { sign } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ApiClient, ApiError } from '../api-client/client.js';
+import { pinnedFetch, type TrustSource } from '../api-client/trust.js';
+import { TrellisError } from '../errors.js';
 import type { FabricNode } from '../model/index.js';
 import { backoffMs, sleep } from './backoff.js';
+import { nodeTrust } from './orchestrator-trust.js';
 import { waitingOutRateLimits } from './rate-limit.js';
 import { SseParser } from './sse.js';
 
 export interface ControlOptions {
   orchestrator: string;
-  username: string;
+  /** The owner's login — the seed's way in. With `enrolmentToken` instead, no password is needed. */
+  username?: string;
   domain?: string;
-  password: string;
+  password?: string;
+  /** A `trellis-enrol.…` token: used once, to register; the node's key does the rest. */
+  enrolmentToken?: string;
+  /** How to verify an https:// orchestrator (--ca-fingerprint / --ca-file). */
+  trust?: TrustSource;
   stateDir: string;
   log: Logger;
 }
@@ -38,26 +47,43 @@ export interface Registration {
  * restart while the orchestrator is down still serves traffic (on unexpired tickets).
  */
 export class ControlSession {
-  #api: ApiClient;
+  #api: ApiClient | undefined;
   #token: string | undefined;
   #stopped = false;
   readonly #timers: NodeJS.Timeout[] = [];
   #abort = new AbortController();
   #streamOpen = false;
+  /** Set by register: the node that signs its own logins once it is registered. */
+  #node: { name: string; keyPem: string } | undefined;
+  #registered = false;
 
-  constructor(readonly opts: ControlOptions) {
-    this.#api = new ApiClient(opts.orchestrator);
+  constructor(readonly opts: ControlOptions) {}
+
+  /** The client, once the orchestrator's CA is pinned (retried while it is unreachable). */
+  async #client(): Promise<ApiClient> {
+    if (!this.#api) {
+      const trust = await nodeTrust(
+        this.opts.orchestrator,
+        this.opts.trust ?? {},
+        this.opts.stateDir,
+        this.opts.log,
+        () => this.#stopped,
+      );
+      this.#api ??= new ApiClient(this.opts.orchestrator, undefined, pinnedFetch(trust));
+    }
+    return this.#api;
   }
 
   /** Calls the API with a fresh token, logging in (again) when needed. */
   async call<T>(fn: (api: ApiClient) => Promise<T>): Promise<T> {
+    const api = await this.#client();
     if (!this.#token) await this.#login();
     try {
-      return await fn(this.#api.withToken(this.#token!));
+      return await fn(api.withToken(this.#token!));
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) {
         await this.#login();
-        return fn(this.#api.withToken(this.#token!));
+        return fn(api.withToken(this.#token!));
       }
       throw err;
     }
@@ -67,17 +93,54 @@ export class ControlSession {
 
   /** One login at a time (heartbeats, events and registration may all ask), 429s waited out. */
   #login(): Promise<void> {
-    this.#loggingIn ??= waitingOutRateLimits(
-      () => this.#api.login(this.opts.username, this.opts.password, this.opts.domain),
-      { log: this.opts.log, what: 'login', stopped: () => this.#stopped },
-    )
-      .then((res) => {
-        this.#token = res.token;
-      })
-      .finally(() => {
-        this.#loggingIn = undefined;
-      });
+    this.#loggingIn ??= waitingOutRateLimits(() => this.#loginOnce(), {
+      log: this.opts.log,
+      what: 'login',
+      stopped: () => this.#stopped,
+    }).finally(() => {
+      this.#loggingIn = undefined;
+    });
     return this.#loggingIn;
+  }
+
+  /**
+   * A registered node logs in with its own key (a signed challenge), so no password guessing
+   * can keep it off the fabric; the owner's password is only the way in for a node that never
+   * registered (or whose name an admin reset).
+   */
+  async #loginOnce(): Promise<void> {
+    const api = await this.#client();
+    if (this.#node && this.#registered) {
+      try {
+        this.#token = await this.#keyLogin(api, this.#node);
+        return;
+      } catch (err) {
+        if (!(err instanceof ApiError && err.status === 401) || this.opts.password === undefined) throw err;
+        this.opts.log.warn(
+          { node: this.#node.name },
+          'the orchestrator no longer knows this key; logging in with the password',
+        );
+        this.#registered = false;
+      }
+    }
+    if (this.opts.username === undefined || this.opts.password === undefined) {
+      throw new TrellisError(
+        'TRELLIS_ERR_UNAUTHENTICATED',
+        `node ${this.#node?.name ?? ''} has no way to log in: its key is not registered and it has no password`,
+        { hint: 'give it a new enrolment token (trellis token create …) with --token-file' },
+      );
+    }
+    const res = await api.login(this.opts.username, this.opts.password, this.opts.domain);
+    this.#token = res.token;
+  }
+
+  async #keyLogin(api: ApiClient, node: { name: string; keyPem: string }): Promise<string> {
+    const path = `/api/v1/nodes/${encodeURIComponent(node.name)}`;
+    const { challenge } = await api.request<{ challenge: string }>('POST', `${path}/challenge`);
+    const message = Buffer.from(`trellis-node-login\0${node.name}\0${challenge}`);
+    const signature = sign('sha256', message, node.keyPem).toString('base64url');
+    const res = await api.request<{ token: string }>('POST', `${path}/login`, { challenge, signature });
+    return res.token;
   }
 
   get token(): string | undefined {
@@ -86,17 +149,26 @@ export class ControlSession {
 
   /** Registers (retrying while the orchestrator is unreachable) and caches the identity. */
   async register(reg: Registration, keyPem: string): Promise<NodeIdentity> {
+    this.#node = { name: reg.name, keyPem };
+    // Registered before (same name, same key): the key logs in, no password or token needed.
+    const before = await this.cachedIdentity();
+    this.#registered = before?.node.name === reg.name;
+    const body = {
+      name: reg.name,
+      addresses: reg.addresses,
+      processors: reg.processors,
+      endpoint: reg.endpoint,
+      publicKey: reg.publicKeyPem,
+    };
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await this.call((api) =>
-          api.request<Omit<NodeIdentity, 'keyPem'>>('POST', '/api/v1/nodes/register', {
-            name: reg.name,
-            addresses: reg.addresses,
-            processors: reg.processors,
-            endpoint: reg.endpoint,
-            publicKey: reg.publicKeyPem,
-          }),
-        );
+        const res =
+          this.opts.enrolmentToken !== undefined && !this.#registered
+            ? await this.#enrol(body)
+            : await this.call((api) =>
+                api.request<Omit<NodeIdentity, 'keyPem'>>('POST', '/api/v1/nodes/register', body),
+              );
+        this.#registered = true;
         const id: NodeIdentity = { ...res, keyPem };
         await mkdir(this.opts.stateDir, { recursive: true });
         await writeFile(join(this.opts.stateDir, 'identity.json'), JSON.stringify(id), { mode: 0o600 });
@@ -106,6 +178,8 @@ export class ControlSession {
         // is not, nor a 429 (logins wait those out; anything else rate-limited is retried).
         const cached = await this.cachedIdentity();
         if (err instanceof ApiError && err.status !== 0 && err.status < 500 && err.status !== 429) throw err;
+        // No credential left, or a CA pin that another server failed: no retry fixes those.
+        if (err instanceof TrellisError) throw err;
         if (cached && attempt === 0) {
           this.opts.log.warn(
             { err: (err as Error).message },
@@ -117,6 +191,16 @@ export class ControlSession {
         await sleep(backoffMs(attempt));
       }
     }
+  }
+
+  /** The one use of the enrolment token: registration and a first session in one call. */
+  async #enrol(registration: Record<string, unknown>): Promise<Omit<NodeIdentity, 'keyPem'>> {
+    const api = await this.#client();
+    const { session, ...id } = await api.request<
+      Omit<NodeIdentity, 'keyPem'> & { session: { token: string } }
+    >('POST', '/api/v1/nodes/enrol', { token: this.opts.enrolmentToken, registration });
+    this.#token = session.token;
+    return id;
   }
 
   async cachedIdentity(): Promise<NodeIdentity | undefined> {
@@ -146,14 +230,14 @@ export class ControlSession {
     void (async () => {
       for (let attempt = 0; !this.#stopped; attempt++) {
         try {
+          const api = await this.#client();
           if (!this.#token) await this.#login();
-          const res = await fetch(
-            new URL(`/api/v1/events?node=${encodeURIComponent(node)}`, this.opts.orchestrator),
-            {
-              headers: { authorization: `Bearer ${this.#token}`, accept: 'text/event-stream' },
+          const res = await api
+            .withToken(this.#token!)
+            .raw(`/api/v1/events?node=${encodeURIComponent(node)}`, {
+              headers: { accept: 'text/event-stream' },
               signal: this.#abort.signal,
-            },
-          );
+            });
           if (res.status === 401) {
             this.#token = undefined;
             continue;

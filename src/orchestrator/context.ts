@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { FlowTableReport } from '../model/flow-table.js';
 import type { RegisteredRoute } from './api/route.js';
+import type { NodeChallenges } from './auth/challenges.js';
 import type { Lockout } from './auth/lockout.js';
 import type { LoginGate } from './auth/login-gate.js';
 import type { OpenStreams } from './auth/open-streams.js';
@@ -21,6 +22,9 @@ export interface Orchestrator {
   /** Event streams by the token that opened them, so logout and revocation can cut them. */
   openStreams: OpenStreams;
   verified: VerifiedCache;
+  challenges: NodeChallenges;
+  /** The URL clients use (what enrolment tokens carry); set once listening. Absent: from the request. */
+  publicUrl?: string;
   /** The fabric's /64 ULA prefix for node IDs, e.g. fd32:10d7:b78f:9fc6. */
   fabricPrefix: string;
   tokenTtlMs: number;

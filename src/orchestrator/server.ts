@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { installOrchestratorMetrics } from '../metrics/orchestrator.js';
@@ -5,6 +7,7 @@ import { signTicket } from '../wire/ticket.js';
 import { adminUserRoutes } from './api/admin-users.js';
 import { applyRoutes } from './api/apply.js';
 import { auditRoutes } from './api/audit.js';
+import { caRoutes } from './api/ca-info.js';
 import { contractRoutes } from './api/contracts.js';
 import { dataPlaneRoutes } from './api/dataplane.js';
 import { domainRoutes } from './api/domains.js';
@@ -13,12 +16,15 @@ import { eventRoutes } from './api/events.js';
 import { healthRoutes } from './api/health.js';
 import { linkRoutes } from './api/links.js';
 import { loginRoutes } from './api/login.js';
+import { nodeAuthRoutes } from './api/node-auth.js';
 import { nodeRoutes } from './api/nodes.js';
 import { pathRoutes } from './api/paths.js';
 import { processorRoutes } from './api/processors.js';
 import { resourceUserRoutes } from './api/resource-users.js';
 import { sessionRoutes } from './api/sessions.js';
+import { tokenRoutes } from './api/tokens.js';
 import { topologyRoutes } from './api/topology.js';
+import { NodeChallenges } from './auth/challenges.js';
 import { Lockout } from './auth/lockout.js';
 import { LoginGate } from './auth/login-gate.js';
 import { OpenStreams } from './auth/open-streams.js';
@@ -27,7 +33,8 @@ import { type BootstrapResult, bootstrap } from './bootstrap.js';
 import { installConsole } from './console-assets.js';
 import type { Orchestrator } from './context.js';
 import { EventHub } from './events.js';
-import { loadOrCreateCa } from './pki/ca.js';
+import { type FabricCa, loadOrCreateCa } from './pki/ca.js';
+import { issueServerCertificate } from './pki/server-cert.js';
 import type { Db } from './store/db.js';
 import { openStore } from './store/open.js';
 import { bumpPolicyEpoch } from './store/repos/meta.js';
@@ -43,6 +50,12 @@ export interface OrchestratorOptions {
   tokenTtlMs?: number;
   heartbeatTimeoutMs?: number;
   ticketTtlSec?: number;
+  /**
+   * How to serve HTTPS: `self` issues a server certificate from the fabric CA for these hosts
+   * (re-issued before it expires); `own` is the operator's certificate; absent: plain HTTP
+   * (the CLI allows that on loopback only).
+   */
+  tls?: { kind: 'self'; hosts: string[] } | { kind: 'own'; certPem: string; keyPem: string };
 }
 
 export interface RunningOrchestrator {
@@ -65,14 +78,17 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     ...(opts.dataDir && { dataDir: opts.dataDir }),
     ...(opts.adminPassword && { adminPassword: opts.adminPassword }),
   });
+  const dataDir = opts.dataDir ?? '.trellis/orchestrator';
+  const ca = await loadOrCreateCa(dataDir);
+  const tls = opts.tls && (await tlsServer(ca, opts.tls, opts.logger));
   const app = Fastify({
+    serverFactory: (handler) => (tls ? tls.create(handler) : http.createServer(handler)),
     // pino's Logger is Fastify's logger; the cast only bridges their generic parameters.
     loggerInstance: opts.logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     // Event streams never end by themselves: closing must cut them, or shutdown would hang.
     forceCloseConnections: true,
   });
-  const dataDir = opts.dataDir ?? '.trellis/orchestrator';
   const events = new EventHub();
   const ticketKey = await loadOrCreateTicketKey(dataDir);
   const ctx: Orchestrator = {
@@ -82,12 +98,13 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     loginGate: new LoginGate(),
     openStreams: new OpenStreams(),
     verified: new VerifiedCache(),
+    challenges: new NodeChallenges(),
     fabricPrefix: boot.fabricPrefix,
     tokenTtlMs: opts.tokenTtlMs ?? 12 * 3600_000,
     heartbeatTimeoutMs: opts.heartbeatTimeoutMs ?? 10_000,
     routes: [],
     events,
-    ca: await loadOrCreateCa(dataDir),
+    ca,
     ticketKey,
     ticketTtlSec: opts.ticketTtlSec ?? 3600,
     signedTickets: new SignedTicketCache((t) => signTicket(t, ticketKey.privateKey)),
@@ -104,6 +121,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
   installOrchestratorMetrics(app, ctx);
   for (const register of [
     healthRoutes,
+    caRoutes,
     loginRoutes,
     sessionRoutes,
     domainRoutes,
@@ -112,7 +130,9 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     contractRoutes,
     processorRoutes,
     linkRoutes,
+    nodeAuthRoutes,
     nodeRoutes,
+    tokenRoutes,
     topologyRoutes,
     pathRoutes,
     auditRoutes,
@@ -154,9 +174,48 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     boot,
     async close() {
       clearInterval(sweep);
+      tls?.stop();
       ctx.closing = true;
       await app.close();
       await db.close();
     },
+  };
+}
+
+/** 1 hour: how often the self-issued server certificate's age is checked. */
+const RENEW_CHECK_MS = 3600_000;
+
+/** The HTTPS server, and for a self-issued certificate the timer that re-issues it at 2/3 of its life. */
+async function tlsServer(ca: FabricCa, tls: NonNullable<OrchestratorOptions['tls']>, log: Logger) {
+  const first =
+    tls.kind === 'own'
+      ? { certPem: tls.certPem, keyPem: tls.keyPem, notAfter: undefined }
+      : await issueServerCertificate(ca, tls.hosts);
+  let server: https.Server | undefined;
+  let issuedAt = Date.now();
+  let notAfter = first.notAfter?.getTime();
+  const timer =
+    tls.kind === 'self'
+      ? setInterval(() => {
+          if (!server || notAfter === undefined || Date.now() < issuedAt + ((notAfter - issuedAt) * 2) / 3)
+            return;
+          issueServerCertificate(ca, tls.hosts)
+            .then((c) => {
+              // Established connections keep their session; new handshakes get the new certificate.
+              server?.setSecureContext({ cert: c.certPem, key: c.keyPem });
+              issuedAt = Date.now();
+              notAfter = c.notAfter.getTime();
+              log.info({ notAfter: c.notAfter.toISOString() }, 'server certificate re-issued');
+            })
+            .catch((err: unknown) => log.warn({ err }, 'server certificate re-issue failed'));
+        }, RENEW_CHECK_MS)
+      : undefined;
+  timer?.unref();
+  return {
+    create(handler: http.RequestListener): https.Server {
+      server = https.createServer({ cert: first.certPem, key: first.keyPem, minVersion: 'TLSv1.2' }, handler);
+      return server;
+    },
+    stop: () => clearInterval(timer),
   };
 }

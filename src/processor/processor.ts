@@ -10,7 +10,7 @@ import { TicketCache } from '../dataplane/ticket-cache.js';
 import { DEFAULT_ADMIN_PORT, ProcessorMetrics } from '../metrics/processor.js';
 import { listenMetrics } from '../metrics/serve.js';
 import { loadOrCreateNodeKey } from '../node-identity/keys.js';
-import { ControlSession, type NodeIdentity } from '../node-runtime/control.js';
+import { type ControlOptions, ControlSession, type NodeIdentity } from '../node-runtime/control.js';
 import { DenialReporter } from '../node-runtime/denials.js';
 import { type PeerIdentity, peerIdentity } from '../orchestrator/pki/peer-identity.js';
 import { mtlsServerOptions } from '../orchestrator/pki/tls-options.js';
@@ -22,9 +22,12 @@ export interface ProcessorOptions {
   host: string;
   port: number;
   orchestrator: string;
-  switchOwner: string;
+  /** The owner's login (the seed's way); omitted when the node enrols with a token. */
+  switchOwner?: string;
   domain?: string;
-  password: string;
+  password?: string;
+  /** Enrolment token and orchestrator CA pin (see ControlOptions). */
+  access?: Pick<ControlOptions, 'enrolmentToken' | 'trust'>;
   stateDir: string;
   log: Logger;
   /** Plain-HTTP listener for GET /metrics; default: the data plane's host, port 9901; null: none. */
@@ -44,9 +47,10 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
   const log = o.log.child({ processor: o.name });
   const control = new ControlSession({
     orchestrator: o.orchestrator,
-    username: o.switchOwner,
+    ...(o.switchOwner !== undefined && { username: o.switchOwner }),
     ...(o.domain && { domain: o.domain }),
-    password: o.password,
+    ...(o.password !== undefined && { password: o.password }),
+    ...o.access,
     stateDir: o.stateDir,
     log,
   });

@@ -49,6 +49,8 @@ export function trellis(
 /** A real `trellis orchestrator` process on a free loopback port. */
 export interface OrchestratorProcess {
   url: string;
+  /** `sha256:…`, from the orchestrator's `ca fingerprint:` line. */
+  fingerprint: string;
   child: ChildProcess;
   stop(): Promise<void>;
 }
@@ -57,18 +59,30 @@ export async function spawnOrchestrator(opts: {
   dataDir: string;
   env: NodeJS.ProcessEnv;
   listen?: string;
+  /** Serve HTTPS (the default a user gets); most suites use plain HTTP on loopback. */
+  https?: boolean;
+  args?: string[];
 }): Promise<OrchestratorProcess> {
   const listen = opts.listen ?? '127.0.0.1:0';
   const child = spawn(
     process.execPath,
-    [TRELLIS_BIN, 'orchestrator', '--listen', listen, '--data-dir', opts.dataDir],
+    [
+      TRELLIS_BIN,
+      'orchestrator',
+      '--listen',
+      listen,
+      '--data-dir',
+      opts.dataDir,
+      ...(opts.https ? [] : ['--plain-http']),
+      ...(opts.args ?? []),
+    ],
     {
       env: opts.env,
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
   let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
+  const started = await new Promise<{ url: string; fingerprint: string }>((resolve, reject) => {
     const timer = setTimeout(() => {
       // Not left behind: nobody else holds this process.
       child.kill('SIGKILL');
@@ -76,10 +90,11 @@ export async function spawnOrchestrator(opts: {
     }, 30_000);
     child.stderr!.on('data', (d) => {
       stderr += d;
-      const m = /listening on (http:\/\/[^\s]+)/.exec(stderr);
-      if (m) {
+      const m = /listening on (https?:\/\/[^\s]+)/.exec(stderr);
+      const fp = /ca fingerprint: (sha256:[0-9a-f]{64})/.exec(stderr);
+      if (m && fp) {
         clearTimeout(timer);
-        resolve(m[1]!);
+        resolve({ url: m[1]!, fingerprint: fp[1]! });
       }
     });
     child.on('exit', (code) => {
@@ -88,7 +103,7 @@ export async function spawnOrchestrator(opts: {
     });
   });
   return {
-    url,
+    ...started,
     child,
     stop: () =>
       new Promise((resolve) => {

@@ -3,7 +3,7 @@ import pino from 'pino';
 import type { ServeMap } from '../../agent/inbound.js';
 import { TrellisError } from '../../errors.js';
 import { REDACT } from '../../orchestrator/log.js';
-import { readPasswordFile } from '../password-file.js';
+import { addNodeAccessOptions, readNodeAccess } from '../node-access.js';
 
 function parseServe(values: string[]): ServeMap {
   const m: ServeMap = new Map();
@@ -16,12 +16,10 @@ function parseServe(values: string[]): ServeMap {
 }
 
 export function registerAgent(program: Command): void {
-  program
+  const cmd = program
     .command('agent')
     .description('run the agent of a workload node: attaches the workload to the fabric')
-    .requiredOption('--hostowner <user>', 'the hostOwner resource user it logs in as')
-    .requiredOption('--password-file <file>')
-    .requiredOption('--orchestrator <url>')
+    .option('--hostowner <user>', 'the hostOwner resource user it logs in as (with --password-file)')
     .requiredOption('--vm <name>', 'the workload node (VM) name')
     .requiredOption('--address <ip>', "the VM's address: listeners and the local API bind to it")
     .requiredOption('--processors <p1[,p2]>', 'processors this VM attaches to, preferred first')
@@ -41,36 +39,39 @@ export function registerAgent(program: Command): void {
     .option('--inbound-port <port>', 'mTLS port for inbound flows', '7443')
     .option('--api-port <port>', 'local API (resolver, stat)', '7401')
     .option('--listen-base <port>', 'first port for client listeners', '9000')
-    .option('--log-level <level>', 'pino log level', 'info')
-    .action(async (opts) => {
-      // Loaded here, not at the top: each process loads only the component it runs.
-      const { startAgent } = await import('../../agent/agent.js');
+    .option('--log-level <level>', 'pino log level', 'info');
+  addNodeAccessOptions(cmd, 'hostOwner');
+  cmd.action(async (opts) => {
+    // Loaded here, not at the top: each process loads only the component it runs.
+    const { startAgent } = await import('../../agent/agent.js');
 
-      const log = pino({ level: opts.logLevel, redact: { paths: REDACT, censor: '[redacted]' } });
-      const a = await startAgent({
-        hostOwner: opts.hostowner,
-        ...(opts.domain && { domain: opts.domain }),
-        password: await readPasswordFile(opts.passwordFile),
-        orchestrator: opts.orchestrator,
-        vm: opts.vm,
-        address: opts.address,
-        processors: String(opts.processors)
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-        serve: parseServe(opts.serve),
-        stateDir: opts.stateDir,
-        envFile: opts.envPath,
-        inboundPort: Number(opts.inboundPort),
-        apiPort: Number(opts.apiPort),
-        listenBase: Number(opts.listenBase),
-        log,
-      });
-      const stop = async () => {
-        await a.close();
-        process.exit(0);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+    const log = pino({ level: opts.logLevel, redact: { paths: REDACT, censor: '[redacted]' } });
+    const access = await readNodeAccess(opts, opts.hostowner, '--hostowner');
+    const a = await startAgent({
+      ...(opts.hostowner && { hostOwner: opts.hostowner }),
+      ...(opts.domain && { domain: opts.domain }),
+      ...(access.password !== undefined && { password: access.password }),
+      access: access.access,
+      orchestrator: access.orchestrator,
+      vm: opts.vm,
+      address: opts.address,
+      processors: String(opts.processors)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      serve: parseServe(opts.serve),
+      stateDir: opts.stateDir,
+      envFile: opts.envPath,
+      inboundPort: Number(opts.inboundPort),
+      apiPort: Number(opts.apiPort),
+      listenBase: Number(opts.listenBase),
+      log,
     });
+    const stop = async () => {
+      await a.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 }

@@ -13,6 +13,7 @@ const TARGETS: Record<string, (api: ApiClient, name: string, domain?: string) =>
   link: async (_api, name) => `/api/v1/links/${enc(name)}`,
   node: async (_api, name) => `/api/v1/nodes/${enc(name)}`,
   'admin-user': async (_api, name) => `/api/v1/admin-users/${enc(name)}`,
+  token: async (_api, id) => `/api/v1/tokens/${enc(id)}`,
   contract: async (api, name, domain) =>
     `/api/v1/domains/${enc(await contractDomain(api, name, domain))}/contracts/${enc(name)}`,
   'resource-user': async (api, name, domain) => {

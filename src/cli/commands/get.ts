@@ -5,6 +5,7 @@ import type {
   AuditEntry,
   Contract,
   Domain,
+  EnrolmentTokenInfo,
   FabricNode,
   Link,
   Processor,
@@ -56,6 +57,18 @@ const KINDS: Record<string, Kind<unknown>> = {
       { header: 'MODE', value: (c) => c.mode },
       { header: 'CLIENT', value: (c) => roleUsers(c, 'client') },
       { header: 'SERVER', value: (c) => roleUsers(c, 'server') },
+    ],
+  }),
+  tokens: kind<EnrolmentTokenInfo>({
+    fetch: (api) => api.tokens(),
+    columns: [
+      { header: 'ID', value: (t) => t.id },
+      { header: 'DOMAIN', value: (t) => t.domain },
+      { header: 'OWNER', value: (t) => `${t.kind}/${t.owner}` },
+      { header: 'VM', value: (t) => t.vm ?? '*' },
+      { header: 'USES', value: (t) => `${t.uses}/${t.maxUses}` },
+      { header: 'EXPIRES', value: (t) => t.expiresAt },
+      { header: 'STATUS', value: (t) => t.status },
     ],
   }),
   processors: kind<Processor>({

@@ -1,6 +1,19 @@
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { TrellisError } from '../../errors.js';
 import { orchestratorLogger } from '../../orchestrator/log.js';
+import { caFingerprint } from '../../wire/fingerprint.js';
 import { parseListen } from '../listen.js';
+
+interface OrchestratorFlags {
+  listen: string;
+  advertise?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  plainHttp?: boolean;
+  dataDir: string;
+  logLevel: string;
+}
 
 export function registerOrchestrator(program: Command): void {
   program
@@ -8,28 +21,82 @@ export function registerOrchestrator(program: Command): void {
     .description('run the orchestrator: REST API, store, identity, policy, paths')
     .requiredOption('--listen <host:port>', 'address to listen on', '127.0.0.1:7420')
     .option(
+      '--advertise <host[,host…]>',
+      'names and addresses clients use to reach it (needed with a wildcard --listen); the self-issued HTTPS certificate covers each',
+    )
+    .option(
+      '--tls-cert <file>',
+      'serve HTTPS with this certificate (PEM, chain after the leaf) instead of one from the fabric CA',
+    )
+    .option('--tls-key <file>', 'the private key of --tls-cert')
+    .option('--plain-http', 'serve plain HTTP instead of HTTPS (refused unless --listen is loopback)')
+    .option(
       '--data-dir <dir>',
       'data directory (embedded PGlite store, admin-password)',
       './.trellis/orchestrator',
     )
     .option('--log-level <level>', 'pino log level', 'info')
-    .action(async (opts: { listen: string; dataDir: string; logLevel: string }) => {
+    .addHelpText(
+      'after',
+      `
+Examples:
+  trellis orchestrator                                   # https://127.0.0.1:7420, certificate from the fabric CA
+  trellis orchestrator --listen 0.0.0.0:7420 --advertise orch.example.com,203.0.113.10
+  trellis orchestrator --listen 127.0.0.1:7420 --plain-http   # development only`,
+    )
+    .action(async (opts: OrchestratorFlags) => {
       // Loaded here, not at the top: each process loads only the component it runs.
       const { createOrchestrator } = await import('../../orchestrator/server.js');
+      const { orchestratorUrl, planListen } = await import('../../orchestrator/listen-plan.js');
 
       const { host, port } = parseListen(opts.listen);
+      if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) {
+        throw new TrellisError('TRELLIS_ERR_VALIDATION', '--tls-cert and --tls-key go together');
+      }
+      const advertise = (opts.advertise ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      // Every refusal (plain HTTP off loopback, wildcard without --advertise) before the store opens.
+      const plan = planListen({
+        host,
+        port,
+        advertise,
+        plainHttp: Boolean(opts.plainHttp),
+        ownCertificate: Boolean(opts.tlsCert),
+      });
+      const tls =
+        plan.protocol === 'http'
+          ? undefined
+          : opts.tlsCert && opts.tlsKey
+            ? {
+                kind: 'own' as const,
+                certPem: await readPem(opts.tlsCert, '--tls-cert'),
+                keyPem: await readPem(opts.tlsKey, '--tls-key'),
+              }
+            : { kind: 'self' as const, hosts: plan.certificateHosts };
       const logger = orchestratorLogger(opts.logLevel);
       const databaseUrl = process.env.DATABASE_URL;
       const orch = await createOrchestrator({
         dataDir: opts.dataDir,
         ...(databaseUrl && { databaseUrl }),
         ...(process.env.TRELLIS_ADMIN_PASSWORD && { adminPassword: process.env.TRELLIS_ADMIN_PASSWORD }),
+        ...(tls && { tls }),
         logger,
       });
       // A fleet reconnecting at once overflows the default backlog (511): see docs/benchmarks.md.
-      const url = await orch.app.listen({ host, port, backlog: 4096 });
+      const bound = await orch.app.listen({ host, port, backlog: 4096 });
+      const actualPort = Number(new URL(bound).port) || port;
+      const url = orchestratorUrl(plan, actualPort);
+      orch.ctx.publicUrl = url;
       const store = databaseUrl ? 'postgres (DATABASE_URL)' : `pglite in ${opts.dataDir}`;
       process.stderr.write(`trellis orchestrator listening on ${url} (store: ${store})\n`);
+      // Clients pin this (trellis login --ca-fingerprint …); it is the fabric CA's, so it stays
+      // the same across restarts and server-certificate re-issues.
+      process.stderr.write(`ca fingerprint: ${caFingerprint(orch.ctx.ca.certPem)}\n`);
+      if (plan.protocol === 'http') {
+        process.stderr.write('warning: plain HTTP: fine on loopback for development, never across hosts\n');
+      }
       if (orch.boot.adminPasswordFile) {
         process.stderr.write(
           `created systemAdmin "admin"; its password is in ${orch.boot.adminPasswordFile}\n`,
@@ -44,4 +111,15 @@ export function registerOrchestrator(program: Command): void {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+}
+
+async function readPem(file: string, flag: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new TrellisError(
+      'TRELLIS_ERR_VALIDATION',
+      `${flag} ${file}: ${(err as NodeJS.ErrnoException).code}`,
+    );
+  }
 }

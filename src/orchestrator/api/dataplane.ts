@@ -12,18 +12,14 @@ import { contractEpochs } from '../store/repos/contracts.js';
 import { insertDenials, listDenials } from '../store/repos/denials.js';
 import { getMeta } from '../store/repos/meta.js';
 import { getNode } from '../store/repos/nodes.js';
+import { requireOwner } from './nodes.js';
 import { route } from './route.js';
 
 /** Only the resource user that registered a node may fetch what that node needs. */
 async function ownNode(o: Orchestrator, p: Principal, name: string) {
   const node = await getNode(o.db, name);
   if (!node) throw notFound('node', name, '; register it first');
-  if (p.type !== 'resource' || p.name !== node.owner || p.domain !== node.domain) {
-    throw new TrellisError(
-      'TRELLIS_ERR_FORBIDDEN',
-      `only its owner "${node.domain}/${node.owner}" may read node "${name}"'s data`,
-    );
-  }
+  requireOwner(p, node, 'read the data of');
   return node;
 }
 

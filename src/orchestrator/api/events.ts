@@ -30,7 +30,8 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
           node &&
           principal.type === 'resource' &&
           node.owner === principal.name &&
-          node.domain === principal.domain
+          node.domain === principal.domain &&
+          (principal.node === undefined || principal.node === node.name)
         ) {
           nodeName = node.name;
           if (node.kind === 'workload')

@@ -1,39 +1,29 @@
-import { createPublicKey } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { notFound, TrellisError } from '../../errors.js';
 import { FabricNode, Name, NodeRegistration } from '../../model/index.js';
-import { nodeIdFor } from '../../wire/node-id.js';
 import type { Principal } from '../auth/principal.js';
 import { requireAdmin, requireDomainAdmin, requireSystemAdmin, visibleDomains } from '../auth/rbac.js';
+import { deleteSessionsOf } from '../auth/sessions.js';
 import type { Orchestrator } from '../context.js';
-import { issueNodeCertificate } from '../pki/ca.js';
+import { registerNode } from '../ops/register-node.js';
 import { getMeta } from '../store/repos/meta.js';
 import {
   deleteNode,
   getNode,
   listNodes,
+  resetNodeKey,
   setNodeStatus,
   touchNode,
-  upsertNode,
 } from '../store/repos/nodes.js';
-import { getProcessor } from '../store/repos/processors.js';
 import { write } from '../write.js';
 import { route } from './route.js';
 
-function publicKeyDer(pem: string): Buffer {
-  try {
-    return createPublicKey(pem).export({ type: 'spki', format: 'der' });
-  } catch {
-    throw new TrellisError('TRELLIS_ERR_VALIDATION', 'publicKey is not a PEM public key', {
-      field: 'body.publicKey',
-    });
-  }
-}
-
 /** Only the resource user that registered a node may speak for it. */
-function requireOwner(p: Principal, node: FabricNode, what: string): void {
-  if (p.type === 'resource' && p.name === node.owner && p.domain === node.domain) return;
+export function requireOwner(p: Principal, node: FabricNode, what: string): void {
+  // A session opened with a node's key speaks for that node, not for its owner's other nodes.
+  const sameNode = p.type !== 'resource' || p.node === undefined || p.node === node.name;
+  if (p.type === 'resource' && p.name === node.owner && p.domain === node.domain && sameNode) return;
   throw new TrellisError(
     'TRELLIS_ERR_FORBIDDEN',
     `only its owner "${node.domain}/${node.owner}" may ${what} node "${node.name}"`,
@@ -97,92 +87,7 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
           'nodes register with a hostOwner or switchOwner login, not an admin login',
         );
       }
-      const der = publicKeyDer(body.publicKey);
-      const registered = await write(o, principal, async (w) => {
-        const kind = principal.kind === 'switchOwner' ? 'processor' : 'workload';
-        const declared = await getProcessor(w.sql, body.name);
-        if (kind === 'processor' && !declared) {
-          throw new TrellisError('TRELLIS_ERR_UNPROCESSABLE', `processor "${body.name}" is not declared`, {
-            field: 'body.name',
-            hint: 'declare it first (fabric.yaml processors, or POST /api/v1/processors)',
-          });
-        }
-        if (kind === 'workload' && declared) {
-          throw new TrellisError('TRELLIS_ERR_CONFLICT', `"${body.name}" is a processor's name`, {
-            field: 'body.name',
-          });
-        }
-        for (const [i, p] of body.processors.entries()) {
-          if (!(await getProcessor(w.sql, p))) {
-            throw new TrellisError('TRELLIS_ERR_UNPROCESSABLE', `unknown processor "${p}"`, {
-              field: `body.processors[${i}]`,
-            });
-          }
-        }
-        const existing = await getNode(w.sql, body.name);
-        if (existing && (existing.owner !== principal.name || existing.domain !== principal.domain)) {
-          throw new TrellisError(
-            'TRELLIS_ERR_CONFLICT',
-            `node "${body.name}" is registered to ${existing.domain}/${existing.owner}`,
-            {
-              hint: 'an admin must delete that node (once disconnected) before another owner can use the name',
-            },
-          );
-        }
-        const prefix = (await getMeta<string>(w.sql, 'fabricPrefix')) ?? o.fabricPrefix;
-        const now = new Date().toISOString();
-        const node: FabricNode = {
-          name: body.name,
-          kind,
-          nodeId: nodeIdFor(prefix, der),
-          owner: principal.name,
-          domain: principal.domain,
-          addresses: body.addresses,
-          processors: body.processors,
-          endpoint: body.endpoint ?? '',
-          status: 'connected',
-          lastSeen: now,
-          registeredAt: existing?.registeredAt ?? now,
-        };
-        await upsertNode(w.sql, node, body.publicKey);
-        const before = existing ? (({ publicKey: _, ...rest }) => rest)(existing) : null;
-        await w.audit({
-          action: existing ? 'update' : 'create',
-          kind: 'node',
-          name: node.name,
-          domain: node.domain,
-          before,
-          after: node,
-        });
-        return node;
-      });
-      // The certificate binds the node's own key to its name: every data-plane link checks it.
-      const { certPem, notAfter } = await issueNodeCertificate(o.ca, {
-        publicKeyPem: body.publicKey,
-        name: registered.name,
-        kind: registered.kind,
-        domain: registered.domain,
-        addresses: registered.addresses,
-      });
-      o.events.publish({
-        type: 'node',
-        name: registered.name,
-        kind: registered.kind,
-        domain: registered.domain,
-        owner: registered.owner,
-        status: 'connected',
-      });
-      // A processor changes paths: every ticket may change. A workload node only adds a server
-      // instance or a client: agents of its domain learn it from this node event, without a
-      // fabric-wide epoch bump (which made every agent refetch on every registration).
-      if (registered.kind === 'processor') await o.bumpEpoch();
-      return {
-        node: registered,
-        certPem,
-        certNotAfter: notAfter,
-        caPem: o.ca.certPem,
-        ticketPublicKeyPem: o.ticketKey.publicKeyPem,
-      };
+      return registerNode(o, principal, body);
     },
   });
 
@@ -237,6 +142,46 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
         if (after.kind === 'processor') await o.bumpEpoch();
         return after;
       });
+    },
+  });
+
+  route(app, o, {
+    method: 'POST',
+    url: '/api/v1/nodes/:name/reset',
+    summary:
+      "Free a node's name from its key (a rebuilt VM): its sessions end, the next registration binds a new key",
+    tag: 'nodes',
+    response: FabricNode,
+    handler: async ({ principal, params }) => {
+      const after = await write(o, principal, async (w) => {
+        const node = await getNode(w.sql, params.name!);
+        if (!node) throw notFound('node', params.name!);
+        requireNodeAdmin(principal, node, 'reset nodes');
+        await resetNodeKey(w.sql, node.name);
+        // Sessions opened with the old key speak for a node that no longer holds its name.
+        await deleteSessionsOf(w.sql, (p) => p.type === 'resource' && p.node === node.name);
+        const { publicKey: _, ...shown } = node;
+        const after: FabricNode = { ...shown, status: 'disconnected' };
+        await w.audit({
+          action: 'update',
+          kind: 'node',
+          name: node.name,
+          domain: node.domain,
+          before: shown,
+          after: { ...after, keyReset: true },
+        });
+        return after;
+      });
+      o.events.publish({
+        type: 'node',
+        name: after.name,
+        kind: after.kind,
+        domain: after.domain,
+        owner: after.owner,
+        status: 'disconnected',
+      });
+      if (after.kind === 'processor') await o.bumpEpoch();
+      return after;
     },
   });
 

@@ -46,7 +46,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const CA_VALIDITY_MS = 3652 * DAY_MS;
 const NODE_VALIDITY_MS = 7 * DAY_MS;
 /** notBefore is backdated so a node whose clock is a little behind still accepts a fresh cert. */
-const CLOCK_SKEW_MS = 5 * 60 * 1000;
+export const CLOCK_SKEW_MS = 5 * 60 * 1000;
 const EC_KEY = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGNATURE = { name: 'ECDSA', hash: 'SHA-256' } as const;
 
@@ -191,7 +191,7 @@ function ensureReflectMetadata(): void {
 }
 
 let lib: Promise<typeof X509> | undefined;
-function x509(): Promise<typeof X509> {
+export function x509(): Promise<typeof X509> {
   lib ??= (async () => {
     ensureReflectMetadata();
     const m = await import('@peculiar/x509');
@@ -209,7 +209,7 @@ interface Signer {
 
 // Importing the CA key into WebCrypto and hashing its key id costs more than signing; do it once.
 const signers = new WeakMap<FabricCa, Promise<Signer>>();
-function signerFor(ca: FabricCa): Promise<Signer> {
+export function signerFor(ca: FabricCa): Promise<Signer> {
   let signer = signers.get(ca);
   if (!signer) {
     signer = (async () => {
@@ -274,7 +274,7 @@ function importPublicKey(key: KeyObject): Promise<CryptoKey> {
 }
 
 /** 16 random bytes, top bit cleared so the DER INTEGER stays positive at its full length. */
-function randomSerial(): string {
+export function randomSerial(): string {
   const bytes = randomBytes(16);
   bytes[0] = (bytes[0]! & 0x7f) | 0x40;
   return bytes.toString('hex');

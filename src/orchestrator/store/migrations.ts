@@ -127,4 +127,26 @@ CREATE TABLE denials (
 CREATE INDEX denials_domain ON denials (domain, id);
 `,
   },
+  {
+    version: 4,
+    name: 'enrolment-tokens',
+    sql: `
+-- One-off credentials a new node enrols with instead of its owner's password (only the
+-- secret's SHA-256 is kept). uses counts successful enrolments; a token is spent at max_uses.
+CREATE TABLE enrolment_tokens (
+  id text PRIMARY KEY,
+  secret_hash text NOT NULL,
+  domain text NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('hostOwner', 'switchOwner')),
+  owner text NOT NULL,
+  vm text,
+  uses integer NOT NULL DEFAULT 0,
+  max_uses integer NOT NULL,
+  expires_at timestamptz NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  created_by text NOT NULL,
+  revoked_at timestamptz
+);
+`,
+  },
 ];

@@ -100,3 +100,8 @@ export async function setNodeStatus(sql: Sql, name: string, status: NodeStatus):
 export async function deleteNode(sql: Sql, name: string): Promise<void> {
   await sql.query('DELETE FROM nodes WHERE name = $1', [name]);
 }
+
+/** Frees a node's name from its key (an admin's `trellis node reset`): the next key to register binds it. */
+export async function resetNodeKey(sql: Sql, name: string): Promise<void> {
+  await sql.query("UPDATE nodes SET public_key = '', status = 'disconnected' WHERE name = $1", [name]);
+}
