@@ -76,6 +76,12 @@ describe('API robustness', () => {
     );
   });
 
+  it('answers a node challenge for a name that cannot exist with 400, not 500 (found by the property above)', async () => {
+    const res = await t.call('POST', '/api/v1/nodes/%3A/challenge');
+    expect(res.status).toBe(400);
+    expect(res.body.error.field).toBe('params.name');
+  });
+
   it('answers raw garbage bodies with 4xx', async () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ maxLength: 200 }), async (raw) => {
