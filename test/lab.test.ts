@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../src/api-client/client.js';
+import { pinnedFetch } from '../src/api-client/trust.js';
 import { startService2 } from '../src/examples/hello/service2.js';
 import { planAddresses } from '../src/lab/addresses.js';
 import { parseEnvFile } from '../src/lab/env-file.js';
@@ -368,6 +369,9 @@ process.on('SIGTERM', () => process.exit(0));
       }),
     );
     lab.env.TRELLIS_LAB_COMMANDS_FOR_TESTS = commands;
+    // The stand-ins call the lab's HTTPS orchestrator with the global fetch: let it trust the
+    // lab's CA (created at the orchestrator's first start, before any stand-in runs).
+    lab.env.NODE_EXTRA_CA_CERTS = join(lab.home, 'lab', 'orchestrator', 'ca.crt');
     // No fabric here: the stand-in agent points service1 at service2's stand-in agent relay.
     lab.env.STANDIN_HELLO_ADDR = `${lab.vm2}:${lab.s2Port + 1}`;
   });
@@ -391,7 +395,8 @@ process.on('SIGTERM', () => process.exit(0));
   it('lab status -o json describes the lab; the fabric is applied', async () => {
     const st = await lab.cli('lab', 'status', '-o', 'json');
     expect(st.code, st.stderr).toBe(0);
-    const url = `http://127.0.0.1:${lab.orchPort}`;
+    // The lab's orchestrator serves HTTPS like a real one; the CA is in its data directory.
+    const url = `https://127.0.0.1:${lab.orchPort}`;
     expect(JSON.parse(st.stdout)).toMatchObject({
       orchestrator: { url },
       processors: [
@@ -406,8 +411,11 @@ process.on('SIGTERM', () => process.exit(0));
       urls: { service1: `http://127.0.2.1:${lab.s1Port}/` },
     });
 
-    const api = new ApiClient(url);
+    const caPem = await readFile(join(lab.home, 'lab', 'orchestrator', 'ca.crt'), 'utf8');
+    const api = new ApiClient(url, undefined, pinnedFetch({ caPem }));
     expect((await api.health()).status).toBe('ok');
+    // Anything else answering there fails verification: the system store does not vouch for it.
+    await expect(new ApiClient(url).health()).rejects.toThrow(/cannot verify the orchestrator/);
     const password = (await readFile(join(lab.home, 'lab', 'admin-password'), 'utf8')).trim();
     const { token } = await api.login('admin', password);
     const contracts = await api.withToken(token).contracts('hello');

@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { ApiClient, ApiError } from '../api-client/client.js';
+import { type ApiClient, ApiError } from '../api-client/client.js';
 import { readSecrets } from '../apply/secrets.js';
 import { TrellisError } from '../errors.js';
 import type { LabControl } from '../lab/control.js';
@@ -23,6 +23,9 @@ export interface LabTarget {
   lab: LoadedLab;
   vmAddress(vm: string): string | undefined;
   orchestratorUrl: string;
+  caFingerprint?: string;
+  /** Anonymous, verifying the orchestrator (checks a password before anything is installed). */
+  api: ApiClient;
   /** An admin session, to watch the node register. */
   admin: ApiClient;
   control: LabControl;
@@ -52,13 +55,14 @@ async function deployLocked(req: DeployRequest, t: LabTarget): Promise<DeployRes
     labFileDir: dirname(t.lab.file),
     vmAddress: t.vmAddress,
     orchestratorUrl: t.orchestratorUrl,
+    ...(t.caFingerprint && { caFingerprint: t.caFingerprint }),
     secrets: await readSecrets(t.paths.secrets),
     installed: Object.fromEntries(
       Object.entries(installed).map(([vm, d]) => [vm, { hostOwner: d.hostOwner, domain: d.domain }]),
     ),
   });
   const who = `${plan.deployment.domain}/${plan.deployment.hostOwner}`;
-  await checkPassword(t.orchestratorUrl, plan.deployment, plan.password);
+  await checkPassword(t.api, plan.deployment, plan.password);
   await checkNodeFree(t, plan.deployment);
   const d = await withDataDir(t, plan.deployment);
 
@@ -147,12 +151,12 @@ function sameDeployment(a: Deployment, b: Omit<Deployment, 'installedAt'>): bool
 
 /** A wrong password must fail here, with its reason, rather than as an agent crash-looping later. */
 async function checkPassword(
-  url: string,
+  api: ApiClient,
   d: Omit<Deployment, 'installedAt'>,
   password: string,
 ): Promise<void> {
   try {
-    await new ApiClient(url).login(d.hostOwner, password, d.domain);
+    await api.login(d.hostOwner, password, d.domain);
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
       throw new TrellisError(

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ApiClient } from '../api-client/client.js';
 import { TrellisError } from '../errors.js';
 import { labControlClient } from '../lab/control.js';
+import { labCaFingerprint, labClient } from '../lab/orchestrator-client.js';
 import { isLabSupervisor } from '../lab/processes.js';
 import { type LabPaths, labPaths, readState } from '../lab/state.js';
 import { loadLab } from '../lab/supervise.js';
@@ -25,13 +26,15 @@ export async function runningLabTarget(paths: LabPaths = labPaths()): Promise<La
   // keeps them even if the file was edited since `lab up`.
   const { lab } = await loadLab(state.labFile);
   const password = (await readFile(join(paths.dir, 'admin-password'), 'utf8')).trim();
-  const api = new ApiClient(state.orchestrator.url);
+  const api = await labClient(paths, state.orchestrator.url);
   const { token } = await api.login('admin', password);
   return {
     paths,
     lab,
     vmAddress: (vm) => state.vms.find((v) => v.name === vm)?.address,
     orchestratorUrl: state.orchestrator.url,
+    caFingerprint: await labCaFingerprint(paths),
+    api,
     admin: api.withToken(token),
     control: labControlClient(paths.control),
   };

@@ -18,6 +18,8 @@ export const Deployment = z.strictObject({
   address: z.string().min(1),
   processors: z.array(Name).min(1),
   orchestrator: z.string().url(),
+  /** The orchestrator CA the agent pins (its fingerprint), as on a real host. */
+  caFingerprint: z.string().optional(),
   /** `CONTRACT=HOST:PORT`, addresses resolved. */
   serve: z.array(z.string()),
   workload: z

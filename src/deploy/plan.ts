@@ -23,6 +23,7 @@ export interface DeployInputs {
   labFileDir: string;
   vmAddress(vm: string): string | undefined;
   orchestratorUrl: string;
+  caFingerprint?: string;
   /** The lab's secrets file: `domain/user` → password. */
   secrets: Record<string, string>;
   /** What each VM has installed now. */
@@ -79,6 +80,7 @@ export function planDeploy(req: DeployRequest, inp: DeployInputs): DeployPlan {
       address,
       processors: vm.processors,
       orchestrator: inp.orchestratorUrl,
+      ...(inp.caFingerprint && { caFingerprint: inp.caFingerprint }),
       serve: service.serve.map((s) => withAddress(s, address)),
       workload: w
         ? {

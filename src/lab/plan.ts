@@ -8,10 +8,11 @@ import { TrellisError } from '../errors.js';
 import type { AddressPlan } from './addresses.js';
 import { readEnvFile } from './env-file.js';
 import type { LoadedLab } from './lab-file.js';
+import { labCaFile, labClient } from './orchestrator-client.js';
 import { LAB_MARKER } from './processes.js';
 import type { LabPaths } from './state.js';
 import type { ChildSpec } from './supervisor.js';
-import { fileExists, httpOk, type Probe, tcpOpen } from './wait.js';
+import { answers, fileExists, type Probe, tcpOpen } from './wait.js';
 
 /**
  * The spawn plan: which command each lab process runs, in which order, and how the lab tells
@@ -88,7 +89,7 @@ export interface PlanContext {
 }
 
 export function orchestratorUrl(addresses: AddressPlan): string {
-  return `http://${addresses.orchestrator.address}:${addresses.orchestrator.port}`;
+  return `https://${addresses.orchestrator.address}:${addresses.orchestrator.port}`;
 }
 
 /** Every lab process carries the marker; the lab's admin password reaches the orchestrator only. */
@@ -138,7 +139,8 @@ export function planLab(ctx: PlanContext): LabPlan {
         return env;
       },
     ),
-    ready: httpOk(`${url}/api/v1/health`),
+    // Until the first start created the CA there is nothing to trust: the probe fails, and retries.
+    ready: answers(async () => (await labClient(paths, url)).health()),
     // A first start creates and migrates the embedded database.
     timeoutMs: 60_000,
   };
@@ -164,6 +166,8 @@ export function planLab(ctx: PlanContext): LabPlan {
           so.domain,
           '--password-file',
           ctx.passwordFile(so.domain, so.name),
+          '--ca-file',
+          labCaFile(paths),
           '--state-dir',
           paths.processorState(p.name),
         ],
@@ -205,6 +209,7 @@ export function planDeployment(
         paths.install(d.vm).password,
         '--orchestrator',
         d.orchestrator,
+        ...(d.caFingerprint ? ['--ca-fingerprint', d.caFingerprint] : []),
         '--vm',
         d.vm,
         '--address',

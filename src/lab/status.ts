@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApiClient, type Topology } from '../api-client/client.js';
 import { renderTable } from '../cli/output.js';
+import { labClient } from './orchestrator-client.js';
 import { isAlive, isLabSupervisor } from './processes.js';
 import { type LabPaths, type LabState, labPaths, readState } from './state.js';
 
@@ -57,7 +58,7 @@ export async function labStatus(paths: LabPaths = labPaths()): Promise<LabStatus
 async function fetchTopology(url: string, paths: LabPaths): Promise<Topology | undefined> {
   try {
     const password = (await readFile(join(paths.dir, 'admin-password'), 'utf8')).trim();
-    const api = new ApiClient(url);
+    const api = await labClient(paths, url);
     const { token } = await api.login('admin', password);
     return await api.withToken(token).topology();
   } catch {

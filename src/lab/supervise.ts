@@ -1,16 +1,18 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApiClient } from '../api-client/client.js';
+import type { ApiClient } from '../api-client/client.js';
 import { loadFabricFile } from '../apply/index.js';
 import { addSecrets, readSecrets } from '../apply/secrets.js';
 import { writeConfig } from '../cli/config.js';
 import { deploy, type LabTarget } from '../deploy/deploy.js';
 import { removeDeployment } from '../deploy/manifest.js';
 import { TrellisError } from '../errors.js';
+import { caFingerprint } from '../wire/fingerprint.js';
 import { type AddressPlan, planAddresses } from './addresses.js';
 import { labAdminPassword } from './admin-password.js';
 import { type LabControl, serveLabControl } from './control.js';
 import { checkLabAgainstFabric, type LoadedLab, loadLabFile } from './lab-file.js';
+import { labCaFingerprint, labCaPem, labClient } from './orchestrator-client.js';
 import { type LabCommands, labCommands, orchestratorUrl, type PlannedChild, planLab } from './plan.js';
 import { isLabSupervisor } from './processes.js';
 import {
@@ -185,6 +187,8 @@ export async function superviseLab(opts: SuperviseOptions): Promise<void> {
       lab,
       vmAddress: (vm) => addresses.vms.find((v) => v.name === vm)?.address,
       orchestratorUrl: state.orchestrator.url,
+      caFingerprint: await labCaFingerprint(paths),
+      api: await labClient(paths, state.orchestrator.url),
       admin,
       control: vms,
       stopping: () => stopping,
@@ -255,9 +259,17 @@ async function applyFabric(
 ): Promise<ApiClient> {
   const t0 = Date.now();
   out(`applying ${lab.spec.fabric}… `);
-  const api = new ApiClient(url);
+  const api = await labClient(paths, url);
   const { token, expiresAt } = await api.login('admin', adminPassword);
-  await writeConfig({ orchestrator: url, token, username: 'admin', expiresAt });
+  // The CLI is left logged in and pinned to the lab's CA, as `trellis login --ca-file` would.
+  const caPem = await labCaPem(paths);
+  await writeConfig({
+    orchestrator: url,
+    token,
+    username: 'admin',
+    expiresAt,
+    pins: { [url]: { fingerprint: caFingerprint(caPem), caPem } },
+  });
   const fabric = await loadFabricFile(lab.fabricFile);
   const res = await api
     .withToken(token)

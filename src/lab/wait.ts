@@ -59,3 +59,15 @@ export async function waitUntil(
     await sleep(opts.intervalMs ?? 100);
   }
 }
+
+/** Like httpOk, for a client that knows how to verify the server (the lab's pinned CA). */
+export function answers(call: () => Promise<unknown>): Probe {
+  return async () => {
+    try {
+      await call();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+}

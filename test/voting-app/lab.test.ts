@@ -6,6 +6,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { ApiClient } from '../../src/api-client/client.js';
+import { pinnedFetch } from '../../src/api-client/trust.js';
 import { labPaths } from '../../src/lab/state.js';
 import type { FlowTableReport } from '../../src/model/flow-table.js';
 import type { FabricNode } from '../../src/model/index.js';
@@ -109,8 +110,9 @@ describe('the Voting App in the lab: deploy, vote, transit, console, purge', () 
     const state = await labState();
     startedPids = [state.supervisor.pid, ...state.children.flatMap((c) => (c.pid ? [c.pid] : []))];
     adminPassword = (await readFile(join(home, 'lab', 'admin-password'), 'utf8')).trim();
-    consoleUrl = `http://${ORCHESTRATOR}:7420`;
-    const api = new ApiClient(consoleUrl);
+    consoleUrl = `https://${ORCHESTRATOR}:7420`;
+    const caPem = await readFile(join(home, 'lab', 'orchestrator', 'ca.crt'), 'utf8');
+    const api = new ApiClient(consoleUrl, undefined, pinnedFetch({ caPem }));
     admin = api.withToken((await api.login('admin', adminPassword)).token);
     if (runConsoleTests) {
       await mkdir(SHOTS, { recursive: true });
