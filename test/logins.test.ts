@@ -217,6 +217,44 @@ describe('logins that cannot be turned against their owner', () => {
     expect(again.stderr).toContain('not logged in');
   });
 
+  it('`trellis logout` over HTTPS uses the pinned CA and keeps the pin', async () => {
+    const secure = await spawnOrchestrator({
+      dataDir: join(dir, 'orchestrator-https'),
+      env,
+      listen: '127.0.61.2:0',
+      https: true,
+    });
+    try {
+      const home = await cliEnv();
+      const lin = await trellis(
+        [
+          'login',
+          '--orchestrator',
+          secure.url,
+          '--ca-fingerprint',
+          secure.fingerprint,
+          '--username',
+          'admin',
+          '--password-stdin',
+        ],
+        { env: home, input: ADMIN_PW },
+      );
+      expect(lin.code, lin.stderr).toBe(0);
+      const config = join(home.TRELLIS_HOME!, 'config.yaml');
+      const token = /token: (\S+)/.exec(await readFile(config, 'utf8'))![1]!;
+      const out = await trellis(['logout'], { env: home });
+      expect(out.code, out.stderr).toBe(0);
+      const after = await readFile(config, 'utf8');
+      expect(after).not.toContain(token);
+      expect(after).toContain(secure.fingerprint.slice('sha256:'.length));
+      const old = await trellis(['get', 'domains'], { env: { ...home, TRELLIS_TOKEN: token } });
+      expect(old.code).toBe(1);
+      expect(old.stderr).toContain('the token is invalid or has expired');
+    } finally {
+      await secure.stop();
+    }
+  });
+
   it('POST /api/v1/logout answers 204 and ends only the calling token', async () => {
     const a = (await login(orch.url, OWNER, { username: 'admin', password: ADMIN_PW })).body.token;
     const b = (await login(orch.url, OWNER, { username: 'admin', password: ADMIN_PW })).body.token;
