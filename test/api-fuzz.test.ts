@@ -8,6 +8,8 @@ import { votingAppSpec } from './support/voting-app.js';
  * No request, however malformed, may produce a 5xx: random bodies, raw garbage, odd path
  * parameters and queries against every registered route, as admin and anonymously.
  */
+const REVOKING = new Set(['/api/v1/logout', '/api/v1/sessions/revoke']);
+
 describe('API robustness', () => {
   let t: TestOrchestrator;
   let admin: string;
@@ -66,10 +68,18 @@ describe('API robustness', () => {
           });
           expect(res.status, `${r.method} ${path} → ${JSON.stringify(res.body)}`).toBeLessThan(500);
           if (res.status >= 400) expect(res.body.error.message).toEqual(expect.any(String));
+          // Logout and session revocation do their job on the admin's token: take a new one.
+          if (res.status < 300 && REVOKING.has(r.url)) admin = await t.login('admin', ADMIN_PASSWORD);
         },
       ),
       { numRuns: 400 },
     );
+  });
+
+  it('answers a node challenge for a name that cannot exist with 400, not 500 (found by the property above)', async () => {
+    const res = await t.call('POST', '/api/v1/nodes/%3A/challenge');
+    expect(res.status).toBe(400);
+    expect(res.body.error.field).toBe('params.name');
   });
 
   it('answers raw garbage bodies with 4xx', async () => {

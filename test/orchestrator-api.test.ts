@@ -144,23 +144,39 @@ describe.each(storeTargets())('orchestrator API on $name', (target) => {
     expect(role.body.role.pathParams).toEqual(TRANSIT);
   });
 
-  it('locks a user out after 5 failed logins in a minute, saying when to retry', async () => {
+  it('refuses a user from the guessing address after 5 failed logins, saying when to retry; its owner elsewhere logs in', async () => {
     await t.call('POST', '/api/v1/admin-users', {
       token: admin,
       body: { name: 'mallory', role: 'systemAdmin', password: 'correct-horse' },
     });
+    const stranger = '192.0.2.66';
     for (let i = 0; i < 5; i++) {
       const res = await t.call('POST', '/api/v1/login', {
         body: { username: 'mallory', password: `guess-${i}` },
+        remoteAddress: stranger,
       });
       expect(res.status).toBe(401);
     }
+    // Even the right password is refused from there: the lock gives the guesser no oracle.
     const locked = await t.call('POST', '/api/v1/login', {
       body: { username: 'mallory', password: 'correct-horse' },
+      remoteAddress: stranger,
     });
     expect(locked.status).toBe(429);
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
     expect(locked.body.error.message).toMatch(/retry in \d+ s/);
+    expect(locked.body.error.message).toContain(stranger);
+    // Another form of the same name is the same account.
+    const other = await t.call('POST', '/api/v1/login', {
+      body: { username: 'Mallory', password: 'correct-horse' },
+      remoteAddress: stranger,
+    });
+    expect(other.status).toBe(429);
+    const owner = await t.call('POST', '/api/v1/login', {
+      body: { username: 'mallory', password: 'correct-horse' },
+      remoteAddress: '198.51.100.7',
+    });
+    expect(owner.status).toBe(200);
   });
 
   it('confines a domainAdmin to its own domain (403 naming the domain)', async () => {

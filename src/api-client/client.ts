@@ -21,6 +21,8 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly body: ErrorBody,
+    /** Seconds the server asked the caller to wait (Retry-After on a 429), when it said. */
+    readonly retryAfterSec?: number,
   ) {
     super(body.message);
     this.name = 'ApiError';
@@ -132,7 +134,12 @@ export class ApiClient {
     }
     if (!res.ok) {
       const e = (data as { error?: ErrorBody } | null)?.error;
-      throw new ApiError(res.status, e ?? { code: 'TRELLIS_ERR_INTERNAL', message: `HTTP ${res.status}` });
+      const retryAfter = Number(res.headers.get('retry-after') ?? Number.NaN);
+      throw new ApiError(
+        res.status,
+        e ?? { code: 'TRELLIS_ERR_INTERNAL', message: `HTTP ${res.status}` },
+        Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined,
+      );
     }
     return data as T;
   }
@@ -226,6 +233,18 @@ export class ApiClient {
   }
   delete(path: string) {
     return this.request<null>('DELETE', path);
+  }
+  /** Revokes this client's token. */
+  logout() {
+    return this.request<null>('POST', '/api/v1/logout');
+  }
+  /** Revokes every session of an admin user, or with `domain` of that domain's resource user. */
+  revokeSessions(username: string, domain?: string) {
+    return this.request<{ username: string; domain: string | null; revoked: number }>(
+      'POST',
+      '/api/v1/sessions/revoke',
+      { username, ...(domain && { domain }) },
+    );
   }
 }
 

@@ -114,11 +114,10 @@ export async function resolveTrust(baseUrl: string, src: TrustSource): Promise<O
  * connection pool: the CLI, an agent and a processor each talk to one orchestrator.
  */
 export function pinnedFetch(trust: OrchestratorTrust, localAddress?: string): Fetcher {
+  // undici 6 reads the source address from the Agent's own options, not from `connect`.
   const dispatcher = new Agent({
-    connect: {
-      ...(trust.caPem && { ca: trust.caPem }),
-      ...(localAddress && { localAddress }),
-    },
+    ...(localAddress && { localAddress }),
+    connect: { ...(trust.caPem && { ca: trust.caPem }) },
   });
   // undici's Response is the WHATWG one the global fetch returns; only its TypeScript types differ.
   return (url, init) => fetch(url, { ...init, dispatcher }) as unknown as Promise<Response>;

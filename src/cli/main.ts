@@ -13,11 +13,13 @@ import { registerFlows } from './commands/flows.js';
 import { registerGet } from './commands/get.js';
 import { registerLab } from './commands/lab.js';
 import { registerLogin } from './commands/login.js';
+import { registerLogout } from './commands/logout.js';
 import { registerNode } from './commands/node.js';
 import { registerOrchestrator } from './commands/orchestrator.js';
 import { registerPath } from './commands/path.js';
 import { registerProcessor } from './commands/processor.js';
 import { registerResolve } from './commands/resolve.js';
+import { registerRevokeSessions } from './commands/revoke-sessions.js';
 import { registerToken } from './commands/token.js';
 
 export function buildProgram(): Command {
@@ -28,6 +30,8 @@ export function buildProgram(): Command {
   for (const register of [
     registerOrchestrator,
     registerLogin,
+    registerLogout,
+    registerRevokeSessions,
     registerGet,
     registerDescribe,
     registerDelete,

@@ -8,6 +8,7 @@ import { TrellisError } from '../errors.js';
 import type { FabricNode } from '../model/index.js';
 import { backoffMs, sleep } from './backoff.js';
 import { nodeTrust } from './orchestrator-trust.js';
+import { waitingOutRateLimits } from './rate-limit.js';
 import { SseParser } from './sse.js';
 
 export interface ControlOptions {
@@ -88,12 +89,26 @@ export class ControlSession {
     }
   }
 
+  #loggingIn: Promise<void> | undefined;
+
+  /** One login at a time (heartbeats, events and registration may all ask), 429s waited out. */
+  #login(): Promise<void> {
+    this.#loggingIn ??= waitingOutRateLimits(() => this.#loginOnce(), {
+      log: this.opts.log,
+      what: 'login',
+      stopped: () => this.#stopped,
+    }).finally(() => {
+      this.#loggingIn = undefined;
+    });
+    return this.#loggingIn;
+  }
+
   /**
    * A registered node logs in with its own key (a signed challenge), so no password guessing
    * can keep it off the fabric; the owner's password is only the way in for a node that never
    * registered (or whose name an admin reset).
    */
-  async #login(): Promise<void> {
+  async #loginOnce(): Promise<void> {
     const api = await this.#client();
     if (this.#node && this.#registered) {
       try {
@@ -159,9 +174,10 @@ export class ControlSession {
         await writeFile(join(this.opts.stateDir, 'identity.json'), JSON.stringify(id), { mode: 0o600 });
         return id;
       } catch (err) {
-        // Refusals (bad password, undeclared processor) are final; an unreachable orchestrator is not.
+        // Refusals (bad password, undeclared processor) are final; an unreachable orchestrator
+        // is not, nor a 429 (logins wait those out; anything else rate-limited is retried).
         const cached = await this.cachedIdentity();
-        if (err instanceof ApiError && err.status !== 0 && err.status < 500) throw err;
+        if (err instanceof ApiError && err.status !== 0 && err.status < 500 && err.status !== 429) throw err;
         // No credential left, or a CA pin that another server failed: no retry fixes those.
         if (err instanceof TrellisError) throw err;
         if (cached && attempt === 0) {

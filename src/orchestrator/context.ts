@@ -3,6 +3,8 @@ import type { FlowTableReport } from '../model/flow-table.js';
 import type { RegisteredRoute } from './api/route.js';
 import type { NodeChallenges } from './auth/challenges.js';
 import type { Lockout } from './auth/lockout.js';
+import type { LoginGate } from './auth/login-gate.js';
+import type { OpenStreams } from './auth/open-streams.js';
 import type { VerifiedCache } from './auth/verified-cache.js';
 import type { EventHub } from './events.js';
 import type { FabricCa } from './pki/ca.js';
@@ -15,6 +17,10 @@ export interface Orchestrator {
   db: Db;
   log: Logger;
   lockout: Lockout;
+  /** Serialises password checks per (account, address) so the lockout counts every guess. */
+  loginGate: LoginGate;
+  /** Event streams by the token that opened them, so logout and revocation can cut them. */
+  openStreams: OpenStreams;
   verified: VerifiedCache;
   challenges: NodeChallenges;
   /** The URL clients use (what enrolment tokens carry); set once listening. Absent: from the request. */

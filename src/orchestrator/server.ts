@@ -21,10 +21,13 @@ import { nodeRoutes } from './api/nodes.js';
 import { pathRoutes } from './api/paths.js';
 import { processorRoutes } from './api/processors.js';
 import { resourceUserRoutes } from './api/resource-users.js';
+import { sessionRoutes } from './api/sessions.js';
 import { tokenRoutes } from './api/tokens.js';
 import { topologyRoutes } from './api/topology.js';
 import { NodeChallenges } from './auth/challenges.js';
 import { Lockout } from './auth/lockout.js';
+import { LoginGate } from './auth/login-gate.js';
+import { OpenStreams } from './auth/open-streams.js';
 import { VerifiedCache } from './auth/verified-cache.js';
 import { type BootstrapResult, bootstrap } from './bootstrap.js';
 import { installConsole } from './console-assets.js';
@@ -92,6 +95,8 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     db,
     log: opts.logger,
     lockout: new Lockout(),
+    loginGate: new LoginGate(),
+    openStreams: new OpenStreams(),
     verified: new VerifiedCache(),
     challenges: new NodeChallenges(),
     fabricPrefix: boot.fabricPrefix,
@@ -118,6 +123,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     healthRoutes,
     caRoutes,
     loginRoutes,
+    sessionRoutes,
     domainRoutes,
     adminUserRoutes,
     resourceUserRoutes,

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '../../src/api-client/client.js';
+import { pinnedFetch } from '../../src/api-client/trust.js';
 import { parseFabricText } from '../../src/apply/index.js';
 import { cliEnv, type OrchestratorProcess, spawnOrchestrator, TRELLIS_BIN } from './cli.js';
 
@@ -18,14 +19,28 @@ export class TestFabric {
   env!: NodeJS.ProcessEnv;
   dir!: string;
   passwords: Record<string, string> = {};
+  /** With HTTPS: what every node is given to pin the orchestrator's CA. */
+  trustArgs: string[] = [];
 
-  static async start(fabricYaml: string): Promise<TestFabric> {
+  /** `https`: the orchestrator serves HTTPS (as a user runs it) and every node pins its CA. */
+  static async start(
+    fabricYaml: string,
+    opts: { https?: boolean; env?: NodeJS.ProcessEnv; listen?: string } = {},
+  ): Promise<TestFabric> {
     const f = new TestFabric();
     f.dir = await mkdtemp(join(tmpdir(), 'trellis-fabric-'));
-    f.env = await cliEnv({ TRELLIS_ADMIN_PASSWORD: 'fabric-admin-pw' });
+    f.env = await cliEnv({ TRELLIS_ADMIN_PASSWORD: 'fabric-admin-pw', ...opts.env });
     try {
-      f.orch = await spawnOrchestrator({ dataDir: join(f.dir, 'orchestrator'), env: f.env });
-      const api = new ApiClient(f.orch.url);
+      const dataDir = join(f.dir, 'orchestrator');
+      f.orch = await spawnOrchestrator({
+        dataDir,
+        env: f.env,
+        https: opts.https ?? false,
+        ...(opts.listen && { listen: opts.listen }),
+      });
+      const caPem = opts.https ? await readFile(join(dataDir, 'ca.crt'), 'utf8') : undefined;
+      if (opts.https) f.trustArgs = ['--ca-fingerprint', f.orch.fingerprint];
+      const api = new ApiClient(f.orch.url, undefined, pinnedFetch(caPem ? { caPem } : {}));
       const { token } = await api.login('admin', 'fabric-admin-pw');
       f.admin = api.withToken(token);
       const spec = parseFabricText(fabricYaml, 'fabric.yaml').spec;
@@ -85,6 +100,7 @@ export class TestFabric {
       join(this.dir, name),
       '--log-level',
       'info',
+      ...this.trustArgs,
     ]);
     await this.waitFor(
       async () => (await this.admin.nodes()).some((n) => n.name === name && n.status === 'connected'),
@@ -99,21 +115,28 @@ export class TestFabric {
     address: string;
     processors: string[];
     serve?: string[];
-    /** More `trellis agent` flags. */
-    extraArgs?: string[];
+    /** How long to wait for it to register (longer when it must first wait out a 429). */
+    waitMs?: number;
+    /** Enrol with this token file instead of the host owner's password. */
+    tokenFile?: string;
   }): Promise<string> {
-    const pw = await this.passwordFile(`${o.domain}/${o.hostOwner}`);
     const envFile = join(this.dir, o.vm, 'fabric.env');
+    const credentials = o.tokenFile
+      ? ['--token-file', o.tokenFile]
+      : [
+          '--hostowner',
+          o.hostOwner,
+          '--domain',
+          o.domain,
+          '--password-file',
+          await this.passwordFile(`${o.domain}/${o.hostOwner}`),
+          '--orchestrator',
+          this.orch.url,
+          ...this.trustArgs,
+        ];
     this.spawn(o.vm, [
       'agent',
-      '--hostowner',
-      o.hostOwner,
-      '--domain',
-      o.domain,
-      '--password-file',
-      pw,
-      '--orchestrator',
-      this.orch.url,
+      ...credentials,
       '--vm',
       o.vm,
       '--address',
@@ -121,7 +144,6 @@ export class TestFabric {
       // As the lab does: the test's VMs share one loopback, each binds its own address.
       '--client-address',
       o.address,
-      ...(o.extraArgs ?? []),
       '--processors',
       o.processors.join(','),
       ...(o.serve ?? []).flatMap((s) => ['--serve', s]),
@@ -133,6 +155,7 @@ export class TestFabric {
     await this.waitFor(
       async () => (await this.admin.nodes()).some((n) => n.name === o.vm && n.status === 'connected'),
       `${o.vm} registered`,
+      o.waitMs,
     );
     await this.waitFor(
       async () => (await readFile(envFile, 'utf8').catch(() => null)) !== null,

@@ -12,7 +12,7 @@ export interface TestOrchestrator {
   call(
     method: string,
     url: string,
-    opts?: { token?: string; body?: unknown; rawBody?: string },
+    opts?: { token?: string; body?: unknown; rawBody?: string; remoteAddress?: string },
     // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers and assert on them
   ): Promise<{ status: number; body: any; headers: Record<string, unknown> }>;
   login(username: string, password: string, domain?: string): Promise<string>;
@@ -52,6 +52,8 @@ export async function startTestOrchestrator(
         url,
         headers,
         ...(payload !== undefined && { payload }),
+        // The client's socket address, which failed logins are counted under (default 127.0.0.1).
+        ...(o.remoteAddress && { remoteAddress: o.remoteAddress }),
       });
       return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null, headers: res.headers };
     },

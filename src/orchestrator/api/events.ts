@@ -6,7 +6,7 @@ import type { FabricEvent } from '../events.js';
 import { getMeta } from '../store/repos/meta.js';
 import { getNode, setNodeStatus, touchNode } from '../store/repos/nodes.js';
 import { peerFilter } from './peer-filter.js';
-import { route } from './route.js';
+import { bearerToken, route } from './route.js';
 
 // A subscriber this far behind (bytes queued in its socket) is closed, not waited for; it
 // reconnects and resyncs from the snapshot event.
@@ -42,6 +42,11 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
       }
       reply.hijack();
       const res = reply.raw;
+      // Logout and session revocation cut it: it was authenticated only when it opened.
+      req.raw.on(
+        'close',
+        o.openStreams.hold(bearerToken(req), principal, () => res.destroy()),
+      );
       res.writeHead(200, {
         'content-type': 'text/event-stream',
         'cache-control': 'no-store',

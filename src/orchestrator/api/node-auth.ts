@@ -18,6 +18,7 @@ import {
 import { getNode } from '../store/repos/nodes.js';
 import { getResourceUser } from '../store/repos/resource-users.js';
 import { route } from './route.js';
+import { parseInput } from './validation.js';
 
 const Session = z.object({
   token: z.string(),
@@ -51,7 +52,8 @@ export function nodeAuthRoutes(app: FastifyInstance, o: Orchestrator): void {
     auth: 'none',
     response: z.object({ challenge: z.string() }),
     handler: async ({ params }) => {
-      Name.parse(params.name);
+      // Validated as a 400 naming the field: a thrown ZodError would be a 500 (api-fuzz found `:`).
+      parseInput(z.strictObject({ name: Name }), params, 'params');
       // Issued for any name: whether a node exists is not told to an anonymous caller.
       return { challenge: o.challenges.issue(params.name!) };
     },

@@ -116,7 +116,8 @@ function checkParams(params: Record<string, string>): void {
   }
 }
 
-async function authenticate(o: Orchestrator, req: FastifyRequest): Promise<Principal> {
+/** The bearer token a request carries (its presence and form are checked by `route`). */
+export function bearerToken(req: FastifyRequest): string {
   const header = req.headers.authorization;
   if (!header)
     throw new TrellisError('TRELLIS_ERR_UNAUTHENTICATED', 'missing Authorization: Bearer <token> header');
@@ -126,7 +127,11 @@ async function authenticate(o: Orchestrator, req: FastifyRequest): Promise<Princ
       'TRELLIS_ERR_UNAUTHENTICATED',
       'the Authorization header must read "Bearer <token>"',
     );
-  const principal = await lookupSession(o.db, m[1]!);
+  return m[1]!;
+}
+
+async function authenticate(o: Orchestrator, req: FastifyRequest): Promise<Principal> {
+  const principal = await lookupSession(o.db, bearerToken(req));
   if (!principal) {
     throw new TrellisError('TRELLIS_ERR_UNAUTHENTICATED', 'the token is invalid or has expired', {
       hint: 'log in again with `trellis login`',

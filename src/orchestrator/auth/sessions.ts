@@ -37,13 +37,22 @@ export async function lookupSession(sql: Sql, token: string): Promise<Principal 
   return row ? (JSON.parse(row.subject) as Principal) : null;
 }
 
-export async function deleteSessionsOf(sql: Sql, match: (p: Principal) => boolean): Promise<void> {
+/** Ends every session whose principal matches; returns how many there were. */
+export async function deleteSessionsOf(sql: Sql, match: (p: Principal) => boolean): Promise<number> {
   const rows = await sql.query<{ token_hash: string; subject: string }>(
     'SELECT token_hash, subject FROM sessions',
   );
+  let n = 0;
   for (const r of rows) {
     if (match(JSON.parse(r.subject) as Principal)) {
       await sql.query('DELETE FROM sessions WHERE token_hash = $1', [r.token_hash]);
+      n += 1;
     }
   }
+  return n;
+}
+
+/** Logout: the token stops working at once (it is looked up on every request). */
+export async function deleteSession(sql: Sql, token: string): Promise<void> {
+  await sql.query('DELETE FROM sessions WHERE token_hash = $1', [tokenHash(token)]);
 }
