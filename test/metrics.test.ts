@@ -117,8 +117,8 @@ describe('orchestrator GET /metrics', () => {
   });
 });
 
-// Own loopback addresses (127.0.6.x): processors' admin listeners take the default port 9901
-// and agents their default 7401 local API, per address.
+// Own loopback addresses (127.0.6.x): processors' admin listeners on port 9901 of their own
+// address (TestFabric passes --admin-listen), agents' local API on 7401 of theirs (--client-address).
 const P1 = { name: 'aws-p1', host: '127.0.6.1' };
 const P2 = { name: 'gcp-p1', host: '127.0.6.2' };
 const AWS11 = '127.0.6.11';
