@@ -26,6 +26,8 @@ export interface Orchestrator {
   ticketKey: TicketKey;
   /** How long a flow ticket is valid; agents refresh well before. */
   ticketTtlSec: number;
+  /** How long a node certificate is valid; nodes renew at 2/3 of it (--node-cert-ttl). */
+  nodeCertTtlMs: number;
   /** Signed tickets reused across bundle fetches while their content and contract stay the same. */
   signedTickets: SignedTicketCache;
   flowTables: Map<string, FlowTableReport>;

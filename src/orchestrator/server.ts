@@ -40,6 +40,8 @@ export interface OrchestratorOptions {
   tokenTtlMs?: number;
   heartbeatTimeoutMs?: number;
   ticketTtlSec?: number;
+  /** Lifetime of node certificates; default 7 days. Nodes renew at 2/3 of it. */
+  nodeCertTtlMs?: number;
 }
 
 export interface RunningOrchestrator {
@@ -85,6 +87,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     ca: await loadOrCreateCa(dataDir),
     ticketKey,
     ticketTtlSec: opts.ticketTtlSec ?? 3600,
+    nodeCertTtlMs: opts.nodeCertTtlMs ?? 7 * 24 * 3600_000,
     signedTickets: new SignedTicketCache((t) => signTicket(t, ticketKey.privateKey)),
     flowTables: new Map(),
     closing: false,

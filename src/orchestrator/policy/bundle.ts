@@ -168,7 +168,9 @@ export function computeBundle(input: BundleInput): Bundle {
     return {
       ...base,
       ticket: {
-        version: 1,
+        version: 2,
+        // Set by the signer: the orchestrator's active ticket key (tickets/keyring.ts).
+        keyId: 0,
         contractId: c.id,
         policyEpoch: input.epoch,
         issuedAt: input.nowSec,

@@ -3,7 +3,8 @@ import type { FlowTicket } from '../../wire/ticket.js';
 import { SignedTicketCache } from './signed-cache.js';
 
 const ticket = (o: Partial<FlowTicket> = {}): FlowTicket => ({
-  version: 1,
+  version: 2,
+  keyId: 1,
   contractId: 0x9a751254,
   policyEpoch: 10,
   issuedAt: 1_000,
