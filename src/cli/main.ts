@@ -4,6 +4,7 @@ import { TrellisError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerAgent } from './commands/agent.js';
 import { registerApply } from './commands/apply.js';
+import { registerCa } from './commands/ca.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerDescribe } from './commands/describe.js';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
     registerResolve,
     registerLab,
     registerDeploy,
+    registerCa,
   ]) {
     register(program);
   }

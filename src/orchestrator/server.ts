@@ -1,7 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { installOrchestratorMetrics } from '../metrics/orchestrator.js';
-import { signTicket } from '../wire/ticket.js';
 import { adminUserRoutes } from './api/admin-users.js';
 import { applyRoutes } from './api/apply.js';
 import { auditRoutes } from './api/audit.js';
@@ -17,6 +16,7 @@ import { nodeRoutes } from './api/nodes.js';
 import { pathRoutes } from './api/paths.js';
 import { processorRoutes } from './api/processors.js';
 import { resourceUserRoutes } from './api/resource-users.js';
+import { ticketKeyRoutes } from './api/ticket-keys.js';
 import { topologyRoutes } from './api/topology.js';
 import { Lockout } from './auth/lockout.js';
 import { VerifiedCache } from './auth/verified-cache.js';
@@ -29,7 +29,7 @@ import type { Db } from './store/db.js';
 import { openStore } from './store/open.js';
 import { bumpPolicyEpoch } from './store/repos/meta.js';
 import { disconnectStale } from './store/repos/nodes.js';
-import { loadOrCreateTicketKey } from './tickets/key.js';
+import { TicketKeyring } from './tickets/keyring.js';
 import { SignedTicketCache } from './tickets/signed-cache.js';
 
 export interface OrchestratorOptions {
@@ -73,7 +73,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
   });
   const dataDir = opts.dataDir ?? '.trellis/orchestrator';
   const events = new EventHub();
-  const ticketKey = await loadOrCreateTicketKey(dataDir);
+  const ticketKeys = await TicketKeyring.load(dataDir);
   const ctx: Orchestrator = {
     db,
     log: opts.logger,
@@ -85,10 +85,14 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     routes: [],
     events,
     ca: await loadOrCreateCa(dataDir),
-    ticketKey,
+    ticketKeys,
     ticketTtlSec: opts.ticketTtlSec ?? 3600,
     nodeCertTtlMs: opts.nodeCertTtlMs ?? 7 * 24 * 3600_000,
-    signedTickets: new SignedTicketCache((t) => signTicket(t, ticketKey.privateKey)),
+    signedTickets: new SignedTicketCache(
+      (t) => ticketKeys.sign(t),
+      undefined,
+      () => ticketKeys.generation(),
+    ),
     flowTables: new Map(),
     closing: false,
     liveStreams: new Map(),
@@ -116,6 +120,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     applyRoutes,
     eventRoutes,
     dataPlaneRoutes,
+    ticketKeyRoutes,
   ]) {
     register(app, ctx);
   }

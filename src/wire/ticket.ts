@@ -84,7 +84,10 @@ export type TicketKeys = KeyObject | ((keyId: number) => KeyObject | undefined);
  */
 export function ticketKeyId(publicKey: KeyObject): number {
   const spki = publicKey.export({ type: 'spki', format: 'der' });
-  return createHash('sha256').update(spki.subarray(spki.length - 32)).digest().readUInt32BE(0);
+  return createHash('sha256')
+    .update(spki.subarray(spki.length - 32))
+    .digest()
+    .readUInt32BE(0);
 }
 
 /** `0x1a2b3c4d` → `1a2b3c4d`: how key IDs are written in messages, logs and the API. */

@@ -19,10 +19,11 @@ export class TestFabric {
   dir!: string;
   passwords: Record<string, string> = {};
 
-  static async start(fabricYaml: string): Promise<TestFabric> {
+  /** `env`: extra environment for every process, e.g. TRELLIS_NODE_CERT_TTL for the orchestrator. */
+  static async start(fabricYaml: string, env: NodeJS.ProcessEnv = {}): Promise<TestFabric> {
     const f = new TestFabric();
     f.dir = await mkdtemp(join(tmpdir(), 'trellis-fabric-'));
-    f.env = await cliEnv({ TRELLIS_ADMIN_PASSWORD: 'fabric-admin-pw' });
+    f.env = await cliEnv({ TRELLIS_ADMIN_PASSWORD: 'fabric-admin-pw', ...env });
     try {
       f.orch = await spawnOrchestrator({ dataDir: join(f.dir, 'orchestrator'), env: f.env });
       const api = new ApiClient(f.orch.url);

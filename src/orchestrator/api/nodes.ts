@@ -13,6 +13,7 @@ import {
   deleteNode,
   getNode,
   listNodes,
+  setCertNotAfter,
   setNodeStatus,
   touchNode,
   upsertNode,
@@ -163,7 +164,9 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
         kind: registered.kind,
         domain: registered.domain,
         addresses: registered.addresses,
+        validForMs: o.nodeCertTtlMs,
       });
+      await setCertNotAfter(o.db, registered.name, notAfter);
       o.events.publish({
         type: 'node',
         name: registered.name,
@@ -177,12 +180,53 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
       // fabric-wide epoch bump (which made every agent refetch on every registration).
       if (registered.kind === 'processor') await o.bumpEpoch();
       return {
-        node: registered,
+        node: { ...registered, certNotAfter: notAfter },
         certPem,
         certNotAfter: notAfter,
         caPem: o.ca.certPem,
-        ticketPublicKeyPem: o.ticketKey.publicKeyPem,
+        // ticketPublicKeyPem (the signing key) is kept for nodes that predate ticketKeys.
+        ticketPublicKeyPem: o.ticketKeys.published()[0]!.publicKeyPem,
+        ticketKeys: o.ticketKeys.published(),
       };
+    },
+  });
+
+  route(app, o, {
+    method: 'POST',
+    url: '/api/v1/nodes/:name/certificate',
+    summary:
+      "Renew the node's certificate (its owner only), for the key it registered; nodes renew at 2/3 of its life",
+    tag: 'nodes',
+    body: z.strictObject({ publicKey: z.string().min(1).max(4096).describe('PEM SPKI: the registered key') }),
+    response: z.object({ certPem: z.string(), certNotAfter: z.string() }),
+    handler: async ({ principal, params, body }) => {
+      const node = await getNode(o.db, params.name!);
+      if (!node) throw notFound('node', params.name!, '; register it again');
+      requireOwner(principal, node, 'renew the certificate of');
+      // The same key, compared as DER: PEM line breaks or a trailing newline must not matter,
+      // and a certificate for any other key would let a password holder take the name over.
+      if (!publicKeyDer(body.publicKey).equals(publicKeyDer(node.publicKey))) {
+        throw new TrellisError(
+          'TRELLIS_ERR_CONFLICT',
+          `node "${node.name}" is registered with another key; a certificate is renewed only for the key the node registered`,
+          {
+            field: 'body.publicKey',
+            hint: "send the key of the node's node.key (its node.pub); a new key must register the node again",
+          },
+        );
+      }
+      const { certPem, notAfter } = await issueNodeCertificate(o.ca, {
+        publicKeyPem: node.publicKey,
+        name: node.name,
+        kind: node.kind,
+        domain: node.domain,
+        addresses: node.addresses,
+        validForMs: o.nodeCertTtlMs,
+      });
+      await setCertNotAfter(o.db, node.name, notAfter);
+      await touchNode(o.db, node.name, new Date());
+      o.log.info({ node: node.name, certNotAfter: notAfter }, 'node certificate renewed');
+      return { certPem, certNotAfter: notAfter };
     },
   });
 

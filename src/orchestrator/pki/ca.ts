@@ -46,7 +46,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const CA_VALIDITY_MS = 3652 * DAY_MS;
 const NODE_VALIDITY_MS = 7 * DAY_MS;
 /** notBefore is backdated so a node whose clock is a little behind still accepts a fresh cert. */
-const CLOCK_SKEW_MS = 5 * 60 * 1000;
+export const CLOCK_SKEW_MS = 5 * 60 * 1000;
 const EC_KEY = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGNATURE = { name: 'ECDSA', hash: 'SHA-256' } as const;
 
