@@ -117,7 +117,9 @@ export class ControlSession {
           return cached;
         }
         if (this.#stopped) throw err;
-        await sleep(backoffMs(attempt, 250, expiredAt ? 3_000 : 5_000));
+        // A timer that holds the process open: with nothing else running yet (no server, no
+        // stream), backoff.ts's unref'd sleep let the process exit 0 in the middle of retrying.
+        await new Promise((r) => setTimeout(r, backoffMs(attempt, 250, expiredAt ? 3_000 : 5_000)));
       }
     }
   }
