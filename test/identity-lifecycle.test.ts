@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../src/api-client/client.js';
+import type { NodeIdentity } from '../src/node-runtime/control.js';
+import { mtlsClientOptions } from '../src/orchestrator/pki/tls-options.js';
 import { parseProxyV2 } from '../src/wire/proxy-v2.js';
 import { keyIdHex } from '../src/wire/ticket.js';
 import { trellis } from './support/cli.js';
@@ -62,6 +65,24 @@ function connect(addr: string): Promise<net.Socket | null> {
   return new Promise((resolve) => {
     const s = net.connect({ host: host!, port: Number(port), localAddress: host! }, () => resolve(s));
     s.on('error', () => resolve(null));
+  });
+}
+
+/**
+ * A fresh mTLS handshake with aws-p1, presenting aws-11's cached identity (identity.json, as
+ * renewed): resolves with the notAfter of the certificate aws-p1 serves now.
+ */
+function handshake(id: NodeIdentity, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = tls.connect(
+      { ...mtlsClientOptions(id, undefined, { name: 'aws-p1' }), host: '127.0.41.1', port },
+      () => {
+        const notAfter = new Date(s.getPeerCertificate().valid_to).toISOString();
+        s.destroy();
+        resolve(notAfter);
+      },
+    );
+    s.on('error', reject);
   });
 }
 
@@ -189,6 +210,16 @@ describe('identity lifecycle: renewals and a ticket-key rotation under load', ()
     expect(tokens.length).toBeGreaterThan(0);
     expect(tokens.map(tokenKeyId)).toEqual(tokens.map(() => answer.keyId));
     const after = await f.admin.request<{ id: string; signing: boolean }[]>('GET', '/api/v1/ca/ticket-keys');
+
+    // New handshakes use the renewed certificates, long after the first ones expired: the
+    // client's rewritten identity.json is accepted, and the processor serves its latest one.
+    const cached = JSON.parse(await readFile(join(f.dir, 'aws-11', 'identity.json'), 'utf8')) as NodeIdentity;
+    const served = await handshake(cached, BASE);
+    const current = await f.admin.nodes();
+    const latest = (name: string) => current.find((n) => n.name === name)!.certNotAfter!;
+    expect(Date.parse(served)).toBeGreaterThan(Date.parse(seen.get('aws-p1')![0]!));
+    expect([latest('aws-p1'), seen.get('aws-p1')!.at(-1)]).toContain(served);
+    expect([latest('aws-11'), seen.get('aws-11')!.at(-1)]).toContain(cached.node.certNotAfter);
 
     const renewals = Object.fromEntries([...seen].map(([n, v]) => [n, v.length - 1]));
     process.stdout.write(
