@@ -236,6 +236,7 @@ describe.each(storeTargets())('orchestrator API on $name', (target) => {
     expect(Object.keys(nodes[0]).sort()).toEqual(
       [
         'addresses',
+        'certNotAfter',
         'domain',
         'endpoint',
         'kind',

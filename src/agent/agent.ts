@@ -1,4 +1,3 @@
-import { createPublicKey } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import http, { type Server } from 'node:http';
 import { dirname, join } from 'node:path';
@@ -11,10 +10,13 @@ import { advertisedEndpoint, endpointOf, type HostPort } from '../node-runtime/a
 import { type ControlOptions, ControlSession, type NodeIdentity } from '../node-runtime/control.js';
 import { DenialReporter } from '../node-runtime/denials.js';
 import { makeDirPrivate } from '../node-runtime/private-files.js';
+import { followIdentity, IdentityHolder, startRenewal } from '../node-runtime/renewal.js';
+import { TicketKeySet } from '../node-runtime/ticket-keys.js';
 import { type AgentBundle, envName, loadCachedBundle, saveBundle } from './bundle.js';
 import { Inbound, type ServeMap } from './inbound.js';
 import { Outbound } from './outbound.js';
 import { fromOwnVm } from './own-vm.js';
+import { nextRefreshMs } from './refresh-schedule.js';
 import { Stats } from './stats.js';
 
 export interface AgentOptions {
@@ -84,21 +86,27 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   });
   const key = await loadOrCreateNodeKey(o.stateDir);
   const endpoint = endpointOf(advertised);
-  const identity = await control.register(
-    {
-      name: o.vm,
-      addresses: [...new Set([advertised.host, o.address])],
-      processors: o.processors,
-      endpoint,
-      publicKeyPem: key.publicKeyPem,
-    },
-    key.privateKeyPem,
+  const holder = new IdentityHolder(
+    await control.register(
+      {
+        name: o.vm,
+        addresses: [...new Set([advertised.host, o.address])],
+        processors: o.processors,
+        endpoint,
+        publicKeyPem: key.publicKeyPem,
+      },
+      key.privateKeyPem,
+    ),
   );
-  const ticketKey = createPublicKey(identity.ticketPublicKeyPem);
+  const first = holder.current;
+  // Refetched through the bundle (which carries ticketKeys) when a ticket names a key we lack.
+  const ticketKeys = new TicketKeySet(() => void refresh(), log);
+  ticketKeys.update(first.ticketKeys, first.ticketPublicKeyPem);
   const stats = new Stats();
   const metrics = new AgentMetrics(stats);
   const denials = new DenialReporter(control, o.vm, log, (d) => metrics.denied(d));
-  const pool = new SessionPool(() => identity);
+  // Read at each new connection: a renewed certificate is used from the next one on.
+  const pool = new SessionPool(() => holder.current);
   const outbound = new Outbound({
     address: clientAddress,
     vm: o.vm,
@@ -112,9 +120,9 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const inbound = new Inbound({
     name: o.vm,
     address: o.address,
-    nodeId: () => identity.node.nodeId,
-    ticketKey,
-    identity: () => identity,
+    nodeId: () => holder.current.node.nodeId,
+    ticketKey: ticketKeys.lookup,
+    identity: () => holder.current,
     serve: o.serve,
     refresh: () => refresh(),
     denials,
@@ -122,6 +130,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     log,
   });
   await inbound.listen(listen.host, listen.port);
+  if (inbound.server) followIdentity(holder, inbound.server);
+  const renewal = startRenewal({ control, holder, name: o.vm, publicKeyPem: key.publicKeyPem, log });
 
   const portsFile = join(o.stateDir, 'ports.json');
   const ports = new Map<string, number>(
@@ -144,6 +154,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
 
   const apply = async (b: AgentBundle) => {
     bundle = b;
+    ticketKeys.update(b.ticketKeys);
     assignPorts(b);
     await writeFile(portsFile, JSON.stringify(Object.fromEntries(ports)));
     await outbound.update(b.client, ports);
@@ -208,6 +219,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   };
   control.events(o.vm, (event, data) => {
     if (event === 'hello') void refresh().then(() => metrics.eventApplied(event, data, bundle?.epoch));
+    // A new ticket key: fetch it (with the bundle) before it starts signing, a few seconds on.
+    else if (event === 'ticket-keys') refreshWithin(100);
     else if (event === 'policy') refreshWithin(100, () => metrics.eventApplied(event, data, bundle?.epoch));
     else if (event === 'node') {
       const n = data as { name?: string; kind?: string; domain?: string; owner?: string };
@@ -217,14 +230,21 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       // or a new peer's node registering during the fetch would wait for the periodic refresh.
       const settled = soon === undefined && !queued && !fetching;
       const peer = !settled || !bundle?.peers || n.owner === undefined || bundle.peers.includes(n.owner);
-      if (n.kind === 'workload' && n.domain === identity.node.domain && n.name !== o.vm && peer)
+      if (n.kind === 'workload' && n.domain === holder.current.node.domain && n.name !== o.vm && peer)
         refreshWithin(1000);
     }
   });
   control.heartbeat(o.vm);
-  // Tickets expire: refresh well before, even if no event says anything changed.
-  const periodic = setInterval(() => void refresh(), 5 * 60_000);
-  periodic.unref();
+  // Tickets expire: refresh well before (at half the shortest life left, at most every 5 min),
+  // even if no event says anything changed.
+  let periodic: NodeJS.Timeout | undefined;
+  let closed = false;
+  const schedule = () => {
+    if (closed) return;
+    periodic = setTimeout(() => void refresh().then(schedule), nextRefreshMs(bundle));
+    periodic.unref();
+  };
+  schedule();
 
   const resolve = (name: string) => {
     const contract = name.split('.')[0]!;
@@ -282,11 +302,15 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   );
 
   return {
-    identity,
+    get identity() {
+      return holder.current;
+    },
     bundle: () => bundle,
     resolve,
     async close() {
-      clearInterval(periodic);
+      closed = true;
+      clearTimeout(periodic);
+      renewal.stop();
       control.stop();
       await control.call((a) => a.request('POST', `/api/v1/nodes/${o.vm}/disconnect`)).catch(() => undefined);
       denials.stop();

@@ -50,6 +50,8 @@ export interface AgentBundle {
   server: AgentServerEntry[];
   /** Host owners whose nodes matter to this bundle; absent from an older orchestrator. */
   peers?: string[];
+  /** The keys tickets may be signed with (a rotation publishes two); absent from an older orchestrator. */
+  ticketKeys?: { id: string; publicKeyPem: string }[];
 }
 
 /** The bundle is cached on disk so a restart while the orchestrator is down still serves. */

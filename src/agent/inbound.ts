@@ -1,4 +1,3 @@
-import type { KeyObject } from 'node:crypto';
 import http2, { type Http2SecureServer, type ServerHttp2Stream } from 'node:http2';
 import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -11,7 +10,7 @@ import type { DenialReporter } from '../node-runtime/denials.js';
 import { peerIdentity } from '../orchestrator/pki/peer-identity.js';
 import { type MtlsIdentity, mtlsServerOptions } from '../orchestrator/pki/tls-options.js';
 import { encodeProxyV2 } from '../wire/proxy-v2.js';
-import type { FlowTicket } from '../wire/ticket.js';
+import type { FlowTicket, TicketKeys } from '../wire/ticket.js';
 import type { AgentServerEntry } from './bundle.js';
 import type { Stats } from './stats.js';
 
@@ -38,7 +37,7 @@ export class Inbound {
       /** The VM's address: deliveries to the workload come from it. */
       address: string;
       nodeId: () => string;
-      ticketKey: KeyObject;
+      ticketKey: TicketKeys;
       identity: () => MtlsIdentity;
       serve: ServeMap;
       /** Fetches a fresh bundle (a flow from a source we do not know yet). */
@@ -63,6 +62,11 @@ export class Inbound {
         }
       }
     }
+  }
+
+  /** The mTLS server, once listening: a renewed certificate is set on it (setSecureContext). */
+  get server(): Http2SecureServer | undefined {
+    return this.#server;
   }
 
   async listen(host: string, port: number): Promise<void> {
@@ -99,7 +103,8 @@ export class Inbound {
     stream.on('error', () => undefined);
     if (headers[':method'] !== 'CONNECT') return this.#refuse(stream, 405, 'refused: CONNECT only');
     const v = this.#tickets.verify(String(headers[H.ticket] ?? ''));
-    if (!v.ok) return this.#refuse(stream, 403, `refused: ${v.reason}`);
+    // 412 for a key this node does not hold yet: the agent that sent it refreshes and retries.
+    if (!v.ok) return this.#refuse(stream, v.unknownKeyId !== undefined ? 412 : 403, `refused: ${v.reason}`);
     const t = v.ticket;
     const socket = stream.session?.socket as TLSSocket | undefined;
     const peer = socket ? peerIdentity(socket.getPeerCertificate()) : null;

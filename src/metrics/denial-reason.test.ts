@@ -13,7 +13,8 @@ const privateKey = createPrivateKey({
 const publicKey = createPublicKey(privateKey);
 const now = Date.UTC(2026, 0, 1) / 1000;
 const ticket: FlowTicket = {
-  version: 1,
+  version: 2,
+  keyId: 1,
   contractId: 42,
   policyEpoch: 7,
   issuedAt: now,

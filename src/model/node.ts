@@ -23,6 +23,10 @@ export const FabricNode = z.strictObject({
   status: NodeStatus,
   lastSeen: z.string().describe('ISO 8601'),
   registeredAt: z.string(),
+  certNotAfter: z
+    .string()
+    .optional()
+    .describe('ISO 8601: when its current certificate expires; moves forward at every renewal'),
 });
 export type FabricNode = z.infer<typeof FabricNode>;
 

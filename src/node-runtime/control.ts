@@ -1,5 +1,5 @@
-import { sign } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { sign, X509Certificate } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ApiClient, ApiError } from '../api-client/client.js';
@@ -31,6 +31,8 @@ export interface NodeIdentity {
   keyPem: string;
   caPem: string;
   ticketPublicKeyPem: string;
+  /** Every key tickets may be signed with (a rotation publishes two); absent when cached by an older node. */
+  ticketKeys?: { id: string; publicKeyPem: string }[];
 }
 
 export interface Registration {
@@ -170,8 +172,7 @@ export class ControlSession {
               );
         this.#registered = true;
         const id: NodeIdentity = { ...res, keyPem };
-        await mkdir(this.opts.stateDir, { recursive: true });
-        await writeFile(join(this.opts.stateDir, 'identity.json'), JSON.stringify(id), { mode: 0o600 });
+        await this.saveIdentity(id);
         return id;
       } catch (err) {
         // Refusals (bad password, undeclared processor) are final; an unreachable orchestrator
@@ -180,7 +181,22 @@ export class ControlSession {
         if (err instanceof ApiError && err.status !== 0 && err.status < 500 && err.status !== 429) throw err;
         // No credential left, or a CA pin that another server failed: no retry fixes those.
         if (err instanceof TrellisError) throw err;
-        if (cached && attempt === 0) {
+        const expiredAt = cached && certificateExpired(cached.certPem);
+        if (cached && expiredAt) {
+          // Serving with an expired certificate would only fail every handshake, and look like a
+          // network fault: say what is wrong and wait for the orchestrator instead.
+          if (attempt % 20 === 0) {
+            this.opts.log.error(
+              {
+                node: reg.name,
+                certNotAfter: expiredAt,
+                orchestrator: this.opts.orchestrator,
+                err: (err as Error).message,
+              },
+              `node ${reg.name}: cached identity expired at ${expiredAt} and the orchestrator at ${this.opts.orchestrator} is unreachable; retrying (not serving with an expired certificate)`,
+            );
+          }
+        } else if (cached && attempt === 0) {
           this.opts.log.warn(
             { err: (err as Error).message },
             'orchestrator unreachable; starting from the cached identity',
@@ -188,7 +204,9 @@ export class ControlSession {
           return cached;
         }
         if (this.#stopped) throw err;
-        await sleep(backoffMs(attempt));
+        // A timer that holds the process open: with nothing else running yet (no server, no
+        // stream), backoff.ts's unref'd sleep let the process exit 0 in the middle of retrying.
+        await new Promise((r) => setTimeout(r, backoffMs(attempt, 250, expiredAt ? 3_000 : 5_000)));
       }
     }
   }
@@ -201,6 +219,14 @@ export class ControlSession {
     >('POST', '/api/v1/nodes/enrol', { token: this.opts.enrolmentToken, registration });
     this.#token = session.token;
     return id;
+  }
+
+  /** identity.json holds the node's private key: 0600, written whole (renamed into place). */
+  async saveIdentity(id: NodeIdentity): Promise<void> {
+    await mkdir(this.opts.stateDir, { recursive: true, mode: 0o700 });
+    const file = join(this.opts.stateDir, 'identity.json');
+    await writeFile(`${file}.tmp`, JSON.stringify(id), { mode: 0o600 });
+    await rename(`${file}.tmp`, file);
   }
 
   async cachedIdentity(): Promise<NodeIdentity | undefined> {
@@ -265,5 +291,15 @@ export class ControlSession {
     this.#stopped = true;
     this.#abort.abort();
     for (const t of this.#timers) clearInterval(t);
+  }
+}
+
+/** The certificate's notAfter (ISO 8601) if it has passed, else undefined. */
+function certificateExpired(certPem: string, now = Date.now()): string | undefined {
+  try {
+    const notAfter = Date.parse(new X509Certificate(certPem).validTo);
+    return notAfter <= now ? new Date(notAfter).toISOString() : undefined;
+  } catch {
+    return 'an unreadable date';
   }
 }

@@ -9,7 +9,7 @@ import type { VerifiedCache } from './auth/verified-cache.js';
 import type { EventHub } from './events.js';
 import type { FabricCa } from './pki/ca.js';
 import type { Db } from './store/db.js';
-import type { TicketKey } from './tickets/key.js';
+import type { TicketKeyring } from './tickets/keyring.js';
 import type { SignedTicketCache } from './tickets/signed-cache.js';
 
 /** Everything a request handler may use; built once per orchestrator. */
@@ -33,9 +33,12 @@ export interface Orchestrator {
   routes: RegisteredRoute[];
   events: EventHub;
   ca: FabricCa;
-  ticketKey: TicketKey;
+  /** The keys that sign and verify flow tickets; rotated by POST /api/v1/ca/rotate-ticket-key. */
+  ticketKeys: TicketKeyring;
   /** How long a flow ticket is valid; agents refresh well before. */
   ticketTtlSec: number;
+  /** How long a node certificate is valid; nodes renew at 2/3 of it (--node-cert-ttl). */
+  nodeCertTtlMs: number;
   /** Signed tickets reused across bundle fetches while their content and contract stay the same. */
   signedTickets: SignedTicketCache;
   flowTables: Map<string, FlowTableReport>;

@@ -2,6 +2,8 @@
 export type FabricEvent =
   /** `at`: when it was published (ISO 8601); nodes measure their event lag from it. */
   | { type: 'policy'; epoch: number; at: string }
+  /** A new ticket key was published: nodes refetch their verifying keys (`ticketKeys`). */
+  | { type: 'ticket-keys'; keyId: string; activatesAt: string; at: string }
   | {
       type: 'node';
       name: string;

@@ -3,7 +3,6 @@ import https from 'node:https';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { installOrchestratorMetrics } from '../metrics/orchestrator.js';
-import { signTicket } from '../wire/ticket.js';
 import { adminUserRoutes } from './api/admin-users.js';
 import { applyRoutes } from './api/apply.js';
 import { auditRoutes } from './api/audit.js';
@@ -22,6 +21,7 @@ import { pathRoutes } from './api/paths.js';
 import { processorRoutes } from './api/processors.js';
 import { resourceUserRoutes } from './api/resource-users.js';
 import { sessionRoutes } from './api/sessions.js';
+import { ticketKeyRoutes } from './api/ticket-keys.js';
 import { tokenRoutes } from './api/tokens.js';
 import { topologyRoutes } from './api/topology.js';
 import { NodeChallenges } from './auth/challenges.js';
@@ -39,7 +39,7 @@ import type { Db } from './store/db.js';
 import { openStore } from './store/open.js';
 import { bumpPolicyEpoch } from './store/repos/meta.js';
 import { disconnectStale } from './store/repos/nodes.js';
-import { loadOrCreateTicketKey } from './tickets/key.js';
+import { TicketKeyring } from './tickets/keyring.js';
 import { SignedTicketCache } from './tickets/signed-cache.js';
 
 export interface OrchestratorOptions {
@@ -56,6 +56,8 @@ export interface OrchestratorOptions {
    * (the CLI allows that on loopback only).
    */
   tls?: { kind: 'self'; hosts: string[] } | { kind: 'own'; certPem: string; keyPem: string };
+  /** Lifetime of node certificates; default 7 days. Nodes renew at 2/3 of it. */
+  nodeCertTtlMs?: number;
 }
 
 export interface RunningOrchestrator {
@@ -90,7 +92,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     forceCloseConnections: true,
   });
   const events = new EventHub();
-  const ticketKey = await loadOrCreateTicketKey(dataDir);
+  const ticketKeys = await TicketKeyring.load(dataDir);
   const ctx: Orchestrator = {
     db,
     log: opts.logger,
@@ -105,9 +107,14 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     routes: [],
     events,
     ca,
-    ticketKey,
+    ticketKeys,
     ticketTtlSec: opts.ticketTtlSec ?? 3600,
-    signedTickets: new SignedTicketCache((t) => signTicket(t, ticketKey.privateKey)),
+    nodeCertTtlMs: opts.nodeCertTtlMs ?? 7 * 24 * 3600_000,
+    signedTickets: new SignedTicketCache(
+      (t) => ticketKeys.sign(t),
+      undefined,
+      () => ticketKeys.generation(),
+    ),
     flowTables: new Map(),
     closing: false,
     liveStreams: new Map(),
@@ -139,6 +146,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     applyRoutes,
     eventRoutes,
     dataPlaneRoutes,
+    ticketKeyRoutes,
   ]) {
     register(app, ctx);
   }

@@ -1,5 +1,4 @@
-import { createPublicKey } from 'node:crypto';
-import http2, { type Http2Server, type ServerHttp2Stream } from 'node:http2';
+import http2, { type Http2SecureServer, type ServerHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { H2_SETTINGS, SESSION_WINDOW } from '../dataplane/h2-settings.js';
@@ -14,6 +13,8 @@ import { advertisedEndpoint, endpointOf, type HostPort } from '../node-runtime/a
 import { type ControlOptions, ControlSession, type NodeIdentity } from '../node-runtime/control.js';
 import { DenialReporter } from '../node-runtime/denials.js';
 import { makeDirPrivate } from '../node-runtime/private-files.js';
+import { followIdentity, IdentityHolder, startRenewal } from '../node-runtime/renewal.js';
+import { type PublishedTicketKey, TicketKeySet } from '../node-runtime/ticket-keys.js';
 import { type PeerIdentity, peerIdentity } from '../orchestrator/pki/peer-identity.js';
 import { mtlsServerOptions } from '../orchestrator/pki/tls-options.js';
 import { type FlowEntry, FlowTable } from './flow-table.js';
@@ -71,24 +72,33 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
     { name: o.name, addresses: [advertised.host], processors: [], endpoint, publicKeyPem: key.publicKeyPem },
     key.privateKeyPem,
   );
-  const tickets = new TicketCache(createPublicKey(identity.ticketPublicKeyPem));
+  const holder = new IdentityHolder(identity);
+  // Refetched with the policy (which carries ticketKeys) when a ticket names a key we lack.
+  const ticketKeys = new TicketKeySet(() => void refreshPolicy().catch(() => undefined), log);
+  ticketKeys.update(identity.ticketKeys, identity.ticketPublicKeyPem);
+  const tickets = new TicketCache(ticketKeys.lookup);
   let contractEpochs: Record<number, number> = {};
   const refreshPolicy = async () => {
     const p = await control.call((api) =>
-      api.request<{ contractEpochs: Record<number, number> }>('GET', `/api/v1/processors/${o.name}/policy`),
+      api.request<{ contractEpochs: Record<number, number>; ticketKeys?: PublishedTicketKey[] }>(
+        'GET',
+        `/api/v1/processors/${o.name}/policy`,
+      ),
     );
     contractEpochs = p.contractEpochs;
+    ticketKeys.update(p.ticketKeys);
   };
   await refreshPolicy().catch((err: unknown) =>
     log.warn({ err: (err as Error).message }, 'policy fetch failed'),
   );
 
   const flows = new FlowTable();
-  const pool = new SessionPool(() => identity);
+  // Read at each new connection: a renewed certificate is used from the next one on.
+  const pool = new SessionPool(() => holder.current);
   const denials = new DenialReporter(control, o.name, log);
   const metrics = new ProcessorMetrics();
 
-  const server: Http2Server = http2.createSecureServer({
+  const server: Http2SecureServer = http2.createSecureServer({
     ...mtlsServerOptions(identity),
     settings: H2_SETTINGS,
   });
@@ -235,6 +245,8 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
     server.once('error', reject);
     server.listen(o.port, o.host, () => resolve());
   });
+  followIdentity(holder, server);
+  const renewal = startRenewal({ control, holder, name: o.name, publicKeyPem: key.publicKeyPem, log });
   // Metrics are unauthenticated: loopback unless the operator names a monitoring address.
   const adminAt =
     o.adminListen === undefined ? { host: '127.0.0.1', port: DEFAULT_ADMIN_PORT } : o.adminListen;
@@ -249,7 +261,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
   );
 
   control.events(o.name, (event, data) => {
-    if (event === 'policy' || event === 'hello')
+    if (event === 'policy' || event === 'hello' || event === 'ticket-keys')
       refreshPolicy()
         .then(() => metrics.eventApplied(event, data))
         .catch(() => undefined);
@@ -270,6 +282,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
     async close() {
       clearInterval(report);
       clearInterval(folding);
+      renewal.stop();
       control.stop();
       denials.stop();
       pool.close();

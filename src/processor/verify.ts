@@ -24,7 +24,14 @@ export function verifyHop(input: {
 }): HopVerdict {
   if (!input.token) return { ok: false, reason: 'refused: no flow ticket' };
   const v = input.verify(input.token, input.nowSec);
-  if (!v.ok) return { ok: false, reason: `refused: ${v.reason}` };
+  // A key this hop does not hold yet (a rotation it has not heard of): stale, not forged; the
+  // agent refreshes and retries while this hop refetches its keys.
+  if (!v.ok)
+    return {
+      ok: false,
+      reason: `refused: ${v.reason}`,
+      ...(v.unknownKeyId !== undefined && { stale: true }),
+    };
   const t = v.ticket;
   const hop = Number(input.hopHeader);
   const where = `contract "${t.contract}" (${t.src} -> ${t.dst})`;

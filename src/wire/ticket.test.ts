@@ -9,9 +9,11 @@ import {
   type FlowTicket,
   flowLabel,
   ipv6ToBytes,
+  keyIdHex,
   MAX_TOKEN_LENGTH,
   signTicket,
   TicketError,
+  ticketKeyId,
   verifyTicket,
 } from './ticket.js';
 
@@ -26,7 +28,8 @@ const publicKey = createPublicKey(privateKey);
 const t2026 = Date.UTC(2026, 0, 1) / 1000;
 
 const golden: FlowTicket = {
-  version: 1,
+  version: 2,
+  keyId: ticketKeyId(publicKey),
   contractId: 0x400186a6,
   policyEpoch: 7,
   issuedAt: t2026,
@@ -61,7 +64,8 @@ const endpoint = fc.oneof(
 );
 const ticketArb: fc.Arbitrary<FlowTicket> = fc
   .record({
-    version: fc.constant(1 as const),
+    version: fc.constant(2 as const),
+    keyId: u32,
     contractId: fc.integer({ min: 1, max: 0xffffffff }),
     policyEpoch: u32,
     issuedAt: fc.integer({ min: 0, max: 0xfffffffe }),
@@ -104,12 +108,13 @@ describe('flow ticket codec', () => {
   });
 
   it('pins the wire format (golden)', () => {
-    // This hex IS the version-1 wire format: computed once from `golden` and written here. If it
+    // This hex IS the version-2 wire format: computed once from `golden` and written here. If it
     // changes, tickets from older orchestrators no longer verify at newer hops (or vice versa):
     // bump the version byte instead of editing this string.
     const hex = [
-      '01', // version
+      '02', // version
       '01', // flags: proxyProtocol
+      'fe812c12', // keyId: first 4 bytes of SHA-256 of the raw public key
       '400186a6', // contractId
       '00000007', // policyEpoch
       '6955b900', // issuedAt 2026-01-01T00:00:00Z
@@ -134,8 +139,8 @@ describe('flow ticket codec', () => {
     const token = Buffer.from(signTicket(golden, privateKey), 'base64url');
     expect(token.subarray(0, -64).toString('hex')).toBe(hex);
     expect(token.subarray(-64).toString('hex')).toBe(
-      '4c77a22dcad4661228708cef224bddf103846fa69624f48a14492d79449fcd6d' +
-        '4cb61d7b5ea5a60f4cb857b0f447f45ab63f8f7912097259733950400e0dbb01',
+      '927de9b4f7e3fd0892c6570511688f8848123eec808edb4f7ae7679a60837b2a' +
+        '82f709cf63e00257a9ba0a45d6fa02ced321fdaf95e1adb033404523407a3907',
     );
   });
 
@@ -179,14 +184,16 @@ describe('flow ticket codec', () => {
         expect((e as TicketError).message).toContain(field);
       }
     }
-    expect(() => encodeTicket({ ...golden, version: 2 as 1 })).toThrow(/version/);
+    expect(() => encodeTicket({ ...golden, version: 1 as 2 })).toThrow(/version/);
+    expect(() => encodeTicket({ ...golden, keyId: -1 })).toThrow(/keyId/);
   });
 
   it('gives "truncated" for every proper prefix of a valid encoding, naming the field', () => {
     const full = encodeTicket({ ...golden, wouldDeny: 'client owner not in the User Access List' });
     for (let n = 0; n < full.length; n++)
       expect(decodeCode(full.subarray(0, n)), `length ${n}`).toBe('truncated');
-    expect(() => decodeTicket(full.subarray(0, 4))).toThrow('truncated at contractId');
+    expect(() => decodeTicket(full.subarray(0, 4))).toThrow('truncated at keyId');
+    expect(() => decodeTicket(full.subarray(0, 8))).toThrow('truncated at contractId');
     expect(decodeCode(full)).toBe('ok');
   });
 
@@ -197,11 +204,12 @@ describe('flow ticket codec', () => {
       b[at] = value;
       return b;
     };
-    expect(() => decodeTicket(patched(0, 2))).toThrow(/version 2/);
-    expect(decodeCode(patched(0, 2))).toBe('bad-version');
+    // Version 1 (no key ID) is refused: its signing key could not be told apart from another.
+    expect(() => decodeTicket(patched(0, 1))).toThrow(/version 1/);
+    expect(decodeCode(patched(0, 1))).toBe('bad-version');
     expect(() => decodeTicket(patched(1, 0x80))).toThrow(/flags/);
-    expect(() => decodeTicket(patched(50, 0))).toThrow(/domain length 0/);
-    expect(() => decodeTicket(patched(51, 0xff))).toThrow(/domain is not valid UTF-8/);
+    expect(() => decodeTicket(patched(54, 0))).toThrow(/domain length 0/);
+    expect(() => decodeTicket(patched(55, 0xff))).toThrow(/domain is not valid UTF-8/);
     expect(() => decodeTicket(Buffer.concat([full, Buffer.from([0])]))).toThrow(/1 unexpected byte/);
     expect(decodeCode(Buffer.concat([full, Buffer.from([0])]))).toBe('trailing-bytes');
   });
@@ -217,7 +225,7 @@ describe('flow ticket codec', () => {
         if (at < len) b[at]! ^= xor;
         return b;
       });
-    const versioned = fc.uint8Array({ maxLength: 600 }).map((b) => Uint8Array.from([1, ...b]));
+    const versioned = fc.uint8Array({ maxLength: 600 }).map((b) => Uint8Array.from([2, ...b]));
     fc.assert(
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 600 }), versioned, mutated), (bytes) => {
         expect(['ok', 'truncated', 'bad-version', 'bad-field', 'trailing-bytes']).toContain(
@@ -308,7 +316,7 @@ describe('signed flow tickets', () => {
     const short = Buffer.concat([raw.subarray(0, 4), raw.subarray(raw.length - 64)]).toString('base64url');
     expect(verifyTicket(short, publicKey, now)).toEqual({
       ok: false,
-      reason: 'malformed ticket: truncated at contractId',
+      reason: 'malformed ticket: truncated at keyId',
     });
     expect(verifyTicket('', publicKey, now)).toEqual({
       ok: false,
@@ -342,6 +350,37 @@ describe('signed flow tickets', () => {
     const token = signTicket(biggest, privateKey);
     expect(token.length).toBeLessThanOrEqual(MAX_TOKEN_LENGTH);
     expect(verifyTicket(token, publicKey, now)).toEqual({ ok: true, ticket: biggest });
+  });
+
+  it('are verified with the key their key ID names, and an unknown key ID is reported as such', () => {
+    const other = generateKeyPairSync('ed25519');
+    const otherId = ticketKeyId(other.publicKey);
+    expect(otherId).not.toBe(golden.keyId);
+    const keys = new Map([
+      [golden.keyId, publicKey],
+      [otherId, other.publicKey],
+    ]);
+    const lookup = (id: number) => keys.get(id);
+    const byOther = signTicket({ ...golden, keyId: otherId }, other.privateKey);
+    expect(verifyTicket(signTicket(golden, privateKey), lookup, now).ok).toBe(true);
+    expect(verifyTicket(byOther, lookup, now).ok).toBe(true);
+    // A ticket naming one key but signed by another is a forgery, not a stale ticket.
+    expect(verifyTicket(signTicket(golden, other.privateKey), lookup, now)).toEqual({
+      ok: false,
+      reason: 'bad signature',
+    });
+    keys.delete(otherId);
+    expect(verifyTicket(byOther, lookup, now)).toEqual({
+      ok: false,
+      reason: `ticket signed by unknown key ${keyIdHex(otherId)} (stale keys: refetching)`,
+      unknownKeyId: otherId,
+    });
+  });
+
+  it('have key IDs that are the first 4 bytes of SHA-256 of the raw public key', () => {
+    // sha256(32 bytes of the fixed key's public half), checked once with Python's cryptography package.
+    expect(keyIdHex(golden.keyId)).toBe('fe812c12');
+    expect(keyIdHex(0x1a)).toBe('0000001a');
   });
 
   it('refuse non-Ed25519 keys', () => {

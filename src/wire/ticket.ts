@@ -1,14 +1,14 @@
-import { type KeyObject, randomInt, sign, verify } from 'node:crypto';
+import { createHash, type KeyObject, randomInt, sign, verify } from 'node:crypto';
 
 /**
  * Flow tickets: the orchestrator's signed statement that a flow of one contract may go from one
  * client node to one server node along one processor path. Every hop verifies the ticket, so the
  * codec treats its input as hostile: bounded lengths, exact sizes, one error type.
  *
- * Wire format (version 1), big-endian, strings are UTF-8 with a length prefix:
+ * Wire format (version 2), big-endian, strings are UTF-8 with a length prefix:
  *
- *   u8 version (= 1) · u8 flags (bit 0 proxyProtocol, bit 1 wouldDeny present; others 0)
- *   u32 contractId · u32 policyEpoch · u32 issuedAt · u32 expiresAt
+ *   u8 version (= 2) · u8 flags (bit 0 proxyProtocol, bit 1 wouldDeny present; others 0)
+ *   u32 keyId (which orchestrator key signed it: see ticketKeyId) · u32 contractId · u32 policyEpoch · u32 issuedAt · u32 expiresAt
  *   16 bytes srcNodeId · 16 bytes dstNodeId
  *   str8 domain · str8 contract · str8 src · str8 dst
  *   u8 hop count (1..16) · per hop: str8 name, str8 endpoint
@@ -16,6 +16,9 @@ import { type KeyObject, randomInt, sign, verify } from 'node:crypto';
  *
  * A token is base64url(body || Ed25519 signature). The signature covers SIGNING_CONTEXT || body
  * so that the orchestrator's key signing anything else can never yield a valid ticket.
+ *
+ * Version 1 had no key ID, so the signing key could never rotate; it is no longer accepted
+ * (every hop and agent is upgraded with the orchestrator, and agents refetch on a refusal).
  */
 
 export interface Hop {
@@ -24,7 +27,9 @@ export interface Hop {
 }
 
 export interface FlowTicket {
-  version: 1;
+  version: 2;
+  /** ID of the key that signs it (ticketKeyId of its public key); the signer sets it. */
+  keyId: number;
   contractId: number;
   policyEpoch: number;
   issuedAt: number;
@@ -62,9 +67,35 @@ export class TicketError extends Error {
   }
 }
 
-export type TicketVerdict = { ok: true; ticket: FlowTicket } | { ok: false; reason: string };
+/**
+ * `unknownKeyId`: the ticket is signed by a key this hop does not hold (yet, or any more):
+ * stale rather than forged, so the hop answers 412 and refetches its keys.
+ */
+export type TicketVerdict =
+  | { ok: true; ticket: FlowTicket }
+  | { ok: false; reason: string; unknownKeyId?: number };
 
-/** Longest token accepted; the largest valid ticket encodes to 3,996 characters. */
+/** The verifying keys a hop holds, by key ID; a single key stands for itself. */
+export type TicketKeys = KeyObject | ((keyId: number) => KeyObject | undefined);
+
+/**
+ * A ticket key's ID: the first 4 bytes of SHA-256 of its raw 32-byte Ed25519 public key, so
+ * every party derives the same ID from the key itself and no registry of IDs is needed.
+ */
+export function ticketKeyId(publicKey: KeyObject): number {
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256')
+    .update(spki.subarray(spki.length - 32))
+    .digest()
+    .readUInt32BE(0);
+}
+
+/** `0x1a2b3c4d` → `1a2b3c4d`: how key IDs are written in messages, logs and the API. */
+export function keyIdHex(id: number): string {
+  return id.toString(16).padStart(8, '0');
+}
+
+/** Longest token accepted; the largest valid ticket encodes to 4,002 characters. */
 export const MAX_TOKEN_LENGTH = 4096;
 export const MAX_HOPS = 16;
 const MAX_NAME_BYTES = 63;
@@ -162,9 +193,10 @@ function isEndpoint(s: string): boolean {
 
 export function encodeTicket(t: FlowTicket): Uint8Array {
   if (t === null || typeof t !== 'object') throw new TicketError('bad-field', 'a ticket must be an object');
-  if (t.version !== 1) throw new TicketError('bad-version', `unsupported ticket version ${t.version}`);
+  if (t.version !== 2) throw new TicketError('bad-version', `unsupported ticket version ${t.version}`);
   if (typeof t.proxyProtocol !== 'boolean') throw badField('proxyProtocol', 'must be a boolean');
-  const w: number[] = [1, (t.proxyProtocol ? FLAG_PROXY : 0) | (t.wouldDeny !== null ? FLAG_WOULD_DENY : 0)];
+  const w: number[] = [2, (t.proxyProtocol ? FLAG_PROXY : 0) | (t.wouldDeny !== null ? FLAG_WOULD_DENY : 0)];
+  writeU32(w, t.keyId, 'keyId');
   if (t.contractId === 0) throw badField('contractId', 'must be 1..4294967295');
   for (const f of ['contractId', 'policyEpoch', 'issuedAt', 'expiresAt'] as const) writeU32(w, t[f], f);
   checkTimes(t.issuedAt, t.expiresAt);
@@ -276,9 +308,10 @@ export function decodeTicket(bytes: Uint8Array): FlowTicket {
   if (!(bytes instanceof Uint8Array)) throw new TicketError('bad-field', 'a ticket is a byte array');
   const r = new Reader(bytes);
   const version = r.u8('version');
-  if (version !== 1) throw new TicketError('bad-version', `unsupported ticket version ${version}`, 'version');
+  if (version !== 2) throw new TicketError('bad-version', `unsupported ticket version ${version}`, 'version');
   const flags = r.u8('flags');
   if (flags & ~(FLAG_PROXY | FLAG_WOULD_DENY)) throw badField('flags', `unknown flag bits 0x${hex2(flags)}`);
+  const keyId = r.u32('keyId');
   const contractId = r.u32('contractId');
   if (contractId === 0) throw badField('contractId', 'must be 1..4294967295');
   const policyEpoch = r.u32('policyEpoch');
@@ -302,7 +335,8 @@ export function decodeTicket(bytes: Uint8Array): FlowTicket {
     flags & FLAG_WOULD_DENY ? r.str('wouldDeny', r.u16('wouldDeny'), MAX_WOULD_DENY_BYTES) : null;
   r.end();
   return {
-    version: 1,
+    version: 2,
+    keyId,
     contractId,
     policyEpoch,
     issuedAt,
@@ -337,7 +371,7 @@ export function signTicket(t: FlowTicket, privateKey: KeyObject): string {
  * signature check), signature, and only then the fields: expiry and issue time. The caller
  * checks what needs state: the policy epoch and that it is the next hop on the path.
  */
-export function verifyTicket(token: string, publicKey: KeyObject, now = Date.now() / 1000): TicketVerdict {
+export function verifyTicket(token: string, keys: TicketKeys, now = Date.now() / 1000): TicketVerdict {
   try {
     if (typeof token !== 'string') return refuse('malformed ticket: not a string');
     if (token.length > MAX_TOKEN_LENGTH) {
@@ -356,6 +390,14 @@ export function verifyTicket(token: string, publicKey: KeyObject, now = Date.now
       ticket = decodeTicket(body);
     } catch (e) {
       return refuse(`malformed ticket: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const publicKey = typeof keys === 'function' ? keys(ticket.keyId) : keys;
+    if (publicKey === undefined) {
+      return {
+        ok: false,
+        reason: `ticket signed by unknown key ${keyIdHex(ticket.keyId)} (stale keys: refetching)`,
+        unknownKeyId: ticket.keyId,
+      };
     }
     if (publicKey?.asymmetricKeyType !== 'ed25519') return refuse('verification key is not Ed25519');
     if (!verify(null, signedMessage(body), publicKey, signature)) return refuse('bad signature');

@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import type { ServeMap } from '../../agent/inbound.js';
 import { TrellisError } from '../../errors.js';
-import { REDACT } from '../../orchestrator/log.js';
 import { parseAdvertise } from '../../node-runtime/addresses.js';
+import { REDACT } from '../../orchestrator/log.js';
 import { parseListen } from '../listen.js';
 import { addNodeAccessOptions, readNodeAccess } from '../node-access.js';
 
@@ -24,7 +24,10 @@ export function registerAgent(program: Command): void {
     .option('--hostowner <user>', 'the hostOwner resource user it logs in as (with --password-file)')
     .requiredOption('--vm <name>', 'the workload node (VM) name')
     .requiredOption('--address <ip>', "the VM's address: what it registers unless --advertise says otherwise")
-    .option('--listen <host:port>', 'where the inbound mTLS port binds (default: --address and --inbound-port)')
+    .option(
+      '--listen <host:port>',
+      'where the inbound mTLS port binds (default: --address and --inbound-port)',
+    )
     .option('--advertise <host[:port]>', 'the endpoint it registers (default: --address, the --listen port)')
     .option(
       '--client-address <ip>',

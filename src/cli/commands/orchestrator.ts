@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { formatDuration, parseDuration } from '../../duration.js';
 import { TrellisError } from '../../errors.js';
 import { orchestratorLogger } from '../../orchestrator/log.js';
 import { caFingerprint } from '../../wire/fingerprint.js';
@@ -13,6 +14,35 @@ interface OrchestratorFlags {
   plainHttp?: boolean;
   dataDir: string;
   logLevel: string;
+  nodeCertTtl?: string;
+  ticketTtl?: string;
+}
+
+/**
+ * The node certificate and ticket lifetimes: the flag wins over the environment, so a lab
+ * started with TRELLIS_NODE_CERT_TTL=90s can still be overridden per run. Tickets are whole
+ * seconds on the wire, so a ticket TTL under a second is refused.
+ */
+export function lifetimes(
+  flags: { nodeCertTtl?: string; ticketTtl?: string },
+  env: NodeJS.ProcessEnv,
+): { nodeCertTtlMs?: number; ticketTtlSec?: number } {
+  const cert = flags.nodeCertTtl ?? env.TRELLIS_NODE_CERT_TTL;
+  const ticket = flags.ticketTtl ?? env.TRELLIS_TICKET_TTL;
+  const certWhat = flags.nodeCertTtl !== undefined ? '--node-cert-ttl' : 'TRELLIS_NODE_CERT_TTL';
+  const ticketWhat = flags.ticketTtl !== undefined ? '--ticket-ttl' : 'TRELLIS_TICKET_TTL';
+  const out: { nodeCertTtlMs?: number; ticketTtlSec?: number } = {};
+  if (cert !== undefined && cert !== '') out.nodeCertTtlMs = parseDuration(cert, certWhat);
+  if (ticket !== undefined && ticket !== '') {
+    const sec = Math.floor(parseDuration(ticket, ticketWhat) / 1000);
+    if (sec < 1) {
+      throw new TrellisError('TRELLIS_ERR_VALIDATION', `${ticketWhat} "${ticket}" is under a second`, {
+        hint: 'tickets carry whole seconds; e.g. 120s',
+      });
+    }
+    out.ticketTtlSec = sec;
+  }
+  return out;
 }
 
 export function registerOrchestrator(program: Command): void {
@@ -36,6 +66,11 @@ export function registerOrchestrator(program: Command): void {
       './.trellis/orchestrator',
     )
     .option('--log-level <level>', 'pino log level', 'info')
+    .option(
+      '--node-cert-ttl <duration>',
+      'lifetime of node certificates (env TRELLIS_NODE_CERT_TTL; default 7d); nodes renew at 2/3',
+    )
+    .option('--ticket-ttl <duration>', 'lifetime of flow tickets (env TRELLIS_TICKET_TTL; default 1h)')
     .addHelpText(
       'after',
       `
@@ -76,6 +111,7 @@ Examples:
               }
             : { kind: 'self' as const, hosts: plan.certificateHosts };
       await (await import('../../node-runtime/private-files.js')).makeDirPrivate(opts.dataDir);
+      const ttls = lifetimes(opts, process.env);
       const logger = orchestratorLogger(opts.logLevel);
       const databaseUrl = process.env.DATABASE_URL;
       const orch = await createOrchestrator({
@@ -84,6 +120,7 @@ Examples:
         ...(process.env.TRELLIS_ADMIN_PASSWORD && { adminPassword: process.env.TRELLIS_ADMIN_PASSWORD }),
         ...(tls && { tls }),
         logger,
+        ...ttls,
       });
       // A fleet reconnecting at once overflows the default backlog (511): see docs/benchmarks.md.
       const bound = await orch.app.listen({ host, port, backlog: 4096 });
@@ -97,6 +134,11 @@ Examples:
       process.stderr.write(`ca fingerprint: ${caFingerprint(orch.ctx.ca.certPem)}\n`);
       if (plan.protocol === 'http') {
         process.stderr.write('warning: plain HTTP: fine on loopback for development, never across hosts\n');
+      }
+      if (ttls.nodeCertTtlMs !== undefined || ttls.ticketTtlSec !== undefined) {
+        process.stderr.write(
+          `node certificates last ${formatDuration(orch.ctx.nodeCertTtlMs)}, flow tickets ${formatDuration(orch.ctx.ticketTtlSec * 1000)}\n`,
+        );
       }
       if (orch.boot.adminPasswordFile) {
         process.stderr.write(

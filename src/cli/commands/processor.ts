@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import pino from 'pino';
-import { REDACT } from '../../orchestrator/log.js';
 import { parseAdvertise } from '../../node-runtime/addresses.js';
+import { REDACT } from '../../orchestrator/log.js';
 import { parseListen } from '../listen.js';
 import { addNodeAccessOptions, readNodeAccess } from '../node-access.js';
 
@@ -18,10 +18,7 @@ export function registerProcessor(program: Command): void {
     .option('--switch-owner <user>', 'the switchOwner resource user it logs in as (with --password-file)')
     .option('--domain <domain>', "the switch owner's domain (if the name is in several)")
     .option('--state-dir <dir>', 'key, certificate and cache', './.trellis/processor')
-    .option(
-      '--admin-listen <host:port>',
-      'plain-HTTP GET /metrics (default: 127.0.0.1:9901; off: none)',
-    )
+    .option('--admin-listen <host:port>', 'plain-HTTP GET /metrics (default: 127.0.0.1:9901; off: none)')
     .option('--log-level <level>', 'pino log level', 'info');
   addNodeAccessOptions(cmd, 'switchOwner');
   cmd.action(async (opts) => {

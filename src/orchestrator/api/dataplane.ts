@@ -86,6 +86,8 @@ export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
         o.signedTickets.token(t, snap.contractEpochs[t.contractId] ?? 0, nowSec, o.ticketTtlSec);
       return {
         ...bundle,
+        // The keys its inbound side verifies with: a rotation reaches it with the next bundle.
+        ticketKeys: o.ticketKeys.published(),
         client: bundle.client.map((c) => ({
           ...c,
           targets: c.targets.map(({ ticket, fallbacks, ...t }) => {
@@ -119,6 +121,7 @@ export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
       return {
         epoch: (await getMeta<number>(o.db, 'policyEpoch')) ?? 0,
         contractEpochs: await contractEpochs(o.db),
+        ticketKeys: o.ticketKeys.published(),
       };
     },
   });

@@ -6,13 +6,15 @@ import type { Principal } from '../auth/principal.js';
 import { requireAdmin, requireDomainAdmin, requireSystemAdmin, visibleDomains } from '../auth/rbac.js';
 import { deleteSessionsOf } from '../auth/sessions.js';
 import type { Orchestrator } from '../context.js';
-import { registerNode } from '../ops/register-node.js';
+import { publicKeyDer, registerNode } from '../ops/register-node.js';
+import { issueNodeCertificate } from '../pki/ca.js';
 import { getMeta } from '../store/repos/meta.js';
 import {
   deleteNode,
   getNode,
   listNodes,
   resetNodeKey,
+  setCertNotAfter,
   setNodeStatus,
   touchNode,
 } from '../store/repos/nodes.js';
@@ -88,6 +90,51 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
         );
       }
       return registerNode(o, principal, body);
+    },
+  });
+
+  route(app, o, {
+    method: 'POST',
+    url: '/api/v1/nodes/:name/certificate',
+    summary:
+      "Renew the node's certificate (its owner only), for the key it registered; nodes renew at 2/3 of its life",
+    tag: 'nodes',
+    body: z.strictObject({ publicKey: z.string().min(1).max(4096).describe('PEM SPKI: the registered key') }),
+    response: z.object({ certPem: z.string(), certNotAfter: z.string() }),
+    handler: async ({ principal, params, body }) => {
+      const node = await getNode(o.db, params.name!);
+      if (!node) throw notFound('node', params.name!, '; register it again');
+      requireOwner(principal, node, 'renew the certificate of');
+      if (node.publicKey === '') {
+        throw new TrellisError(
+          'TRELLIS_ERR_CONFLICT',
+          `node "${node.name}" was reset by an admin: it must register again`,
+        );
+      }
+      // The same key, compared as DER: PEM line breaks or a trailing newline must not matter,
+      // and a certificate for any other key would let a password holder take the name over.
+      if (!publicKeyDer(body.publicKey).equals(publicKeyDer(node.publicKey))) {
+        throw new TrellisError(
+          'TRELLIS_ERR_CONFLICT',
+          `node "${node.name}" is registered with another key; a certificate is renewed only for the key the node registered`,
+          {
+            field: 'body.publicKey',
+            hint: "send the key of the node's node.key (its node.pub); a new key must register the node again",
+          },
+        );
+      }
+      const { certPem, notAfter } = await issueNodeCertificate(o.ca, {
+        publicKeyPem: node.publicKey,
+        name: node.name,
+        kind: node.kind,
+        domain: node.domain,
+        addresses: node.addresses,
+        validForMs: o.nodeCertTtlMs,
+      });
+      await setCertNotAfter(o.db, node.name, notAfter);
+      await touchNode(o.db, node.name, new Date());
+      o.log.info({ node: node.name, certNotAfter: notAfter }, 'node certificate renewed');
+      return { certPem, certNotAfter: notAfter };
     },
   });
 

@@ -7,7 +7,7 @@ import type { Orchestrator } from '../context.js';
 import { issueNodeCertificate } from '../pki/ca.js';
 import { insertAudit } from '../store/repos/audit.js';
 import { getMeta } from '../store/repos/meta.js';
-import { getNode, upsertNode } from '../store/repos/nodes.js';
+import { getNode, setCertNotAfter, upsertNode } from '../store/repos/nodes.js';
 import { getProcessor } from '../store/repos/processors.js';
 import { type WriteTx, write } from '../write.js';
 
@@ -20,6 +20,7 @@ export interface RegistrationAnswer {
   certNotAfter: string;
   caPem: string;
   ticketPublicKeyPem: string;
+  ticketKeys: { id: string; publicKeyPem: string }[];
 }
 
 export function publicKeyDer(pem: string): Buffer {
@@ -158,7 +159,9 @@ export async function registerNode(
     kind: registered.kind,
     domain: registered.domain,
     addresses: registered.addresses,
+    validForMs: o.nodeCertTtlMs,
   });
+  await setCertNotAfter(o.db, registered.name, notAfter);
   o.events.publish({
     type: 'node',
     name: registered.name,
@@ -172,10 +175,12 @@ export async function registerNode(
   // fabric-wide epoch bump (which made every agent refetch on every registration).
   if (registered.kind === 'processor') await o.bumpEpoch();
   return {
-    node: registered,
+    node: { ...registered, certNotAfter: notAfter },
     certPem,
     certNotAfter: notAfter,
     caPem: o.ca.certPem,
-    ticketPublicKeyPem: o.ticketKey.publicKeyPem,
+    // ticketPublicKeyPem (the signing key) is kept for nodes that predate ticketKeys.
+    ticketPublicKeyPem: o.ticketKeys.published()[0]!.publicKeyPem,
+    ticketKeys: o.ticketKeys.published(),
   };
 }

@@ -172,7 +172,9 @@ export function computeBundle(input: BundleInput): Bundle {
     const res = computePath(graph, from, to, constraints);
     if (!res.ok) return { ...base, error: `contract "${c.name}": ${res.reason}` };
     const ticketFor = (names: string[]): FlowTicket => ({
-      version: 1,
+      version: 2,
+      // Set by the signer: the orchestrator's active ticket key (tickets/keyring.ts).
+      keyId: 0,
       contractId: c.id,
       policyEpoch: input.epoch,
       issuedAt: input.nowSec,

@@ -128,6 +128,14 @@ CREATE INDEX denials_domain ON denials (domain, id);
 `,
   },
   {
+    version: 3,
+    name: 'node-cert-not-after',
+    sql: `
+-- When the node's current certificate expires: set at registration and at every renewal.
+ALTER TABLE nodes ADD COLUMN cert_not_after timestamptz;
+`,
+  },
+  {
     version: 4,
     name: 'enrolment-tokens',
     sql: `

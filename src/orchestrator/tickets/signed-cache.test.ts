@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { FlowTicket } from '../../wire/ticket.js';
-import { SignedTicketCache } from './signed-cache.js';
+import { minLifeLeft, SignedTicketCache } from './signed-cache.js';
 
 const ticket = (o: Partial<FlowTicket> = {}): FlowTicket => ({
-  version: 1,
+  version: 2,
+  keyId: 1,
   contractId: 0x9a751254,
   policyEpoch: 10,
   issuedAt: 1_000,
@@ -57,6 +58,33 @@ describe('SignedTicketCache', () => {
       ],
     });
     expect(cache.token(transit, 10, 1_000, 3_600).token).toBe('sig3:10');
+  });
+
+  it('with a 120 s TTL, reuses a ticket only while it outlives the next refresh (at half the life left)', () => {
+    const { cache, signed } = make();
+    const short = (o: Partial<FlowTicket> = {}) => ticket({ issuedAt: 1_000, expiresAt: 1_120, ...o });
+    cache.token(short(), 10, 1_000, 120);
+    // 100 s left: reused, and the agent's refresh at half of it (50 s) still finds it valid.
+    expect(cache.token(short({ policyEpoch: 11 }), 10, 1_020, 120).token).toBe('sig1:10');
+    // 80 s left is less than 3/4 of the TTL: a new ticket, though more than half the TTL is left.
+    expect(cache.token(short({ policyEpoch: 12 }), 10, 1_040, 120).token).toBe('sig2:12');
+    expect(signed()).toBe(2);
+    expect(minLifeLeft(120)).toBe(90);
+    expect(minLifeLeft(3600)).toBe(1800);
+  });
+
+  it('signs again once the signing key changed (a rotation), whatever the ticket', () => {
+    let n = 0;
+    let generation = 1;
+    const cache = new SignedTicketCache(
+      (t) => `sig${++n}:${t.policyEpoch}`,
+      10,
+      () => generation,
+    );
+    cache.token(ticket(), 10, 1_000, 3_600);
+    expect(cache.token(ticket(), 10, 1_001, 3_600).token).toBe('sig1:10');
+    generation = 2;
+    expect(cache.token(ticket(), 10, 1_002, 3_600).token).toBe('sig2:10');
   });
 
   it('keeps at most `max` tickets, dropping the least recently signed', () => {

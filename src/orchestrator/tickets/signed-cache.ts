@@ -7,7 +7,7 @@ import type { FlowTicket } from '../../wire/ticket.js';
  * signing each one again was most of a bundle's cost (100 Ed25519 signatures ≈ 5.6 ms of
  * 9.4 ms at 1,000 agents). A cached token is reused when the ticket would be identical but for
  * its epoch and times, the contract has not changed since it was signed (processors refuse a
- * ticket older than the contract's last change), and it has at least half its lifetime (and 10 minutes) left.
+ * ticket older than the contract's last change), and it has enough of its lifetime left (minLifeLeft).
  */
 export interface SignedTicket {
   ticket: FlowTicket;
@@ -20,15 +20,21 @@ interface Entry {
   issuedAt: number;
   expiresAt: number;
   token: string;
+  /** The signer's generation (its key ID) when signed: a rotated key's tokens are not reused. */
+  generation: number;
 }
 
 /**
- * A reused ticket must outlive the agent's next periodic refresh (every 5 min) with margin:
- * an expired ticket is refused (403), not reported stale (412), so nothing would renew it.
+ * A reused ticket must outlive the agent's next refresh with margin: an expired ticket is
+ * refused (403), not reported stale (412), so nothing would renew it. Agents refresh at half
+ * the shortest remaining life of their tickets and at least every 5 minutes (agent/refresh.ts),
+ * so a reused ticket must have more than half a lifetime left — 3/4 of it — and, for long
+ * lifetimes, at least 10 minutes (two periodic refreshes). With a 120 s TTL a reused ticket
+ * then has ≥ 90 s left, and the agent's next refresh comes within 45 s.
  */
 const MIN_LIFE_LEFT_SEC = 600;
-function minLifeLeft(ttlSec: number): number {
-  return Math.max(ttlSec / 2, MIN_LIFE_LEFT_SEC);
+export function minLifeLeft(ttlSec: number): number {
+  return Math.min(ttlSec * 0.75, Math.max(ttlSec / 2, MIN_LIFE_LEFT_SEC));
 }
 
 export class SignedTicketCache {
@@ -41,6 +47,8 @@ export class SignedTicketCache {
   constructor(
     private readonly sign: (t: FlowTicket) => string,
     private readonly max = 200_000,
+    /** Changes when the signing key does (TicketKeyring.generation). */
+    private readonly generation: () => number = () => 0,
   ) {}
 
   get size(): number {
@@ -55,7 +63,13 @@ export class SignedTicketCache {
     const { issuedAt: _i, expiresAt: _e, policyEpoch: _p, ...content } = fresh;
     const key = createHash('sha256').update(JSON.stringify(content)).digest('base64');
     const hit = this.#entries.get(key);
-    if (hit && hit.policyEpoch >= contractEpoch && hit.expiresAt - nowSec >= minLifeLeft(ttlSec)) {
+    const generation = this.generation();
+    if (
+      hit &&
+      hit.generation === generation &&
+      hit.policyEpoch >= contractEpoch &&
+      hit.expiresAt - nowSec >= minLifeLeft(ttlSec)
+    ) {
       // Same content: only the epoch and the times differ from the ticket just computed.
       const { policyEpoch, issuedAt, expiresAt, token } = hit;
       return { ticket: { ...fresh, policyEpoch, issuedAt, expiresAt }, token };
@@ -64,7 +78,7 @@ export class SignedTicketCache {
     // Re-inserted last: the Map's order is then least recently signed first, the one to drop.
     this.#entries.delete(key);
     const { policyEpoch, issuedAt, expiresAt } = fresh;
-    this.#entries.set(key, { policyEpoch, issuedAt, expiresAt, token });
+    this.#entries.set(key, { policyEpoch, issuedAt, expiresAt, token, generation });
     if (this.#entries.size > this.max) this.#entries.delete(this.#entries.keys().next().value!);
     return { ticket: fresh, token };
   }

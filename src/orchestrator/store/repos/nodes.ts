@@ -15,6 +15,7 @@ interface Row {
   status: NodeStatus;
   last_seen: Date;
   registered_at: Date;
+  cert_not_after: Date | null;
 }
 
 const toNode = (r: Row): FabricNode => ({
@@ -29,6 +30,7 @@ const toNode = (r: Row): FabricNode => ({
   status: r.status,
   lastSeen: iso(r.last_seen),
   registeredAt: iso(r.registered_at),
+  ...(r.cert_not_after && { certNotAfter: iso(r.cert_not_after) }),
 });
 
 export async function listNodes(sql: Sql, only: string[] | null): Promise<FabricNode[]> {
@@ -70,6 +72,11 @@ export async function upsertNode(sql: Sql, n: FabricNode, publicKey: string): Pr
       n.endpoint,
     ],
   );
+}
+
+/** The notAfter of the certificate just issued to the node (registration or renewal). */
+export async function setCertNotAfter(sql: Sql, name: string, iso: string): Promise<void> {
+  await sql.query('UPDATE nodes SET cert_not_after = $2 WHERE name = $1', [name, iso]);
 }
 
 export async function touchNode(sql: Sql, name: string, at: Date): Promise<void> {
