@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Agent, fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../src/api-client/client.js';
+import { ask } from './support/ask.js';
 import { cliEnv, type OrchestratorProcess, spawnOrchestrator, trellis } from './support/cli.js';
 import { TestFabric } from './support/fabric.js';
 
@@ -333,21 +334,6 @@ function startService2(host: string, port: number): Promise<net.Server> {
     s.on('error', () => undefined);
   });
   return new Promise((r) => server.listen(port, host, () => r(server)));
-}
-
-/** One request through the fabric, from the client VM's own address. */
-function ask(addr: string): Promise<string> {
-  const [host, port] = addr.split(':');
-  return new Promise((resolve) => {
-    const s = net.connect({ host: host!, port: Number(port), localAddress: host! }, () => s.write('hi'));
-    let body = '';
-    s.on('data', (d) => {
-      body += d;
-    });
-    s.on('close', () => resolve(body));
-    s.on('error', () => resolve(body));
-    s.setTimeout(5000, () => s.destroy());
-  });
 }
 
 describe('an agent whose host owner is being guessed at', () => {

@@ -10,6 +10,7 @@ import type { NodeIdentity } from '../src/node-runtime/control.js';
 import type { FabricEvent } from '../src/orchestrator/events.js';
 import { mtlsClientOptions } from '../src/orchestrator/pki/tls-options.js';
 import { formatContractId } from '../src/wire/node-id.js';
+import { ask } from './support/ask.js';
 import { TestFabric } from './support/fabric.js';
 import {
   ADMIN_PASSWORD,
@@ -124,20 +125,6 @@ const P2 = { name: 'gcp-p1', host: '127.0.6.2' };
 const AWS11 = '127.0.6.11';
 const GCP11 = '127.0.6.12';
 const BASE = 40000 + Math.floor(Math.random() * 20000);
-
-function ask(addr: string): Promise<string> {
-  const [host, port] = addr.split(':');
-  return new Promise((resolve) => {
-    const s = net.connect({ host: host!, port: Number(port), localAddress: host! }, () => s.write('hi'));
-    let body = '';
-    s.on('data', (d) => {
-      body += d;
-    });
-    s.on('close', () => resolve(body));
-    s.on('error', () => resolve(body));
-    s.setTimeout(5000, () => s.destroy());
-  });
-}
 
 /** A CONNECT stream without a ticket, over a real node's mTLS identity: the processor refuses it. */
 function connectWithoutTicket(id: NodeIdentity, to: { name: string; host: string; port: number }) {

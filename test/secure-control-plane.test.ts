@@ -4,6 +4,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry, EnrolmentTokenInfo } from '../src/model/index.js';
+import { ask } from './support/ask.js';
 import { Capture, runCaptureTests, TCPDUMP_HINT } from './support/capture.js';
 import { cliEnv, trellis } from './support/cli.js';
 import { TestFabric } from './support/fabric.js';
@@ -17,20 +18,6 @@ import { TestFabric } from './support/fabric.js';
 const HELLO = readFileSync(new URL('../examples/hello/fabric.yaml', import.meta.url), 'utf8');
 const ORCH = '127.0.71.1';
 const BASE = 20000 + Math.floor(Math.random() * 20000);
-
-function ask(addr: string): Promise<string> {
-  const [host, port] = addr.split(':');
-  return new Promise((resolve) => {
-    const s = net.connect({ host: host!, port: Number(port), localAddress: host! }, () => s.write('hi'));
-    let body = '';
-    s.on('data', (d) => {
-      body += d;
-    });
-    s.on('close', () => resolve(body));
-    s.on('error', () => resolve(body));
-    s.setTimeout(5000, () => s.destroy());
-  });
-}
 
 function startService2(host: string, port: number): Promise<net.Server> {
   const server = net.createServer((socket) => {

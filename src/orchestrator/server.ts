@@ -33,6 +33,7 @@ import { type BootstrapResult, bootstrap } from './bootstrap.js';
 import { installConsole } from './console-assets.js';
 import type { Orchestrator } from './context.js';
 import { EventHub } from './events.js';
+import { nodeStatusChanged } from './node-status.js';
 import { type FabricCa, loadOrCreateCa } from './pki/ca.js';
 import { issueServerCertificate } from './pki/server-cert.js';
 import type { Db } from './store/db.js';
@@ -161,16 +162,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
       .then(async (gone) => {
         if (gone.length === 0) return;
         ctx.log.info({ nodes: gone.map((n) => n.name) }, 'nodes disconnected (no heartbeat)');
-        for (const n of gone)
-          events.publish({
-            type: 'node',
-            name: n.name,
-            kind: n.kind,
-            domain: n.domain,
-            owner: n.owner,
-            status: 'disconnected',
-          });
-        if (gone.some((n) => n.kind === 'processor')) await ctx.bumpEpoch();
+        await nodeStatusChanged(ctx, gone, 'disconnected');
       })
       .catch((err: unknown) => ctx.log.warn({ err }, 'heartbeat sweep failed'));
   }, 2_000);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { Name } from '../../model/index.js';
 import type { Orchestrator } from '../context.js';
 import type { FabricEvent } from '../events.js';
+import { nodeStatusChanged } from '../node-status.js';
 import { getMeta } from '../store/repos/meta.js';
 import { getNode, setNodeStatus, touchNode } from '../store/repos/nodes.js';
 import { peerFilter } from './peer-filter.js';
@@ -86,16 +87,7 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
           const node = await getNode(o.db, name);
           if (node?.status !== 'connected') return;
           await setNodeStatus(o.db, name, 'disconnected');
-          o.events.publish({
-            type: 'node',
-            name,
-            kind: node.kind,
-            domain: node.domain,
-            owner: node.owner,
-            status: 'disconnected',
-          });
-          // Paths avoid a processor that is gone: new tickets must be issued.
-          if (node.kind === 'processor') await o.bumpEpoch();
+          await nodeStatusChanged(o, [node], 'disconnected');
         })().catch((err: unknown) => o.log.warn({ err }, 'marking node disconnected failed'));
       });
     },

@@ -6,6 +6,7 @@ import type { Principal } from '../auth/principal.js';
 import { requireAdmin, requireDomainAdmin, requireSystemAdmin, visibleDomains } from '../auth/rbac.js';
 import { deleteSessionsOf } from '../auth/sessions.js';
 import type { Orchestrator } from '../context.js';
+import { nodeStatusChanged } from '../node-status.js';
 import { publicKeyDer, registerNode } from '../ops/register-node.js';
 import { issueNodeCertificate } from '../pki/ca.js';
 import { getMeta } from '../store/repos/meta.js';
@@ -178,15 +179,7 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
         });
         return after;
       }).then(async (after) => {
-        o.events.publish({
-          type: 'node',
-          name: after.name,
-          kind: after.kind,
-          domain: after.domain,
-          owner: after.owner,
-          status: 'disconnected',
-        });
-        if (after.kind === 'processor') await o.bumpEpoch();
+        await nodeStatusChanged(o, [after], 'disconnected');
         return after;
       });
     },
@@ -219,15 +212,7 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
         });
         return after;
       });
-      o.events.publish({
-        type: 'node',
-        name: after.name,
-        kind: after.kind,
-        domain: after.domain,
-        owner: after.owner,
-        status: 'disconnected',
-      });
-      if (after.kind === 'processor') await o.bumpEpoch();
+      await nodeStatusChanged(o, [after], 'disconnected');
       return after;
     },
   });
@@ -261,16 +246,7 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
           after: null,
         });
         return node;
-      }).then((node) => {
-        o.events.publish({
-          type: 'node',
-          name: node.name,
-          kind: node.kind,
-          domain: node.domain,
-          owner: node.owner,
-          status: 'deleted',
-        });
-      });
+      }).then((node) => nodeStatusChanged(o, [node], 'deleted'));
     },
   });
 }

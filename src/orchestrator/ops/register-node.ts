@@ -4,6 +4,7 @@ import type { FabricNode, NodeRegistration } from '../../model/index.js';
 import { nodeIdFor } from '../../wire/node-id.js';
 import { describePrincipal, type Principal } from '../auth/principal.js';
 import type { Orchestrator } from '../context.js';
+import { nodeStatusChanged } from '../node-status.js';
 import { issueNodeCertificate } from '../pki/ca.js';
 import { insertAudit } from '../store/repos/audit.js';
 import { getMeta } from '../store/repos/meta.js';
@@ -162,18 +163,9 @@ export async function registerNode(
     validForMs: o.nodeCertTtlMs,
   });
   await setCertNotAfter(o.db, registered.name, notAfter);
-  o.events.publish({
-    type: 'node',
-    name: registered.name,
-    kind: registered.kind,
-    domain: registered.domain,
-    owner: registered.owner,
-    status: 'connected',
-  });
-  // A processor changes paths: every ticket may change. A workload node only adds a server
-  // instance or a client: agents of its domain learn it from this node event, without a
-  // fabric-wide epoch bump (which made every agent refetch on every registration).
-  if (registered.kind === 'processor') await o.bumpEpoch();
+  // A workload node's peers learn it from the node event, without a fabric-wide epoch bump
+  // (which made every agent refetch on every registration).
+  await nodeStatusChanged(o, [registered], 'connected');
   return {
     node: { ...registered, certNotAfter: notAfter },
     certPem,
