@@ -3,7 +3,6 @@ import net from 'node:net';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient } from '../src/api-client/client.js';
 import type { NodeIdentity } from '../src/node-runtime/control.js';
 import { mtlsClientOptions } from '../src/orchestrator/pki/tls-options.js';
 import { parseProxyV2 } from '../src/wire/proxy-v2.js';
@@ -133,8 +132,22 @@ describe('identity lifecycle: renewals and a ticket-key rotation under load', ()
   it('keeps one long flow and a new flow every second alive while every node renews and the ticket key rotates', {
     timeout: RUN_MS + 180_000,
   }, async () => {
-    const { token } = await new ApiClient(f.orch.url).login('admin', 'fabric-admin-pw');
-    const cliEnv = { ...f.env, TRELLIS_ORCHESTRATOR: f.orch.url, TRELLIS_TOKEN: token };
+    // The CLI logs in over HTTPS, pinning the CA, as an operator would.
+    const login = await trellis(
+      [
+        'login',
+        '--orchestrator',
+        f.orch.url,
+        '--ca-fingerprint',
+        f.orch.fingerprint,
+        '--username',
+        'admin',
+        '--password-stdin',
+      ],
+      { env: f.env, input: 'fabric-admin-pw' },
+    );
+    expect(login.code, login.stderr).toBe(0);
+    const cliEnv = f.env;
     const start = Date.now();
     const end = start + RUN_MS;
     const running = () => Date.now() < end;
