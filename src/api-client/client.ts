@@ -62,6 +62,8 @@ export interface ApplyAnswer {
   dryRun: boolean;
   changes: Change[];
   generatedPasswords: Record<string, string>;
+  /** Written contracts whose flows today's topology cannot route (accepted all the same). */
+  warnings?: string[];
 }
 
 const enc = encodeURIComponent;
