@@ -166,6 +166,24 @@ describe.each(storeTargets())(
       ).toHaveLength(1);
     });
 
+    it('refuses transit aws-p2 with avoid [aws-p2] (issue 11 finding 5: was exit 0, then every flow 502) naming FILE:LINE, and changes nothing', async () => {
+      const bad = join(work, 'fabric-contradiction.yaml');
+      const text = (await readFile(fabric, 'utf8')).replace(
+        /(- name: result-frontend[\s\S]*?client: \{ users: \[http-proxy\]) \}/,
+        '$1,\n          pathParams: { transit: aws-p2,\n            avoid: [aws-p2] } }',
+      );
+      await writeFile(bad, text);
+      const line = text.split('\n').findIndex((l) => l.includes('avoid: [aws-p2]')) + 1;
+      const res = await run('apply', '-f', bad);
+      expect(res.code).not.toBe(0);
+      expect(res.stderr).toContain(`${bad}:${line}:`);
+      expect(res.stderr).toContain('pathParams.avoid[0]');
+      expect(res.stderr).toContain('transit aws-p2 is also in avoid');
+      expect(
+        JSON.parse((await run('apply', '-f', fabric, '--dry-run', '-o', 'json')).stdout).changes,
+      ).toHaveLength(1);
+    });
+
     it('refuses a path that cannot be met with a non-zero exit and the reason', async () => {
       const res = await run('path', '--from', 'aws-p1', '--to', 'nowhere-p1');
       expect(res.code).not.toBe(0);

@@ -201,6 +201,10 @@ describe.runIf(runConsoleTests)('web console in chromium', () => {
     await page.getByTestId('edit-path-params').click();
 
     const editor = page.getByLabel('Path params JSON');
+    // maxHops counts links, as the check does (issue 11 finding 5: the help said processors).
+    await expect
+      .poll(() => page.locator('dl').first().textContent())
+      .toContain('at most this many links on the path');
     await editor.fill('{ "transit": "aws-p2", }');
     await page.getByRole('button', { name: 'SET' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('invalid JSON');

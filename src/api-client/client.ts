@@ -62,6 +62,8 @@ export interface ApplyAnswer {
   dryRun: boolean;
   changes: Change[];
   generatedPasswords: Record<string, string>;
+  /** Written contracts whose flows today's topology cannot route (accepted all the same). */
+  warnings?: string[];
 }
 
 const enc = encodeURIComponent;
@@ -210,7 +212,8 @@ export class ApiClient {
     role: RoleName,
     patch: { users?: string[]; pathParams?: PathParams },
   ) {
-    return this.request<Contract>(
+    // `warnings`: flows of the contract today's topology cannot route (saved all the same).
+    return this.request<Contract & { warnings?: string[] }>(
       'PUT',
       `/api/v1/domains/${enc(domain)}/contracts/${enc(contract)}/roles/${role}`,
       patch,

@@ -76,6 +76,8 @@ export function registerApply(program: Command): void {
         }
         const generated = Object.keys(res.generatedPasswords);
         if (generated.length > 0) await addSecrets(secrets, res.generatedPasswords);
+        // On stderr, so `-o json` stays one document; the apply succeeded, so the exit stays 0.
+        for (const w of res.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
         if (opts.output === 'table') {
           print(describeChanges(res.changes));
           if (opts.dryRun) print('(dry run: nothing was changed)');

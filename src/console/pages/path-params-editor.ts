@@ -10,7 +10,7 @@ const EXAMPLES: [string, string][] = [
   ],
   ['Several transit processors, in order', '{\n  "transit": ["aws-p2", "gcp-p1"]\n}'],
   ['Never through a processor', '{\n  "avoid": ["gcp-p1"]\n}'],
-  ['At most two processors', '{\n  "maxHops": 2\n}'],
+  ['At most two links (three processors)', '{\n  "maxHops": 2\n}'],
   ['No constraint (cheapest path)', '{}'],
 ];
 
@@ -98,12 +98,16 @@ export const pathParamsEditorPage: Page = (outlet, { domain, name, role }) => {
           h(
             'dd',
             null,
-            'a processor, or a list visited in order; a transit processor that is down fails the flow (fail closed)',
+            'a processor, or a list visited in order, each listed once; a transit processor that is down fails the flow (fail closed)',
           ),
           h('dt', null, h('code', null, 'avoid')),
           h('dd', null, 'processors the path must not use'),
           h('dt', null, h('code', null, 'maxHops')),
-          h('dd', null, 'at most this many processors on the path'),
+          h(
+            'dd',
+            null,
+            'at most this many links on the path (processors − 1): 1 is a direct link between the client’s and the server’s processors; a flow ticket carries at most 15',
+          ),
           h('dt', null, h('code', null, 'role'), ', ', h('code', null, 'contract')),
           h(
             'dd',

@@ -168,7 +168,8 @@ export const rolePage: Page = (outlet, { domain, name, role }) => {
     btn.disabled = true;
     status.replaceChildren();
     try {
-      contract = await api((a) => a.setRole(d, n, r as 'client' | 'server', draft));
+      const { warnings, ...written } = await api((a) => a.setRole(d, n, r as 'client' | 'server', draft));
+      contract = written;
       saved = contract.roles.find((x) => x.name === r)!;
       clearDraft(d, n, r);
       mount(
@@ -178,6 +179,8 @@ export const rolePage: Page = (outlet, { domain, name, role }) => {
           { class: 'alert alert-ok', role: 'status' },
           `Saved: the ${r} role of ${n} is updated; new flows follow it.`,
         ),
+        // Saved, but today's topology routes none of some flows: say which, and why.
+        (warnings ?? []).map((w) => h('div', { class: 'alert alert-warn', role: 'status' }, 'Warning: ', w)),
       );
       render();
     } catch (err) {

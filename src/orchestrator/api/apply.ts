@@ -14,7 +14,14 @@ import { generatePassword, hashPassword } from '../auth/password.js';
 import type { Principal } from '../auth/principal.js';
 import { requireDomainAdmin, requireSystemAdmin } from '../auth/rbac.js';
 import type { Orchestrator } from '../context.js';
-import { changeContract, changeRole, createContract, removeContract } from '../ops/contracts.js';
+import {
+  changeContract,
+  changeRole,
+  contractOr404,
+  contractPathWarnings,
+  createContract,
+  removeContract,
+} from '../ops/contracts.js';
 import { changeDomain, createDomain } from '../ops/domains.js';
 import { changeLink, createLink, removeLink } from '../ops/links.js';
 import { changeProcessor, createProcessor, removeProcessor } from '../ops/processors.js';
@@ -73,6 +80,8 @@ interface Execution {
   field: string;
   passwords: Record<string, string>;
   generated: Record<string, string>;
+  /** Every change of this apply: a role is checked against its peer role's final params. */
+  changes: Change[];
 }
 
 /** Carries out one planned change through the same operations the REST endpoints use. */
@@ -142,7 +151,18 @@ async function execute(c: Change, x: Execution): Promise<void> {
     case 'role': {
       const [contract, roleName] = c.name.split('/') as [string, RoleName];
       const r = c.after as Role;
-      await changeRole(w, domain, contract, roleName, { users: r.users, pathParams: r.pathParams }, field);
+      const peerName = `${contract}/${roleName === 'client' ? 'server' : 'client'}`;
+      const peer = x.changes.find((p) => p.kind === 'role' && p.domain === c.domain && p.name === peerName);
+      const patch = { users: r.users, pathParams: r.pathParams };
+      await changeRole(
+        w,
+        domain,
+        contract,
+        roleName,
+        patch,
+        field,
+        (peer?.after as Role | undefined)?.pathParams,
+      );
       return;
     }
   }
@@ -159,6 +179,8 @@ export function applyRoutes(app: FastifyInstance, o: Orchestrator): void {
       dryRun: z.boolean(),
       changes: z.array(ChangeView),
       generatedPasswords: z.record(z.string(), z.string()),
+      /** Contracts written by this apply whose flows today's topology cannot route. */
+      warnings: z.array(z.string()),
     }),
     handler: async ({ principal, body }) => {
       // Field paths in spec errors are relative to the file, so the CLI can name the line.
@@ -174,9 +196,20 @@ export function applyRoutes(app: FastifyInstance, o: Orchestrator): void {
             field: path ? formatFieldPath(path) : c.name,
             passwords: body.passwords,
             generated,
+            changes,
           });
         }
-        const result = { dryRun: body.dryRun, changes, generatedPasswords: generated };
+        const warnings: string[] = [];
+        const written = new Set(
+          changes
+            .filter((c) => (c.kind === 'contract' && c.action === 'create') || c.kind === 'role')
+            .map((c) => `${c.domain ?? ''}/${c.name.split('/')[0]}`),
+        );
+        for (const key of written) {
+          const [domain, name] = key.split('/') as [string, string];
+          warnings.push(...(await contractPathWarnings(w.sql, await contractOr404(w.sql, domain, name))));
+        }
+        const result = { dryRun: body.dryRun, changes, generatedPasswords: generated, warnings };
         if (body.dryRun) throw Object.assign(new DryRun(), { result });
         return result;
       };
@@ -184,8 +217,8 @@ export function applyRoutes(app: FastifyInstance, o: Orchestrator): void {
         return await write(o, principal, run);
       } catch (err) {
         if (err instanceof DryRun) {
-          const { result } = err as DryRun & { result: { changes: Change[] } };
-          return { dryRun: true, changes: result.changes, generatedPasswords: {} };
+          const { result } = err as DryRun & { result: { changes: Change[]; warnings: string[] } };
+          return { dryRun: true, changes: result.changes, generatedPasswords: {}, warnings: result.warnings };
         }
         throw err;
       }

@@ -10,12 +10,16 @@ import {
   contractOr404,
   createContract,
   removeContract,
+  withPathWarnings,
 } from '../ops/contracts.js';
 import { listContracts } from '../store/repos/contracts.js';
 import { write } from '../write.js';
 import { route } from './route.js';
 
 const BASE = '/api/v1/domains/:domain/contracts';
+
+/** A written contract; `warnings` says which of its flows today's topology cannot route. */
+const WrittenContract = Contract.extend({ warnings: z.array(z.string()).optional() });
 
 export function contractRoutes(app: FastifyInstance, o: Orchestrator): void {
   route(app, o, {
@@ -51,7 +55,7 @@ export function contractRoutes(app: FastifyInstance, o: Orchestrator): void {
     tag: 'contracts',
     body: ContractCreate,
     status: 201,
-    response: Contract,
+    response: WrittenContract,
     handler: async ({ principal, params, body }) => {
       const domain = params.domain!;
       requireDomainAdmin(principal, domain, 'create contracts');
@@ -60,7 +64,9 @@ export function contractRoutes(app: FastifyInstance, o: Orchestrator): void {
         pathParams: body.roles?.[name]?.pathParams ?? {},
       });
       const input = { ...body, roles: { client: role('client'), server: role('server') } };
-      return write(o, principal, (w) => createContract(w, domain, input, 'body', (r) => `body.roles.${r}`));
+      return write(o, principal, async (w) =>
+        withPathWarnings(w.sql, await createContract(w, domain, input, 'body', (r) => `body.roles.${r}`)),
+      );
     },
   });
 
@@ -119,11 +125,13 @@ export function contractRoutes(app: FastifyInstance, o: Orchestrator): void {
     summary: "Set a role's User Access List and/or path params (fields left out stay as they are)",
     tag: 'contracts',
     body: RoleUpdate,
-    response: Contract,
+    response: WrittenContract,
     handler: async ({ principal, params, body }) => {
       requireDomainAdmin(principal, params.domain!, 'change roles');
       const roleName = parseRoleName(params.role!);
-      return write(o, principal, (w) => changeRole(w, params.domain!, params.name!, roleName, body, 'body'));
+      return write(o, principal, async (w) =>
+        withPathWarnings(w.sql, await changeRole(w, params.domain!, params.name!, roleName, body, 'body')),
+      );
     },
   });
 }

@@ -4,7 +4,7 @@ import { TrellisError } from '../../errors.js';
 import { Name } from '../../model/index.js';
 import { requireAdmin, requireDomainAdmin, visibleDomains } from '../auth/rbac.js';
 import type { Orchestrator } from '../context.js';
-import { buildGraph, computePath, mergeRoleParams, type PathConstraints } from '../paths/index.js';
+import { buildGraph, mergeRoleParams, type PathConstraints, routeFlow } from '../paths/index.js';
 import { listContracts } from '../store/repos/contracts.js';
 import { listLinks } from '../store/repos/links.js';
 import { listProcessors } from '../store/repos/processors.js';
@@ -66,7 +66,8 @@ export function pathRoutes(app: FastifyInstance, o: Orchestrator): void {
       }
       const [processors, links] = await Promise.all([listProcessors(o.db), listLinks(o.db)]);
       const graph = buildGraph({ processors: processors.map((p) => p.name), links });
-      const res = computePath(graph, query.from, query.to, constraints);
+      // The path a flow would take, so what /paths says matches the bundles (ticket limit included).
+      const res = routeFlow(graph, query.from, query.to, constraints);
       if (!res.ok) {
         throw new TrellisError(
           'TRELLIS_ERR_UNPROCESSABLE',

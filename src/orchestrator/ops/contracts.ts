@@ -1,6 +1,7 @@
 import { notFound, TrellisError } from '../../errors.js';
 import type { Contract, ContractMode, PathParams, Role, RoleName } from '../../model/index.js';
-import { validateRole } from '../policy/validate-role.js';
+import { pathWarnings } from '../policy/path-warnings.js';
+import { validatePathParams, validateRole } from '../policy/validate-role.js';
 import type { Sql } from '../store/db.js';
 import {
   deleteContract,
@@ -10,6 +11,8 @@ import {
   updateContract,
   upsertRole,
 } from '../store/repos/contracts.js';
+import { listLinks } from '../store/repos/links.js';
+import { listNodes } from '../store/repos/nodes.js';
 import type { WriteTx } from '../write.js';
 import { domainOr404 } from './domains.js';
 
@@ -51,6 +54,14 @@ export async function createContract(
     await validateRole(w.sql, domain, input.name, name, r, roleField(name));
     roles.push({ name, users: r.users, pathParams: r.pathParams });
   }
+  // Each role alone, then the server's against the client's: a conflict names the server role.
+  validatePathParams('client', input.roles.client.pathParams, undefined, roleField('client'));
+  validatePathParams(
+    'server',
+    input.roles.server.pathParams,
+    input.roles.client.pathParams,
+    roleField('server'),
+  );
   const contract: Contract = {
     name: input.name,
     domain,
@@ -99,7 +110,11 @@ export async function removeContract(w: WriteTx, domain: string, name: string): 
   w.policyChanged(before.id);
 }
 
-/** Sets a role's User Access List and/or path params; what the patch leaves out stays. */
+/**
+ * Sets a role's User Access List and/or path params; what the patch leaves out stays.
+ * `peerParams` are the other role's path params to check against when they are about to
+ * change too (an apply that rewrites both roles); the stored ones otherwise.
+ */
 export async function changeRole(
   w: WriteTx,
   domain: string,
@@ -107,6 +122,7 @@ export async function changeRole(
   role: RoleName,
   patch: { users?: string[]; pathParams?: PathParams },
   field: string,
+  peerParams?: PathParams,
 ): Promise<Contract> {
   const before = await contractOr404(w.sql, domain, contract);
   const current = before.roles.find((r) => r.name === role)!;
@@ -116,6 +132,8 @@ export async function changeRole(
     pathParams: patch.pathParams ?? current.pathParams,
   };
   await validateRole(w.sql, domain, contract, role, next, field);
+  const peer = peerParams ?? before.roles.find((r) => r.name !== role)?.pathParams;
+  validatePathParams(role, next.pathParams, peer, field);
   await upsertRole(w.sql, before.id, next);
   await w.audit({
     action: 'update',
@@ -127,4 +145,16 @@ export async function changeRole(
   });
   w.policyChanged(before.id);
   return { ...before, roles: before.roles.map((r) => (r.name === role ? next : r)) };
+}
+
+/** Why today's topology routes none of some of the contract's flows (accepted, but said). */
+export async function contractPathWarnings(sql: Sql, c: Contract): Promise<string[]> {
+  const [nodes, links] = await Promise.all([listNodes(sql, null), listLinks(sql)]);
+  return pathWarnings(c, nodes, links);
+}
+
+/** A written contract with the path warnings its answer carries, when there are any. */
+export async function withPathWarnings(sql: Sql, c: Contract): Promise<Contract & { warnings?: string[] }> {
+  const warnings = await contractPathWarnings(sql, c);
+  return warnings.length > 0 ? { ...c, warnings } : c;
 }

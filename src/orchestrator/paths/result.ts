@@ -1,5 +1,5 @@
 /** The constraint a refused path is blamed on. */
-export type FailedConstraint = 'unknown-processor' | 'no-route' | 'transit' | 'avoid' | 'maxHops';
+export type FailedConstraint = 'unknown-processor' | 'no-route' | 'transit' | 'avoid' | 'maxHops' | 'ticket';
 
 export type PathFailure = { ok: false; reason: string; constraint: FailedConstraint };
 

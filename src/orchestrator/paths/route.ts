@@ -1,6 +1,7 @@
 import { collapseRepeats, type PathConstraints } from './constraints.js';
 import { diagnose } from './diagnose.js';
 import type { Graph } from './graph.js';
+import { visitedAndAvoided } from './params-check.js';
 import { fail, type PathResult } from './result.js';
 import { type Found, fewestHops, search } from './search.js';
 import { type Workspace, workspaceFor } from './workspace.js';
@@ -35,7 +36,7 @@ export function computePath(graph: Graph, from: string, to: string, c: PathConst
   if (avoided.has(to)) return fail('avoid', `destination ${to} is in avoid, so no path can end there`);
   for (const w of waypointNames) {
     if (avoided.has(w)) {
-      return fail('avoid', `transit ${w} is also in avoid; a path cannot both visit and avoid it`);
+      return fail('avoid', visitedAndAvoided(w));
     }
   }
   if (c.maxHops !== undefined && !(Number.isInteger(c.maxHops) && c.maxHops >= 0)) {

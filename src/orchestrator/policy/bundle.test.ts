@@ -120,3 +120,44 @@ describe('computeBundle fallbacks (failover without the orchestrator)', () => {
     expect(bundleOf(['aws-p1'], ['gcp-p1']).fallbacks).toBeUndefined();
   });
 });
+
+describe('computeBundle with a path longer than a flow ticket carries (issue 11 finding 5)', () => {
+  // A transit stored before it was checked when written: [aws-p2, gcp-p1]×8 between a client
+  // at aws-p1 and a server at gcp-p1 is a walk of 17 processors, one more than a ticket holds.
+  const link = (a: string, b: string) => ({ name: `${a}-${b}`, a, b, cost: 1, status: 'up' as const });
+  const procs = ['aws-p1', 'aws-p2', 'gcp-p1'].map((p) => ({
+    ...node(p, 'fabric-ops', 'processor'),
+    endpoint: `${p}:7500`,
+  }));
+  const links = [link('aws-p1', 'aws-p2'), link('aws-p2', 'gcp-p1'), link('aws-p1', 'gcp-p1')];
+  const loop = Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? 'aws-p2' : 'gcp-p1'));
+  const of = (transit: string[]): Contract => ({
+    ...contracts[0]!,
+    name: 'hello',
+    roles: [
+      { name: 'client', users: ['service1'], pathParams: { transit } },
+      { name: 'server', users: ['service2'], pathParams: {} },
+    ],
+  });
+  const bundle = (c: Contract[]) =>
+    computeBundle({
+      node: node('aws-11', 'service1'),
+      contracts: c,
+      nodes: [...procs, { ...node('gcp-11', 'service2'), processors: ['gcp-p1'] }],
+      links,
+      epoch: 1,
+      nowSec: 0,
+      ttlSec: 60,
+    });
+
+  it('refuses that contract with an error on its target instead of a ticket the signer would throw on', () => {
+    const b = bundle([of(loop), { ...of(['aws-p2']), name: 'fine', id: 0x2000 }]);
+    const [long, fine] = b.client;
+    expect(long!.targets[0]!.ticket).toBeUndefined();
+    expect(long!.targets[0]!.error).toBe(
+      'contract "hello": no path from aws-p1 to gcp-p1 via [aws-p2, gcp-p1, aws-p2, gcp-p1, aws-p2, gcp-p1, aws-p2, gcp-p1, aws-p2, gcp-p1, aws-p2, gcp-p1, aws-p2, gcp-p1, aws-p2, gcp-p1] fits in a flow ticket, which carries at most 16 processors (15 links)',
+    );
+    // The other contracts of the bundle are untouched.
+    expect(fine!.targets[0]!.ticket!.path.map((h) => h.name)).toEqual(['aws-p1', 'aws-p2', 'gcp-p1']);
+  });
+});

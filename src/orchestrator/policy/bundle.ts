@@ -1,6 +1,6 @@
 import type { Contract, FabricNode, Link, RoleName } from '../../model/index.js';
 import type { FlowTicket, Hop } from '../../wire/ticket.js';
-import { buildGraph, computePath, mergeRoleParams } from '../paths/index.js';
+import { buildGraph, mergeRoleParams, routeFlow } from '../paths/index.js';
 
 export type NodeView = FabricNode & { endpoint: string };
 
@@ -169,7 +169,9 @@ export function computeBundle(input: BundleInput): Bundle {
     const clientParams = c.roles.find((r) => r.name === 'client')?.pathParams ?? {};
     const serverParams = c.roles.find((r) => r.name === 'server')?.pathParams ?? {};
     const constraints = mergeRoleParams(clientParams, serverParams);
-    const res = computePath(graph, from, to, constraints);
+    // routeFlow, not computePath: a path longer than a ticket carries is this target's refusal,
+    // never an exception that fails the whole bundle when the tickets are signed.
+    const res = routeFlow(graph, from, to, constraints);
     if (!res.ok) return { ...base, error: `contract "${c.name}": ${res.reason}` };
     const ticketFor = (names: string[]): FlowTicket => ({
       version: 2,
@@ -196,7 +198,7 @@ export function computeBundle(input: BundleInput): Bundle {
       const down = mine.slice(0, i);
       const exit = dst.processors.find((p) => endpoints.has(p) && !down.includes(p));
       if (!exit) continue;
-      const alt = computePath(graph, mine[i]!, exit, {
+      const alt = routeFlow(graph, mine[i]!, exit, {
         ...constraints,
         avoid: [...new Set([...constraints.avoid, ...down])],
       });

@@ -1,5 +1,12 @@
 import { TrellisError } from '../../errors.js';
-import { mentionedProcessors, peerRole, type Role, type RoleName } from '../../model/index.js';
+import {
+  mentionedProcessors,
+  type PathParams,
+  peerRole,
+  type Role,
+  type RoleName,
+} from '../../model/index.js';
+import { checkRoleParams } from '../paths/index.js';
 import type { Sql } from '../store/db.js';
 import { listProcessors } from '../store/repos/processors.js';
 import { listResourceUsers } from '../store/repos/resource-users.js';
@@ -60,4 +67,23 @@ export async function validateRole(
       });
     }
   }
+}
+
+/**
+ * Refuses path params no topology can satisfy (contradictions, a transit too long for a flow
+ * ticket, revisits), alone and merged with the other role's params when `peer` is given, with
+ * the same merge and limits the router uses — so what is stored can be routed somewhere.
+ */
+export function validatePathParams(
+  role: RoleName,
+  own: PathParams,
+  peer: PathParams | undefined,
+  field: string,
+): void {
+  const problem = checkRoleParams(role, own, peer);
+  if (!problem) return;
+  throw new TrellisError('TRELLIS_ERR_UNPROCESSABLE', `${role} role: ${problem.reason}`, {
+    field: `${field}.pathParams.${problem.field}`,
+    hint: `constraint ${problem.constraint}; see docs/paths.md ("Checked when written")`,
+  });
 }
