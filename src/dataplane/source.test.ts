@@ -48,7 +48,8 @@ describe('trellis-source parsing', () => {
 
 describe('the first hop checks the source against the client certificate', () => {
   const cert = {
-    subjectaltname: 'URI:trellis://hello/workload/aws-11, IP Address:127.0.4.11, IP Address:FD32:0:0:0:0:0:0:B',
+    subjectaltname:
+      'URI:trellis://hello/workload/aws-11, IP Address:127.0.4.11, IP Address:FD32:0:0:0:0:0:0:B',
   } as PeerCertificate;
 
   it("reads the certificate's IP SANs, IPv6 in the compressed spelling", () => {
