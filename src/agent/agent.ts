@@ -111,6 +111,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     address: clientAddress,
     vm: o.vm,
     ownAddresses,
+    registered: [...new Set([advertised.host, o.address])],
     pool,
     denials,
     stats,
@@ -129,8 +130,6 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     stats,
     log,
   });
-  await inbound.listen(listen.host, listen.port);
-  if (inbound.server) followIdentity(holder, inbound.server);
   const renewal = startRenewal({ control, holder, name: o.vm, publicKeyPem: key.publicKeyPem, log });
 
   const portsFile = join(o.stateDir, 'ports.json');
@@ -200,6 +199,10 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
 
   if (bundle) await apply(bundle);
   await refresh();
+  // Only now, with refresh defined and the bundle applied, may flows arrive: a flow accepted
+  // earlier called refresh() before its definition (a ReferenceError that ended the agent).
+  await inbound.listen(listen.host, listen.port);
+  if (inbound.server) followIdentity(holder, inbound.server);
 
   // A policy change is refetched at once, spread over ~100 ms so a thousand agents do not hit
   // the orchestrator in the same instant; a node of our domain coming or going (a server

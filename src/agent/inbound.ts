@@ -4,6 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { H2_SETTINGS, SESSION_WINDOW } from '../dataplane/h2-settings.js';
 import { H } from '../dataplane/headers.js';
+import { parseSource } from '../dataplane/source.js';
 import { splice } from '../dataplane/splice.js';
 import { TicketCache } from '../dataplane/ticket-cache.js';
 import type { DenialReporter } from '../node-runtime/denials.js';
@@ -83,12 +84,24 @@ export class Inbound {
     });
     server.on('tlsClientError', () => undefined);
     server.on('sessionError', () => undefined);
-    server.on('stream', (stream, headers) => this.#flow(stream, headers));
+    // A flow that throws ends alone: every other flow this node serves keeps going.
+    server.on('stream', (stream, headers) => {
+      try {
+        this.#flow(stream, headers);
+      } catch (err) {
+        this.#failed(stream, err);
+      }
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve());
     });
     this.#server = server;
+  }
+
+  #failed(stream: ServerHttp2Stream, err: unknown): void {
+    this.o.log.warn({ err: (err as Error).message }, 'inbound flow failed');
+    stream.destroy();
   }
 
   #refuse(stream: ServerHttp2Stream, status: number, reason: string): void {
@@ -131,34 +144,41 @@ export class Inbound {
     if (t.dst !== this.o.name || t.dstNodeId !== this.o.nodeId()) {
       return deny(`refused: ticket is for ${t.dst}, this is ${this.o.name}`);
     }
+    // Checked against the client's certificate by the first hop; parsed again here, since what
+    // goes into the PROXY header must be an address, never whatever arrived.
+    const source = parseSource(headers[H.source]);
+    if (!source.ok) return deny(`refused: ${source.reason} (from ${last})`);
     const known = (): boolean => {
       const e = this.#entries.get(t.contractId);
       return (
         e !== undefined && (e.clients.includes(t.srcNodeId) || e.mode === 'audit' || t.wouldDeny !== null)
       );
     };
-    if (known()) return this.#deliver(stream, headers, t, deny);
+    if (known()) return this.#deliver(stream, source, t, deny);
     // A valid ticket from a source this node has not heard of yet: a client that registered
     // after our last bundle. Ask once, then decide.
-    void this.o.refresh().then(() => {
-      if (stream.destroyed) return;
-      if (known()) return this.#deliver(stream, headers, t, deny);
-      if (!this.#entries.has(t.contractId)) {
-        return deny(`denied: ${this.o.name} does not serve the server role of contract "${t.contract}"`);
-      }
-      deny(`denied: node "${t.src}" is not in the client role of contract "${t.contract}"`);
-    });
+    this.o
+      .refresh()
+      .then(() => {
+        if (stream.destroyed) return;
+        if (known()) return this.#deliver(stream, source, t, deny);
+        if (!this.#entries.has(t.contractId)) {
+          return deny(`denied: ${this.o.name} does not serve the server role of contract "${t.contract}"`);
+        }
+        deny(`denied: node "${t.src}" is not in the client role of contract "${t.contract}"`);
+      })
+      // Unhandled, a rejection here would end the process (Node's default) and every flow with it.
+      .catch((err: unknown) => this.#failed(stream, err));
   }
 
   #deliver(
     stream: ServerHttp2Stream,
-    headers: http2.IncomingHttpHeaders,
+    source: { host: string; port: number },
     t: FlowTicket,
     deny: (reason: string) => void,
   ): void {
     const target = this.o.serve.get(t.contract);
     if (!target) return deny(`refused: ${this.o.name} has no --serve ${t.contract}=HOST:PORT`);
-    const stat = this.o.stats.of(t.contract, 'server');
     // From the VM's own address: the workload sees (and may firewall to) its local agent.
     const upstream = net.connect({
       host: target.host,
@@ -175,29 +195,47 @@ export class Inbound {
       ),
     );
     upstream.once('connect', () => {
-      if (t.proxyProtocol) {
-        const [srcHost, srcPort] = splitHostPort(String(headers[H.source] ?? '0.0.0.0:0'));
-        upstream.write(
-          encodeProxyV2({ address: srcHost, port: srcPort }, { address: target.host, port: target.port }),
-        );
+      try {
+        this.#connected(stream, upstream, source, target, t);
+      } catch (err) {
+        upstream.destroy();
+        this.#failed(stream, err);
       }
-      stream.respond({ ':status': 200 });
-      stat.flowsIn++;
-      stat.active++;
-      const flows = this.#active.get(t.contractId) ?? new Set();
-      const handle = { src: t.srcNodeId, destroy: () => upstream.destroy() };
-      flows.add(handle);
-      this.#active.set(t.contractId, flows);
-      stream.on('data', (c: Buffer) => {
-        stat.bytesIn += c.length;
-      });
-      upstream.on('data', (c: Buffer) => {
-        stat.bytesOut += c.length;
-      });
-      splice(stream, upstream, { packets: 0, bytes: 0, lastActive: 0 }, () => {
-        stat.active--;
-        flows.delete(handle);
-      });
+    });
+  }
+
+  #connected(
+    stream: ServerHttp2Stream,
+    upstream: net.Socket,
+    source: { host: string; port: number },
+    target: { host: string; port: number },
+    t: FlowTicket,
+  ): void {
+    const stat = this.o.stats.of(t.contract, 'server');
+    if (t.proxyProtocol) {
+      upstream.write(
+        encodeProxyV2(
+          { address: source.host, port: source.port },
+          { address: target.host, port: target.port },
+        ),
+      );
+    }
+    stream.respond({ ':status': 200 });
+    stat.flowsIn++;
+    stat.active++;
+    const flows = this.#active.get(t.contractId) ?? new Set();
+    const handle = { src: t.srcNodeId, destroy: () => upstream.destroy() };
+    flows.add(handle);
+    this.#active.set(t.contractId, flows);
+    stream.on('data', (c: Buffer) => {
+      stat.bytesIn += c.length;
+    });
+    upstream.on('data', (c: Buffer) => {
+      stat.bytesOut += c.length;
+    });
+    splice(stream, upstream, { packets: 0, bytes: 0, lastActive: 0 }, () => {
+      stat.active--;
+      flows.delete(handle);
     });
   }
 
@@ -206,9 +244,4 @@ export class Inbound {
     for (const s of this.#sessions) s.destroy();
     await new Promise<void>((r) => (this.#server ? this.#server.close(() => r()) : r()));
   }
-}
-
-function splitHostPort(s: string): [string, number] {
-  const i = s.lastIndexOf(':');
-  return [s.slice(0, i).replace(/^\[|\]$/g, ''), Number(s.slice(i + 1)) || 0];
 }

@@ -2,6 +2,7 @@ import net, { type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { H } from '../dataplane/headers.js';
 import type { SessionPool } from '../dataplane/pool.js';
+import { sourceFor } from '../dataplane/source.js';
 import { splice } from '../dataplane/splice.js';
 import type { DenialReporter } from '../node-runtime/denials.js';
 import { flowLabel } from '../wire/ticket.js';
@@ -37,6 +38,8 @@ export class Outbound {
       vm?: string;
       /** The VM's own addresses: connections from them (or from the listener's own) are served. */
       ownAddresses?: string[];
+      /** The addresses the VM registered (its certificate's IP SANs): the sources the first hop accepts. */
+      registered?: string[];
       pool: SessionPool;
       denials: DenialReporter;
       stats: Stats;
@@ -216,7 +219,7 @@ export class Outbound {
           [H.ticket]: k.token,
           [H.hop]: '0',
           [H.flowLabel]: String(flowLabel()),
-          [H.source]: `${socket.remoteAddress}:${socket.remotePort}`,
+          [H.source]: sourceFor(socket.remoteAddress, socket.remotePort, this.o.registered ?? []),
         });
       } catch {
         return unreachable();

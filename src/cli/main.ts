@@ -21,6 +21,7 @@ import { registerProcessor } from './commands/processor.js';
 import { registerResolve } from './commands/resolve.js';
 import { registerRevokeSessions } from './commands/revoke-sessions.js';
 import { registerToken } from './commands/token.js';
+import { exitsOnStartFailure } from './daemon.js';
 
 export function buildProgram(): Command {
   const program = new Command('trellis')
@@ -78,5 +79,6 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     process.exitCode = report(err);
+    if (exitsOnStartFailure()) process.exit(process.exitCode);
   }
 }

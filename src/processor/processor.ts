@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { H2_SETTINGS, SESSION_WINDOW } from '../dataplane/h2-settings.js';
 import { H } from '../dataplane/headers.js';
 import { SessionPool } from '../dataplane/pool.js';
+import { certificateAddresses, checkFirstHopSource, parseSource } from '../dataplane/source.js';
 import { splice } from '../dataplane/splice.js';
 import { TicketCache } from '../dataplane/ticket-cache.js';
 import { DEFAULT_ADMIN_PORT, ProcessorMetrics } from '../metrics/processor.js';
@@ -138,6 +139,17 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
     }
     return p;
   };
+  /** The client node's registered addresses, from its certificate: what a first hop's source may be. */
+  const addresses = new WeakMap<http2.Http2Session, string[]>();
+  const addressesOf = (session: http2.Http2Session | undefined): string[] => {
+    if (!session) return [];
+    let a = addresses.get(session);
+    if (a === undefined) {
+      a = certificateAddresses((session.socket as TLSSocket | undefined)?.getPeerCertificate());
+      addresses.set(session, a);
+    }
+    return a;
+  };
 
   function refuse(stream: ServerHttp2Stream, status: number, reason: string, relayed = false): void {
     if (stream.destroyed || stream.headersSent) {
@@ -179,6 +191,28 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
       return refuse(stream, v.stale ? 412 : 403, v.reason);
     }
     const t = v.ticket;
+    // The source the server's workload will be told: checked against the client's certificate at
+    // the first hop, parsed (never passed through as sent) at every hop.
+    const source =
+      v.hop === 0
+        ? checkFirstHopSource(headers[H.source], t.src, addressesOf(stream.session))
+        : parseSource(headers[H.source]);
+    if (!source.ok) {
+      const reason =
+        v.hop === 0 ? source.reason : `refused: ${source.reason} (from ${peer?.name ?? 'a peer'})`;
+      log.info({ reason }, 'flow refused');
+      denials.report({
+        kind: 'deny',
+        domain: t.domain,
+        contract: t.contract,
+        contractId: t.contractId,
+        role: 'client',
+        src: t.src,
+        dst: t.dst,
+        reason,
+      });
+      return refuse(stream, 403, reason);
+    }
     const last = v.hop === t.path.length - 1;
     const next = last
       ? { endpoint: t.dstEndpoint, expect: { kind: 'workload' as const, name: t.dst }, port: t.dst }
@@ -197,7 +231,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
         [H.ticket]: headers[H.ticket] as string,
         [H.hop]: String(v.hop + 1),
         [H.flowLabel]: String(flowLabel),
-        ...(headers[H.source] && { [H.source]: headers[H.source] as string }),
+        [H.source]: source.value,
       });
     } catch (err) {
       return refuse(stream, 502, `refused: next hop ${next.port} unreachable (${(err as Error).message})`);
@@ -205,7 +239,17 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
     upstream.on('error', (err) =>
       refuse(stream, 502, `refused: next hop ${next.port} failed (${err.message})`),
     );
+    // What the next hop answers is a peer's too: a surprise in it ends this flow, not the processor.
     upstream.on('response', (h) => {
+      try {
+        answered(h);
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'flow failed on the answer of the next hop');
+        upstream.destroy();
+        stream.destroy();
+      }
+    });
+    function answered(h: http2.IncomingHttpHeaders): void {
       const status = Number(h[':status']);
       if (status !== 200) {
         refuse(stream, status, String(h[H.reason] ?? `refused by ${next.port} (${status})`), true);
@@ -238,7 +282,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
           reason: t.wouldDeny,
         });
       }
-    });
+    }
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -4,6 +4,7 @@ import type { ServeMap } from '../../agent/inbound.js';
 import { TrellisError } from '../../errors.js';
 import { parseAdvertise } from '../../node-runtime/addresses.js';
 import { REDACT } from '../../orchestrator/log.js';
+import { daemonStarting, listenFailure } from '../daemon.js';
 import { parseListen } from '../listen.js';
 import { addNodeAccessOptions, readNodeAccess } from '../node-access.js';
 
@@ -55,6 +56,7 @@ export function registerAgent(program: Command): void {
   addNodeAccessOptions(cmd, 'hostOwner');
   cmd.action(async (opts) => {
     // Loaded here, not at the top: each process loads only the component it runs.
+    daemonStarting();
     const { startAgent } = await import('../../agent/agent.js');
 
     const listen = opts.listen ? parseListen(opts.listen) : undefined;
@@ -85,6 +87,8 @@ export function registerAgent(program: Command): void {
       apiPort: Number(opts.apiPort),
       listenBase: Number(opts.listenBase),
       log,
+    }).catch((err: unknown) => {
+      throw listenFailure(err);
     });
     const stop = async () => {
       await a.close();

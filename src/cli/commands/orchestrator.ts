@@ -4,6 +4,7 @@ import { formatDuration, parseDuration } from '../../duration.js';
 import { TrellisError } from '../../errors.js';
 import { orchestratorLogger } from '../../orchestrator/log.js';
 import { caFingerprint } from '../../wire/fingerprint.js';
+import { daemonStarting, listenFailure } from '../daemon.js';
 import { parseListen } from '../listen.js';
 
 interface OrchestratorFlags {
@@ -81,6 +82,7 @@ Examples:
     )
     .action(async (opts: OrchestratorFlags) => {
       // Loaded here, not at the top: each process loads only the component it runs.
+      daemonStarting();
       const { createOrchestrator } = await import('../../orchestrator/server.js');
       const { orchestratorUrl, planListen } = await import('../../orchestrator/listen-plan.js');
 
@@ -123,7 +125,9 @@ Examples:
         ...ttls,
       });
       // A fleet reconnecting at once overflows the default backlog (511): see docs/benchmarks.md.
-      const bound = await orch.app.listen({ host, port, backlog: 4096 });
+      const bound = await orch.app.listen({ host, port, backlog: 4096 }).catch((err: unknown) => {
+        throw listenFailure(err);
+      });
       const actualPort = Number(new URL(bound).port) || port;
       const url = orchestratorUrl(plan, actualPort);
       orch.ctx.publicUrl = url;

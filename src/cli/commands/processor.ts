@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { parseAdvertise } from '../../node-runtime/addresses.js';
 import { REDACT } from '../../orchestrator/log.js';
+import { daemonStarting, listenFailure } from '../daemon.js';
 import { parseListen } from '../listen.js';
 import { addNodeAccessOptions, readNodeAccess } from '../node-access.js';
 
@@ -23,6 +24,7 @@ export function registerProcessor(program: Command): void {
   addNodeAccessOptions(cmd, 'switchOwner');
   cmd.action(async (opts) => {
     // Loaded here, not at the top: each process loads only the component it runs.
+    daemonStarting();
     const { startProcessor } = await import('../../processor/processor.js');
 
     const { host, port } = parseListen(opts.listen);
@@ -44,6 +46,8 @@ export function registerProcessor(program: Command): void {
       ...(opts.adminListen && {
         adminListen: opts.adminListen === 'off' ? null : parseListen(opts.adminListen),
       }),
+    }).catch((err: unknown) => {
+      throw listenFailure(err);
     });
     const stop = async () => {
       await p.close();
