@@ -13,7 +13,9 @@ try {
 const passed = report.numPassedTests ?? 0;
 const files = report.testResults ?? [];
 // A suite that failed to load has no tests counted; count it as one failure.
-const failedSuites = files.filter((r) => r.status === 'failed' && (r.assertionResults ?? []).length === 0).length;
+const failedSuites = files.filter(
+  (r) => r.status === 'failed' && (r.assertionResults ?? []).length === 0,
+).length;
 // A suite whose beforeAll failed reports its tests as skipped: they did not run because
 // something broke, so they count as failed, not skipped.
 const brokenSuites = files.filter((r) => r.status === 'failed');
