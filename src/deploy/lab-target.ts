@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApiClient } from '../api-client/client.js';
 import { TrellisError } from '../errors.js';
 import { labControlClient } from '../lab/control.js';
 import { labCaFingerprint, labClient } from '../lab/orchestrator-client.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApiClient, type Topology } from '../api-client/client.js';
+import type { Topology } from '../api-client/client.js';
 import { renderTable } from '../cli/output.js';
 import { labClient } from './orchestrator-client.js';
 import { isAlive, isLabSupervisor } from './processes.js';
