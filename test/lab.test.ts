@@ -388,6 +388,12 @@ process.on('SIGTERM', () => process.exit(0));
     expect(up.stdout).toMatch(/starting orchestrator \(127\.0\.0\.1:\d+\)… ok \(\d+\.\d s\)/);
     expect(up.stdout).toContain(`starting processor aws-p1 (${lab.awsAddress}:${lab.procPort})… ok`);
     expect(up.stdout).toContain(`service1     http://127.0.2.1:${lab.s1Port}/`);
+    // Issue 11 finding 7: the admin password stays in its 0600 file, never on stdout.
+    const password = (await readFile(join(lab.home, 'lab', 'admin-password'), 'utf8')).trim();
+    expect(up.stdout).not.toContain(password);
+    expect(up.stdout).toContain(
+      `Admin login:   admin, password in ${join(lab.home, 'lab', 'admin-password')}`,
+    );
     before = await lab.state();
     expect(before.phase).toBe('ready');
   });

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDetached } from './detach.js';
 import { labDown } from './down.js';
@@ -73,8 +72,8 @@ export function summary(state: LabState, paths: LabPaths): string {
   const lines = [
     '',
     `Orchestrator:  ${state.orchestrator.url}   (the CLI is logged in as admin)`,
-    // A local lab on loopback: showing its generated password is what a demo user needs.
-    `Admin login:   admin / ${adminPassword(paths)}   (also in ${join(paths.dir, 'admin-password')}, mode 0600)`,
+    // Never the password itself: terminal scrollback, CI logs and screen shares keep stdout.
+    `Admin login:   admin, password in ${join(paths.dir, 'admin-password')} (mode 0600)`,
     `Host owners:   passwords in ${paths.secrets}`,
   ];
   const urls = Object.entries(state.urls);
@@ -88,12 +87,4 @@ export function summary(state: LabState, paths: LabPaths): string {
     '',
   );
   return lines.join('\n');
-}
-
-function adminPassword(paths: LabPaths): string {
-  try {
-    return readFileSync(join(paths.dir, 'admin-password'), 'utf8').trim();
-  } catch {
-    return '(see the file)';
-  }
 }
