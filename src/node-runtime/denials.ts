@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { ApiError } from '../api-client/client.js';
 import type { DenialRecord } from '../model/denial.js';
 import type { ControlSession } from './control.js';
 
@@ -36,12 +37,26 @@ export class DenialReporter {
       await this.control.call((api) =>
         api.request('POST', `/api/v1/nodes/${this.node}/denials`, { denials: batch }),
       );
-    } catch {
-      this.#queue.unshift(...batch);
+    } catch (err) {
+      this.#queue.unshift(...dropRefused(batch, err, this.log));
     }
   }
 
   stop(): void {
     clearInterval(this.#timer);
   }
+}
+
+/**
+ * What to retry of a batch the orchestrator did not take. A 403 naming one entry (a workload
+ * node may report only its own domain's flows: a ticket of another domain that reached it is
+ * such an entry) drops that entry, which is in the log already; retried as it was, it would
+ * hold up every later report of the node for ever. Any other answer retries the whole batch.
+ */
+export function dropRefused<T>(batch: T[], err: unknown, log: Logger): T[] {
+  if (!(err instanceof ApiError) || err.status !== 403) return batch;
+  const i = Number(/^body\.denials\[(\d+)\]/.exec(err.body.field ?? '')?.[1] ?? Number.NaN);
+  if (!Number.isInteger(i) || i >= batch.length) return batch;
+  log.warn({ denial: batch[i], refused: err.message }, 'orchestrator refused a denial report; dropped');
+  return batch.filter((_, j) => j !== i);
 }

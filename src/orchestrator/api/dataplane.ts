@@ -23,6 +23,40 @@ async function ownNode(o: Orchestrator, p: Principal, name: string) {
   return node;
 }
 
+/**
+ * A processor's own endpoints (its policy epochs, its flow tables) answer only the switchOwner
+ * that registered a processor of that name: a host owner's workload node is not one, and the
+ * epochs of every domain's contracts are not its business.
+ */
+async function ownProcessor(o: Orchestrator, p: Principal, name: string) {
+  const node = await ownNode(o, p, name);
+  if (node.kind !== 'processor' || p.type !== 'resource' || p.kind !== 'switchOwner') {
+    throw new TrellisError(
+      'TRELLIS_ERR_FORBIDDEN',
+      `"${node.name}" is a ${node.kind} node: only the switchOwner of a processor of that name may use this endpoint`,
+    );
+  }
+  return node;
+}
+
+/**
+ * A workload node refuses flows only for contracts of its own domain, so it may report denials
+ * only there; a processor serves every domain and may name any.
+ */
+export function checkDenialDomains(
+  node: { name: string; kind: string; domain: string },
+  domains: string[],
+): void {
+  if (node.kind === 'processor') return;
+  const i = domains.findIndex((d) => d !== node.domain);
+  if (i < 0) return;
+  throw new TrellisError(
+    'TRELLIS_ERR_FORBIDDEN',
+    `node "${node.name}" of domain "${node.domain}" may not report denials in domain "${domains[i]}"`,
+    { field: `body.denials[${i}].domain`, hint: 'a workload node reports only the flows of its own domain' },
+  );
+}
+
 const DenialReport = z.strictObject({
   at: z.iso.datetime(),
   kind: z.enum(['deny', 'would-deny']),
@@ -117,7 +151,7 @@ export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
     summary: "What a processor checks tickets against: each contract's last-change epoch",
     tag: 'data plane',
     handler: async ({ principal, params }) => {
-      await ownNode(o, principal, params.name!);
+      await ownProcessor(o, principal, params.name!);
       return {
         epoch: (await getMeta<number>(o.db, 'policyEpoch')) ?? 0,
         contractEpochs: await contractEpochs(o.db),
@@ -135,6 +169,10 @@ export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
     status: 204,
     handler: async ({ principal, params, body }) => {
       const node = await ownNode(o, principal, params.name!);
+      checkDenialDomains(
+        node,
+        body.denials.map((d) => d.domain),
+      );
       await o.db.transaction((sql) =>
         insertDenials(
           sql,
@@ -168,7 +206,7 @@ export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
     body: FlowTable,
     status: 204,
     handler: async ({ principal, params, body }) => {
-      const node = await ownNode(o, principal, params.name!);
+      const node = await ownProcessor(o, principal, params.name!);
       o.flowTables.set(node.name, { processor: node.name, reportedAt: new Date().toISOString(), ...body });
     },
   });

@@ -6,6 +6,7 @@ import type { FabricEvent } from '../events.js';
 import { nodeStatusChanged } from '../node-status.js';
 import { getMeta } from '../store/repos/meta.js';
 import { getNode, setNodeStatus, touchNode } from '../store/repos/nodes.js';
+import { eventVisibleTo } from './event-scope.js';
 import { peerFilter } from './peer-filter.js';
 import { bearerToken, route } from './route.js';
 
@@ -63,6 +64,7 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
           res.destroy();
           return;
         }
+        if (!eventVisibleTo(principal, e)) return;
         if (peers && !peers.wants(e)) return;
         res.write(frame(e));
       };

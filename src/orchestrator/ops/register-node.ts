@@ -11,6 +11,7 @@ import { getMeta } from '../store/repos/meta.js';
 import { getNode, setCertNotAfter, upsertNode } from '../store/repos/nodes.js';
 import { getProcessor } from '../store/repos/processors.js';
 import { type WriteTx, write } from '../write.js';
+import { endpointOnOwnAddress } from './endpoint-host.js';
 
 type ResourcePrincipal = Extract<Principal, { type: 'resource' }>;
 
@@ -65,6 +66,16 @@ export async function registerNode(
     throw new TrellisError(
       'TRELLIS_ERR_FORBIDDEN',
       `this session belongs to node "${principal.node}"; it may not register "${body.name}"`,
+    );
+  }
+  if (body.endpoint !== undefined && !endpointOnOwnAddress(body.endpoint, body.addresses)) {
+    throw new TrellisError(
+      'TRELLIS_ERR_UNPROCESSABLE',
+      `endpoint ${body.endpoint} is not on one of the node's addresses (${body.addresses.join(', ')})`,
+      {
+        field: 'body.endpoint',
+        hint: 'a node registers the endpoint it listens on itself: its host must be one of body.addresses',
+      },
     );
   }
   let registered: FabricNode;

@@ -27,6 +27,18 @@ export async function validateRole(
   const owners = new Set(
     (await listResourceUsers(sql, [domain])).filter((u) => u.kind === 'hostOwner').map((u) => u.name),
   );
+  const seen = new Map<string, number>();
+  r.users.forEach((user, i) => {
+    const first = seen.get(user);
+    if (first !== undefined) {
+      throw new TrellisError(
+        'TRELLIS_ERR_UNPROCESSABLE',
+        `"${user}" is listed twice in the User Access List of the ${role} role of contract "${contract}" (also at index ${first})`,
+        { field: `${field}.users[${i}]`, hint: 'list each host owner once' },
+      );
+    }
+    seen.set(user, i);
+  });
   r.users.forEach((user, i) => {
     if (!owners.has(user)) {
       throw new TrellisError(

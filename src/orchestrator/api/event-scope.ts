@@ -1,0 +1,15 @@
+import type { Principal } from '../auth/principal.js';
+import { canSeeDomain } from '../auth/rbac.js';
+import type { FabricEvent } from '../events.js';
+
+/**
+ * Whether a subscriber may see an event at all, before any per-node narrowing (peer-filter.ts).
+ * Workload node events belong to their domain: only its admins and resource users (and
+ * systemAdmins) get them, the same rule as `GET /nodes`. Processors serve every domain and
+ * every admin lists them, so their node events go to all; policy epochs and ticket keys are
+ * fabric-wide numbers every node needs.
+ */
+export function eventVisibleTo(p: Principal, e: FabricEvent | { type: 'hello'; epoch: number }): boolean {
+  if (e.type !== 'node' || e.kind === 'processor') return true;
+  return canSeeDomain(p, e.domain);
+}
