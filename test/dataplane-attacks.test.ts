@@ -1,7 +1,7 @@
 import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import http2 from 'node:http2';
+import type http2 from 'node:http2';
 import net from 'node:net';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -17,6 +17,7 @@ import {
   mtlsClientOptions,
 } from '../src/orchestrator/pki/tls-options.js';
 import { decodeTicket, type FlowTicket, signTicket } from '../src/wire/ticket.js';
+import { connectStream as attempt, type Outcome } from './attacks/support.js';
 import { TestFabric } from './support/fabric.js';
 
 /**
@@ -56,37 +57,6 @@ function ask(addr: string): Promise<string> {
     s.on('close', () => resolve(body));
     s.on('error', reject);
     s.setTimeout(5000, () => s.destroy(new Error('timeout')));
-  });
-}
-
-type Outcome = { status: number; reason: string } | { error: string };
-
-/** One HTTP/2 stream to a processor as a TLS client; what came back, or how it failed. */
-function attempt(
-  to: Target,
-  tlsOptions: http2.SecureClientSessionOptions,
-  headers: http2.OutgoingHttpHeaders,
-): Promise<Outcome> {
-  return new Promise((resolve) => {
-    let done = false;
-    const session = http2.connect(`https://${to.host}:${to.port}`, tlsOptions);
-    const settle = (o: Outcome) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      session.destroy();
-      resolve(o);
-    };
-    const timer = setTimeout(() => settle({ error: 'timeout: no response' }), 5000);
-    session.on('error', (err) => settle({ error: `${(err as NodeJS.ErrnoException).code}: ${err.message}` }));
-    session.on('close', () => settle({ error: 'session closed without a response' }));
-    const req = session.request(headers, { endStream: false });
-    req.on('response', (h) => settle({ status: Number(h[':status']), reason: String(h[H.reason] ?? '') }));
-    req.on('error', (err) => settle({ error: `${(err as NodeJS.ErrnoException).code}: ${err.message}` }));
-    // The session's error (a TLS alert) says more than the stream's close; give it a moment to arrive.
-    req.on('close', () =>
-      setTimeout(() => settle({ error: `stream closed without a response (code ${req.rstCode})` }), 100),
-    );
   });
 }
 

@@ -20,9 +20,18 @@ export function attempt(
   expect: ExpectedPeer,
   headers: http2.OutgoingHttpHeaders,
 ): Promise<Outcome> {
+  return connectStream(to, mtlsClientOptions(id, undefined, expect), headers);
+}
+
+/** One HTTP/2 stream with any TLS client options (forged or stolen identities included). */
+export function connectStream(
+  to: { host: string; port: number },
+  tlsOptions: http2.SecureClientSessionOptions,
+  headers: http2.OutgoingHttpHeaders,
+): Promise<Outcome> {
   return new Promise((resolve) => {
     let done = false;
-    const session = http2.connect(`https://${to.host}:${to.port}`, mtlsClientOptions(id, undefined, expect));
+    const session = http2.connect(`https://${to.host}:${to.port}`, tlsOptions);
     const settle = (o: Outcome) => {
       if (done) return;
       done = true;
@@ -36,6 +45,7 @@ export function attempt(
     const req = session.request(headers, { endStream: false });
     req.on('response', (h) => settle({ status: Number(h[':status']), reason: String(h[H.reason] ?? '') }));
     req.on('error', (err) => settle({ error: `${(err as NodeJS.ErrnoException).code}: ${err.message}` }));
+    // The session's error (a TLS alert) says more than the stream's close; give it a moment to arrive.
     req.on('close', () =>
       setTimeout(() => settle({ error: `stream closed without a response (code ${req.rstCode})` }), 100),
     );
