@@ -102,13 +102,18 @@ export async function isLabProcess(pid: number, labDir: string): Promise<boolean
 }
 
 /** Every live process (but this one) whose environment marks it as part of the lab at `labDir`. */
-export async function labProcesses(labDir: string): Promise<number[]> {
+export function labProcesses(labDir: string): Promise<number[]> {
+  return markedProcesses(LAB_MARKER, labDir);
+}
+
+/** Every live process (but this one) whose environment holds `key=value`. */
+export async function markedProcesses(key: string, value: string): Promise<number[]> {
   if (!(await hasProc())) return [];
   const out: number[] = [];
   for (const entry of await readdir('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
-    if ((await environOf(pid))?.includes(`${LAB_MARKER}=${labDir}`) && (await isAlive(pid))) out.push(pid);
+    if ((await environOf(pid))?.includes(`${key}=${value}`) && (await isAlive(pid))) out.push(pid);
   }
   return out;
 }

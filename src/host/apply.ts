@@ -1,0 +1,186 @@
+import { access, chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TrellisError } from '../errors.js';
+import { markedProcesses, stopGroup } from '../lab/processes.js';
+import { fileExists, type Probe, tcpOpen } from '../lab/wait.js';
+import type { HostStatus, UnitStatus } from './host-status.js';
+import { type HostLayout, hostLayout } from './layout.js';
+import { type ServiceManager, serviceManager } from './manager.js';
+import { UNIT_MARKER } from './supervise.js';
+import { HostApply, type Unit, unitHash } from './unit.js';
+import { readUnits, removeUnit, writeAtomic, writeUnit } from './unit-files.js';
+
+/**
+ * `trellis host apply`: the on-host half of every deploy (SSH, Ansible, the lab): write the
+ * files and unit descriptions it is given, have the service manager run them (systemd, else
+ * `trellis supervise`), and wait until each unit is ready. Idempotent: an unchanged unit keeps
+ * running untouched; a changed one restarts.
+ */
+
+export interface ApplyResult {
+  status: HostStatus;
+  /** Units that were (re)started by this apply. */
+  changed: string[];
+}
+
+export async function hostApply(root: string, input: unknown): Promise<ApplyResult> {
+  const parsed = HostApply.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new TrellisError(
+      'TRELLIS_ERR_VALIDATION',
+      `host apply: ${issue.path.join('.') || 'input'}: ${issue.message}`,
+    );
+  }
+  const req = parsed.data;
+  const layout = hostLayout(root);
+  await prepareRoot(layout);
+  for (const f of req.files) {
+    const path = join(root, f.path);
+    if (f.ifAbsent && (await exists(path))) continue;
+    await writeAtomic(path, f.content, f.mode);
+    await chmod(path, f.mode);
+  }
+  const installed = new Map((await readUnits(layout)).map((u) => [u.name, unitHash(u)]));
+  const changed: string[] = [];
+  for (const u of req.units) {
+    await mkdir(layout.state(u.name), { recursive: true, mode: 0o700 });
+    await mkdir(layout.data(u.name), { recursive: true, mode: 0o711 });
+    await chmod(layout.data(u.name), 0o711);
+    if (installed.get(u.name) === unitHash(u)) continue;
+    // A ready file left by the previous process names listeners that are about to go.
+    if (u.ready.file) await rm(u.ready.file, { force: true });
+    await writeUnit(layout, u);
+    changed.push(u.name);
+  }
+  const manager = serviceManager(layout);
+  await manager.sync(changed);
+  await waitReady(layout, manager, req.units, req.readyTimeoutMs);
+  return { status: await hostStatus(root), changed };
+}
+
+/** `trellis host remove NAME…`: stop and uninstall units (their tokens and node state go too). */
+export async function hostRemove(root: string, names: string[], timeoutMs = 30_000): Promise<HostStatus> {
+  const layout = hostLayout(root);
+  const manager = serviceManager(layout);
+  const present = new Set((await readUnits(layout)).map((u) => u.name));
+  const gone = names.filter((n) => present.has(n));
+  for (const n of gone) await removeUnit(layout, n);
+  await manager.sync(gone);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const running = (await manager.units()).filter((u) => gone.includes(u.name));
+    if (running.length === 0) break;
+    if (Date.now() > deadline)
+      throw new TrellisError(
+        'TRELLIS_ERR_UNAVAILABLE',
+        `units ${running.map((u) => u.name).join(', ')} did not stop within ${timeoutMs / 1000} s`,
+      );
+    await sleep(100);
+  }
+  for (const n of gone) {
+    // A unit whose supervisor died (kill -9) is still running, unsupervised: stop it too.
+    for (const pid of await markedProcesses(UNIT_MARKER, `${root}#${n}`))
+      await stopGroup(pid).catch(() => undefined);
+    await rm(layout.state(n), { recursive: true, force: true });
+    await rm(join(layout.secrets, `${n}.token`), { force: true });
+  }
+  return hostStatus(root);
+}
+
+export async function hostStatus(root: string): Promise<HostStatus> {
+  const layout = hostLayout(root);
+  const manager = serviceManager(layout);
+  return {
+    root,
+    manager: manager.kind,
+    pid: await manager.pid(),
+    releases: await releases(layout),
+    units: await manager.units(),
+  };
+}
+
+async function prepareRoot(layout: HostLayout): Promise<void> {
+  await mkdir(layout.root, { recursive: true, mode: 0o755 });
+  for (const d of [layout.units, layout.secrets, layout.logs, layout.run, join(layout.root, 'state')]) {
+    await mkdir(d, { recursive: true, mode: 0o700 });
+    await chmod(d, 0o700);
+  }
+  // Traversable, not listable: a store running as its own user (postgres) reaches its directory.
+  await mkdir(join(layout.root, 'data'), { recursive: true, mode: 0o711 });
+}
+
+async function releases(layout: HostLayout): Promise<string[]> {
+  try {
+    const entries = await readdir(layout.releases);
+    const complete: { id: string; at: number }[] = [];
+    for (const id of entries) {
+      const marker = join(layout.release(id), '.complete');
+      if (await exists(marker))
+        complete.push({ id, at: Number((await readFile(marker, 'utf8')).trim()) || 0 });
+    }
+    return complete.sort((a, b) => a.at - b.at).map((r) => r.id);
+  } catch {
+    return [];
+  }
+}
+
+async function waitReady(
+  layout: HostLayout,
+  manager: ServiceManager,
+  units: Unit[],
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const u of units) {
+    const probes: Probe[] = u.ready.tcp.map((t) => {
+      const colon = t.lastIndexOf(':');
+      return tcpOpen(t.slice(0, colon).replace(/^\[|\]$/g, ''), Number(t.slice(colon + 1)));
+    });
+    if (u.ready.file) probes.push(fileExists(u.ready.file));
+    const hash = unitHash(u);
+    let firstRestarts: number | undefined;
+    for (;;) {
+      const st: UnitStatus | undefined = (await manager.units()).find((s) => s.name === u.name);
+      if (st && st.hash === hash) {
+        firstRestarts ??= st.restarts;
+        if (st.pid !== null && (await allPass(probes))) break;
+        // It crashed while starting: say so now, with its log, rather than at the timeout.
+        if (st.restarts > firstRestarts + 1) throw await notReady(layout, u, 'keeps exiting while starting');
+      }
+      if (Date.now() > deadline) throw await notReady(layout, u, `was not ready after ${timeoutMs / 1000} s`);
+      await sleep(200);
+    }
+  }
+}
+
+async function allPass(probes: Probe[]): Promise<boolean> {
+  return (await Promise.all(probes.map((p) => p()))).every(Boolean);
+}
+
+async function notReady(layout: HostLayout, u: Unit, why: string): Promise<TrellisError> {
+  return new TrellisError(
+    'TRELLIS_ERR_UNAVAILABLE',
+    `unit ${u.name} ${why}${await logTail(layout.log(u.name))}`,
+    {
+      hint: `its log is ${layout.log(u.name)}`,
+    },
+  );
+}
+
+async function logTail(file: string, lines = 15): Promise<string> {
+  try {
+    const text = (await readFile(file, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n  ');
+    return text ? `; last lines of its log:\n  ${text}` : '';
+  } catch {
+    return '';
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  return access(p).then(
+    () => true,
+    () => false,
+  );
+}

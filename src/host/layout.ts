@@ -1,0 +1,50 @@
+import { join } from 'node:path';
+
+/**
+ * Where Trellis keeps things on a host, all under its `trellis_root` (default /opt/trellis):
+ *
+ *   releases/<id>/       a release, unpacked once, never changed (units name it: an upgrade is
+ *                        a new id, hence a changed unit, hence a restart)
+ *   bin/trellis          a wrapper that runs the newest release (what deploy and operators call)
+ *   units/<name>.json    the unit descriptions `trellis supervise` runs
+ *   secrets/             enrolment tokens (0600; a token is used once, then the node's key logs in)
+ *   state/<name>/        node state: key, certificate, bundle cache (0700)
+ *   data/<name>/         a workload's {datadir}
+ *   log/<name>.log       each unit's stdout and stderr
+ *   run/                 supervise.pid, status.json, the agents' env files
+ */
+export interface HostLayout {
+  root: string;
+  releases: string;
+  release(id: string): string;
+  wrapper: string;
+  units: string;
+  unit(name: string): string;
+  secrets: string;
+  state(name: string): string;
+  data(name: string): string;
+  logs: string;
+  log(name: string): string;
+  run: string;
+  supervisePid: string;
+  status: string;
+}
+
+export function hostLayout(root: string): HostLayout {
+  return {
+    root,
+    releases: join(root, 'releases'),
+    release: (id) => join(root, 'releases', id),
+    wrapper: join(root, 'bin', 'trellis'),
+    units: join(root, 'units'),
+    unit: (name) => join(root, 'units', `${name}.json`),
+    secrets: join(root, 'secrets'),
+    state: (name) => join(root, 'state', name),
+    data: (name) => join(root, 'data', name),
+    logs: join(root, 'log'),
+    log: (name) => join(root, 'log', `${name}.log`),
+    run: join(root, 'run'),
+    supervisePid: join(root, 'run', 'supervise.pid'),
+    status: join(root, 'run', 'status.json'),
+  };
+}
