@@ -1,13 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { FabricSpec } from '../apply/fabric-file.js';
-import { formatProblem } from '../apply/load.js';
-import { lineFinder } from '../apply/source-map.js';
-import { TrellisError } from '../errors.js';
-import { type FieldPath, formatFieldPath } from '../field-path.js';
+import type { TrellisError } from '../errors.js';
 import { Name } from '../model/index.js';
+import { parseSpecText, readSpecFile, type SpecProblem } from '../spec-file.js';
 
 /**
  * The schema of a lab file (`trellis lab up -f lab.yaml`): which processors and VMs of a
@@ -93,10 +89,7 @@ export const LabSpec = LabShape.superRefine((spec, ctx) => {
   for (const p of checkLabSpec(spec)) ctx.addIssue({ code: 'custom', message: p.message, path: p.path });
 });
 
-export interface LabProblem {
-  path: FieldPath;
-  message: string;
-}
+export type LabProblem = SpecProblem;
 
 /** What one lab file can check on its own: unique names, VMs attached to the lab's processors. */
 export function checkLabSpec(spec: LabSpec): LabProblem[] {
@@ -170,62 +163,21 @@ export interface LoadedLab {
 }
 
 export async function loadLabFile(path: string): Promise<LoadedLab> {
-  const file = resolve(path);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw labError(path, [{ line: undefined, field: '', message: `cannot read: ${reason}` }]);
-  }
+  const { file, text } = await readSpecFile(path, LAB_HINT);
   return parseLabText(text, file);
 }
 
+const LAB_HINT = 'see docs/lab.md for the lab file format';
+
 /** Pure: YAML text → checked lab spec, or an error naming file, line and field. */
 export function parseLabText(text: string, file: string): LoadedLab {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    throw labError(
-      file,
-      doc.errors.map((e) => ({
-        line: lines.linePos(e.pos[0]).line,
-        field: '',
-        message: `YAML: ${e.message}`,
-      })),
-    );
-  }
-  const lineOf = lineFinder(doc, lines);
-  const located = (problems: LabProblem[]) =>
-    problems.map((p) => ({ line: lineOf(p.path), field: formatFieldPath(p.path), message: p.message }));
-  const parsed = LabSpec.safeParse(doc.toJS());
-  if (!parsed.success) {
-    throw labError(file, located(parsed.error.issues.flatMap(issueProblems)));
-  }
+  const parsed = parseSpecText(text, file, LabSpec, LAB_HINT);
   const dir = dirname(file);
   return {
-    spec: parsed.data,
+    spec: parsed.spec,
     file,
-    fabricFile: resolve(dir, parsed.data.fabric),
+    fabricFile: resolve(dir, parsed.spec.fabric),
     resolvePath: (p) => resolve(dir, p),
-    problemError: (problems) => labError(file, located(problems)),
+    problemError: parsed.problemError,
   };
-}
-
-/** zod's wording made specific: a missing key "is required", an unknown one is named at its line. */
-function issueProblems(issue: z.core.$ZodIssue): LabProblem[] {
-  const path = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
-  if (issue.code === 'unrecognized_keys')
-    return issue.keys.map((key) => ({ path: [...path, key], message: `unknown key "${key}"` }));
-  if (issue.code === 'invalid_type' && issue.input === undefined) return [{ path, message: 'is required' }];
-  return [{ path, message: issue.message }];
-}
-
-/** Every problem on its own line, so one run shows them all. */
-function labError(file: string, problems: { line: number | undefined; field: string; message: string }[]) {
-  const [first, ...rest] = problems.map((p) => formatProblem(file, p));
-  const message = [first, ...rest.map((r) => `  ${r}`)].join('\n');
-  return new TrellisError('TRELLIS_ERR_VALIDATION', message, {
-    hint: 'see docs/lab.md for the lab file format',
-  });
 }

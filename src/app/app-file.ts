@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { Name } from '../model/index.js';
+import { type ParsedSpec, parseSpecText, readSpecFile } from '../spec-file.js';
+
+/**
+ * An app file (`kind: App`): what runs for each host owner of one application, written once and
+ * deployed onto any VM (`trellis deploy --app APP --hostowner H --virtualmachine VM`). Which VM
+ * and which processors is the inventory's business; this file says only what runs.
+ *
+ * Values may use placeholders, filled in per VM at deploy time:
+ *   {address}  the VM's workload address (trellis_workload_address, default its address)
+ *   {datadir}  a directory for the service's data, kept across restarts and re-deploys
+ *   {vm}       the VM's inventory name
+ *   {release}  the Trellis release on the VM (the examples' services are compiled into it)
+ */
+
+export const APP_HINT = 'see docs/app-file.md for the app file format';
+
+const Port = z.number().int().min(1).max(65535);
+const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
+
+export const ServiceSpec = z
+  .strictObject({
+    /** Any executable and its arguments, e.g. [python3, -m, http.server, '8080']. */
+    command: z.array(z.string().min(1)).min(1).optional(),
+    /** A Node module, run with the host's node (the release's own modules: `{release}/dist/…`). */
+    module: z.string().min(1).optional(),
+    args: z.array(z.string()).default([]),
+    env: z.record(EnvName, z.string()).default({}),
+    /** Server-role contracts this service answers, and on which port of {address}. */
+    serve: z.record(Name, Port).default({}),
+    /** The port users reach it on directly (only a service the app publishes, like a front door). */
+    expose: z
+      .strictObject({
+        port: Port,
+        /** Named URLs on that port, e.g. { vote: /voting/vote }, printed by deploy. */
+        paths: z.record(Name, z.string().regex(/^\//, 'must start with /')).default({}),
+      })
+      .optional(),
+  })
+  .refine((s) => !(s.command && s.module), { message: 'give command or module, not both' })
+  .refine((s) => !(s.args.length > 0 && !s.command && !s.module), {
+    message: 'args without command or module',
+  });
+export type ServiceSpec = z.infer<typeof ServiceSpec>;
+
+export const AppSpec = z.strictObject({
+  apiVersion: z.literal('trellis/v1'),
+  kind: z.literal('App'),
+  /** The domain whose host owners these are. */
+  domain: Name,
+  description: z.string().optional(),
+  /** Keyed by host owner. */
+  services: z.record(Name, ServiceSpec),
+});
+export type AppSpec = z.infer<typeof AppSpec>;
+
+export type LoadedApp = ParsedSpec<AppSpec>;
+
+export async function loadAppFile(path: string): Promise<LoadedApp> {
+  const { file, text } = await readSpecFile(path, APP_HINT);
+  return parseAppText(text, file);
+}
+
+export function parseAppText(text: string, file: string): LoadedApp {
+  return parseSpecText(text, file, AppSpec, APP_HINT);
+}
+
+/** The values a VM gives the placeholders. */
+export interface Placeholders {
+  address: string;
+  datadir: string;
+  vm: string;
+  release: string;
+}
+
+export function fill(value: string, p: Placeholders): string {
+  return value
+    .replaceAll('{address}', p.address)
+    .replaceAll('{datadir}', p.datadir)
+    .replaceAll('{vm}', p.vm)
+    .replaceAll('{release}', p.release);
+}
