@@ -9,8 +9,10 @@ import { registerDelete } from './commands/delete.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerDescribe } from './commands/describe.js';
 import { registerEdit } from './commands/edit.js';
+import { registerFabric } from './commands/fabric.js';
 import { registerFlows } from './commands/flows.js';
 import { registerGet } from './commands/get.js';
+import { registerHost } from './commands/host.js';
 import { registerLab } from './commands/lab.js';
 import { registerLogin } from './commands/login.js';
 import { registerLogout } from './commands/logout.js';
@@ -48,6 +50,8 @@ export function buildProgram(): Command {
     registerCa,
     registerToken,
     registerNode,
+    registerHost,
+    registerFabric,
   ]) {
     register(program);
   }
