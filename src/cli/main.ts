@@ -18,6 +18,7 @@ import { registerNode } from './commands/node.js';
 import { registerOrchestrator } from './commands/orchestrator.js';
 import { registerPath } from './commands/path.js';
 import { registerProcessor } from './commands/processor.js';
+import { registerRelease } from './commands/release.js';
 import { registerResolve } from './commands/resolve.js';
 import { registerRevokeSessions } from './commands/revoke-sessions.js';
 import { registerToken } from './commands/token.js';
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
     registerCa,
     registerToken,
     registerNode,
+    registerRelease,
   ]) {
     register(program);
   }
