@@ -20,6 +20,7 @@ import { registerNode } from './commands/node.js';
 import { registerOrchestrator } from './commands/orchestrator.js';
 import { registerPath } from './commands/path.js';
 import { registerProcessor } from './commands/processor.js';
+import { registerRelease } from './commands/release.js';
 import { registerResolve } from './commands/resolve.js';
 import { registerRevokeSessions } from './commands/revoke-sessions.js';
 import { registerToken } from './commands/token.js';
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
     registerNode,
     registerHost,
     registerFabric,
+    registerRelease,
   ]) {
     register(program);
   }
