@@ -13,7 +13,17 @@ import { splitShellWords } from './shell-words.js';
  * a misspelt `trellis_procesors` would otherwise be silently ignored and the VM deployed without
  * its processors. Add a name here when a new Trellis variable is introduced.
  */
-export const TRELLIS_VARS = ['trellis_advertise', 'trellis_processors', 'trellis_root'] as const;
+export const TRELLIS_VARS = [
+  'trellis_advertise',
+  'trellis_processors',
+  'trellis_root',
+  // Where the host's daemons bind, when not the advertised address (e.g. 0.0.0.0 behind NAT).
+  'trellis_listen',
+  // Where a VM's services bind and its agent's client listeners serve (see docs/production.md).
+  'trellis_workload_address',
+  // DOMAIN/NAME of the switch owner processors enrol as, when the fabric has several.
+  'trellis_switch_owner',
+] as const;
 
 export const DEFAULT_TRELLIS_ROOT = '/opt/trellis';
 export const DEFAULT_SSH_PORT = 22;
@@ -58,7 +68,13 @@ export function checkVar(name: string, value: unknown): string | undefined {
       if (checkPlainString(value) !== undefined) return checkPlainString(value);
       return isAbsolute(value as string) ? undefined : `must be an absolute path, not ${show(value)}`;
     case 'trellis_advertise':
+    case 'trellis_listen':
+    case 'trellis_workload_address':
       return checkAddress(value);
+    case 'trellis_switch_owner':
+      return typeof value === 'string' && /^([a-z0-9-]+\/)?[a-z0-9-]+$/.test(value)
+        ? undefined
+        : `must read DOMAIN/NAME (a switch owner of the fabric file), not ${show(value)}`;
     case 'trellis_processors':
       return processorsOf(value) === undefined
         ? 'must be a list of processor names or a comma-separated string of them'
