@@ -11,6 +11,7 @@ import { registerDescribe } from './commands/describe.js';
 import { registerEdit } from './commands/edit.js';
 import { registerFlows } from './commands/flows.js';
 import { registerGet } from './commands/get.js';
+import { registerInventory } from './commands/inventory.js';
 import { registerLab } from './commands/lab.js';
 import { registerLogin } from './commands/login.js';
 import { registerLogout } from './commands/logout.js';
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
     registerCa,
     registerToken,
     registerNode,
+    registerInventory,
   ]) {
     register(program);
   }
