@@ -13,6 +13,7 @@ import { registerFabric } from './commands/fabric.js';
 import { registerFlows } from './commands/flows.js';
 import { registerGet } from './commands/get.js';
 import { registerHost } from './commands/host.js';
+import { registerInventory } from './commands/inventory.js';
 import { registerLab } from './commands/lab.js';
 import { registerLogin } from './commands/login.js';
 import { registerLogout } from './commands/logout.js';
@@ -54,6 +55,7 @@ export function buildProgram(): Command {
     registerHost,
     registerFabric,
     registerRelease,
+    registerInventory,
   ]) {
     register(program);
   }
