@@ -83,9 +83,10 @@ export function processorUnit(h: InventoryHost, r: InstalledRelease): Unit {
       tokenFile(h, name),
       '--state-dir',
       L.state(name),
-      // Metrics stay on the host's loopback (scrape through SSH or a local agent).
+      // Metrics stay on the host's loopback (scrape through SSH or a local agent); hosts sharing
+      // this machine's loopback (local connection) each use their own address.
       '--admin-listen',
-      '127.0.0.1:9901',
+      h.connection === 'local' ? endpoint(listen, 9901) : '127.0.0.1:9901',
     ],
     env: {},
     envFiles: [],
