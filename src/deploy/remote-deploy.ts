@@ -1,14 +1,12 @@
 import type { ApiClient } from '../api-client/client.js';
 import type { LoadedApp } from '../app/app-file.js';
 import { TrellisError } from '../errors.js';
-import type { HostFile } from '../host/unit.js';
-import { unitHash } from '../host/unit.js';
+import type { HostAttach } from '../host/attach.js';
 import type { Inventory, InventoryHost } from '../inventory/inventory.js';
 import type { Release } from '../release/release.js';
 import type { Connection } from '../remote/connection.js';
 import { installRelease } from '../remote/release-install.js';
-import { remoteApply, remoteRemove, remoteStatus } from '../remote/remote-host.js';
-import { vmUnits } from './units.js';
+import { remoteAttach, remoteRemove, remoteStatus } from '../remote/remote-host.js';
 import { waitForNodes } from './wait-nodes.js';
 
 /**
@@ -61,59 +59,53 @@ export async function deployRemote(req: RemoteDeployRequest, ctl: Controller): P
       },
     );
   }
-  const release = await installRelease(conn, await ctl.release());
-  const units = vmUnits(host, release, req.app.spec, req.hostOwner, service);
-  const wanted = [units.agent, ...(units.workload ? [units.workload] : [])];
-  const running = new Map(before.units.map((u) => [u.name, u]));
-  const unchanged = wanted.every((u) => {
-    const r = running.get(u.name);
-    return r !== undefined && r.hash === unitHash(u) && r.pid !== null;
-  });
-  const node = (await ctl.admin.nodes()).find((n) => n.name === host.name);
-  const files: HostFile[] = [];
-  if (!unchanged || node?.status !== 'connected') {
-    // Bound to this host owner and this VM's node name, one use, short-lived.
-    const t = await ctl.admin.createToken({
-      hostOwner: req.hostOwner,
-      domain,
-      vm: host.name,
-      ttlSec: TOKEN_TTL_SEC,
-      uses: 1,
-    });
-    files.push({ path: `secrets/${agentName}.token`, mode: 0o600, content: `${t.token}\n`, ifAbsent: false });
-  }
+  await installRelease(conn, await ctl.release());
+  // The host builds the units from the app file with its own release (as the Ansible role has it do).
+  const doc: HostAttach = {
+    apiVersion: 'trellis/v1',
+    kind: 'HostAttach',
+    app: req.app.spec,
+    hostOwner: req.hostOwner,
+    host: {
+      name: host.name,
+      address: host.address,
+      advertise: host.advertise,
+      connection: host.connection,
+      processors: host.processors,
+      vars: host.vars,
+    },
+  };
+  const plan = await remoteAttach(conn, { ...doc, dryRun: true });
   const lines: string[] = [];
   const fresh = !current;
   try {
-    const res = await remoteApply(conn, {
-      apiVersion: 'trellis/v1',
-      kind: 'HostApply',
-      units: wanted,
-      files,
-      readyTimeoutMs: 120_000,
-    });
-    lines.push(
-      res.changed.length > 0
-        ? `installed ${who} on ${host.name} (${conn.describe}, release ${release.id}): ${res.changed.join(', ')}`
-        : `${who} is already installed on ${host.name}`,
-    );
+    if (plan.wouldChange) {
+      // Bound to this host owner and this VM's node name, one use, short-lived.
+      const t = await ctl.admin.createToken({
+        hostOwner: req.hostOwner,
+        domain,
+        vm: host.name,
+        ttlSec: TOKEN_TTL_SEC,
+        uses: 1,
+      });
+      const res = await remoteAttach(conn, { ...doc, token: t.token });
+      lines.push(`installed ${who} on ${host.name} (${conn.describe}): ${res.apply?.changed.join(', ')}`);
+    } else {
+      lines.push(`${who} is already installed on ${host.name}`);
+    }
     await waitForNodes(ctl.admin, [host.name], (n) => n.status === 'connected', 60_000, 'connected');
   } catch (err) {
     // Nothing half-installed: what this call installed on an empty VM goes again.
-    if (fresh)
-      await remoteRemove(
-        conn,
-        wanted.map((u) => u.name),
-      ).catch(() => undefined);
+    if (fresh) await remoteRemove(conn, [`workload-${host.name}`, agentName]).catch(() => undefined);
     throw err;
   }
   lines.push(
     `agent registered: node ${host.name} connected (owner ${req.hostOwner}, processors ${host.processors.join(',')})`,
-    `${units.workload ? 'service ready' : 'no service (agent only)'}${units.serve.length > 0 ? `; serves ${units.serve.join(' ')}` : ''}`,
-    ...units.urls.map((u) => `open ${u}`),
+    `service ready${plan.serve.length > 0 ? `; serves ${plan.serve.join(' ')}` : ''}`,
+    ...plan.urls.map((u) => `open ${u}`),
     `done in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
   );
-  return { changed: !unchanged, lines, urls: units.urls };
+  return { changed: plan.wouldChange, lines, urls: plan.urls };
 }
 
 /** Everything that can be known wrong before a host is touched. */

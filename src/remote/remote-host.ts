@@ -1,5 +1,6 @@
 import { TrellisError } from '../errors.js';
 import type { ApplyResult } from '../host/apply.js';
+import type { AttachResult, HostAttach } from '../host/attach.js';
 import { HostStatus } from '../host/host-status.js';
 import { hostLayout } from '../host/layout.js';
 import type { HostApply } from '../host/unit.js';
@@ -19,6 +20,16 @@ export async function remoteApply(conn: Connection, doc: HostApply): Promise<App
   });
   if (res.code !== 0) throw hostFailure(conn, 'apply', res.stderr);
   return JSON.parse(res.stdout) as ApplyResult;
+}
+
+export async function remoteAttach(conn: Connection, doc: HostAttach): Promise<AttachResult> {
+  const { wrapper } = hostLayout(conn.host.root);
+  const res = await conn.exec([wrapper, 'host', 'attach', '--root', conn.host.root, '-f', '-'], {
+    input: JSON.stringify(doc),
+    timeoutMs: 15 * 60_000,
+  });
+  if (res.code !== 0) throw hostFailure(conn, 'attach', res.stderr);
+  return JSON.parse(res.stdout) as AttachResult;
 }
 
 export async function remoteRemove(conn: Connection, units: string[]): Promise<HostStatus> {

@@ -27,15 +27,20 @@ export function registerHost(program: Command): void {
       .requiredOption('-f, --file <file>', 'the HostApply JSON document, or - for stdin'),
   ).action(async (opts: { root: string; file: string }) => {
     const { hostApply } = await import('../../host/apply.js');
-    const text = opts.file === '-' ? await readStdin() : await readFile(opts.file, 'utf8');
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch (err) {
-      throw new TrellisError('TRELLIS_ERR_VALIDATION', `${opts.file}: not JSON: ${(err as Error).message}`);
-    }
-    const res = await hostApply(absolute(opts.root), doc);
+    const res = await hostApply(absolute(opts.root), await readJson(opts.file));
     print(JSON.stringify(res, null, 2));
+  });
+
+  rootOption(
+    host
+      .command('attach')
+      .description(
+        "attach a host owner's service on this host: its agent and workload units (a HostAttach document)",
+      )
+      .requiredOption('-f, --file <file>', 'the HostAttach JSON document, or - for stdin'),
+  ).action(async (opts: { root: string; file: string }) => {
+    const { hostAttach } = await import('../../host/attach.js');
+    print(JSON.stringify(await hostAttach(absolute(opts.root), await readJson(opts.file)), null, 2));
   });
 
   rootOption(
@@ -90,6 +95,18 @@ export function registerHost(program: Command): void {
 
 function absolute(p: string): string {
   return isAbsolute(p) ? p : resolve(p);
+}
+
+async function readJson(file: string): Promise<unknown> {
+  const text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new TrellisError(
+      'TRELLIS_ERR_VALIDATION',
+      `${file === '-' ? 'stdin' : file}: not JSON: ${(err as Error).message}`,
+    );
+  }
 }
 
 async function readStdin(): Promise<string> {

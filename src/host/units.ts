@@ -1,8 +1,8 @@
 import { type AppSpec, fill, type ServiceSpec } from '../app/app-file.js';
-import { hostLayout } from '../host/layout.js';
-import type { Unit } from '../host/unit.js';
 import type { InventoryHost } from '../inventory/inventory.js';
 import type { InstalledRelease } from '../remote/release-install.js';
+import { hostLayout } from './layout.js';
+import type { Unit } from './unit.js';
 
 /**
  * Pure: the units each kind of host runs, from the inventory's view of the host and the release
