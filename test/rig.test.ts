@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFile, readlink, stat } from 'node:fs/promises';
+import { readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -135,6 +135,25 @@ describe.skipIf(!runRig)(`the multi-host rig${reason ? ` (${reason})` : ''}`, ()
       expect(ips!.trim().split(/\s+/)).toEqual([h.address]);
       expect(node).toMatch(/^v\d+\./);
     }
+  });
+
+  it('copies files to a host over scp (SFTP), as a deploy copies a release into trellis_root', async () => {
+    const h = rig.hosts[1]!;
+    const payload = `release ${randomBytes(8).toString('hex')}\n`;
+    const local = join(rig.dir, 'payload.txt');
+    await writeFile(local, payload);
+    const cp = await rig.exec(rig.bastion, [
+      'scp',
+      '-q',
+      ...rig.sshOptions,
+      local,
+      `root@${h.address}:${h.root}/payload.txt`,
+    ]);
+    expect(cp.stderr).toBe('');
+    expect(cp.code).toBe(0);
+    // The filesystem is shared, so the copy is visible from here too; read it over ssh as a user would.
+    expect((await rig.ssh(h, `cat ${h.root}/payload.txt`)).stdout).toBe(payload);
+    await rm(join(h.root, 'payload.txt'));
   });
 
   it('each host has only lo and its eth0 on the rig /24: no default route, no forwarding', async () => {
@@ -281,6 +300,7 @@ describe.skipIf(!runRig)(`the multi-host rig${reason ? ` (${reason})` : ''}`, ()
       ANSIBLE_HOST_KEY_CHECKING: 'True',
       ANSIBLE_LOCAL_TEMP: join(rig.dir, 'ansible-tmp'),
       ANSIBLE_SSH_RETRIES: '0',
+      ANSIBLE_PIPELINING: 'True', // one ssh per task instead of an sftp upload first: faster
     };
     const r = await rig.exec(rig.bastion, ['ansible', '-i', inv, 'all', '-m', 'ping', '-o'], {
       env,

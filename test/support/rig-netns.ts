@@ -207,7 +207,8 @@ export async function buildTopology(names: RunNames, hosts: TopologyHost[]): Pro
   await ip(['-n', names.switchNs, '-batch', '-'], `${sw.join('\n')}\n`);
   await Promise.all(
     [names.switchNs, ...hosts.map((h) => h.netns)].map(async (ns) => {
-      const r = await run('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=0']);
+      // /proc/sys/net is the namespace's own; written directly, no sysctl binary (it is in sbin).
+      const r = await run('ip', ['netns', 'exec', ns, 'sh', '-c', 'echo 0 > /proc/sys/net/ipv4/ip_forward']);
       if (r.code !== 0) throw new Error(`cannot turn forwarding off in ${ns}: ${r.stderr.trim()}`);
     }),
   );
@@ -225,7 +226,24 @@ export async function buildTopology(names: RunNames, hosts: TopologyHost[]): Pro
  * What the run left behind: namespaces of its prefix, interfaces in the root namespace named
  * with its prefix or holding a rig address, processes still in its namespaces. Empty = clean.
  */
-export async function leftovers(names: RunNames, inodes: Set<number>): Promise<string[]> {
+/** Root-namespace IPv4 address lines in the rig's /24 (normally none; see `leftovers`). */
+export async function rootRigAddresses(): Promise<string[]> {
+  const addrs = await ip(['-o', '-4', 'addr', 'show']);
+  return addrs
+    .split('\n')
+    .filter((l) => l.includes(` ${RIG_NET}.`))
+    .map((l) => l.trim());
+}
+
+/**
+ * `before`: rootRigAddresses() when the run started, so a machine that itself uses the /24
+ * (the rig does not care: it never touches the root namespace) does not fail every close().
+ */
+export async function leftovers(
+  names: RunNames,
+  inodes: Set<number>,
+  before: string[] = [],
+): Promise<string[]> {
   const left: string[] = [];
   for (const ns of await listNetns()) if (ns.startsWith(names.prefix)) left.push(`namespace ${ns}`);
   const links = await ip(['-o', 'link', 'show']);
@@ -233,9 +251,8 @@ export async function leftovers(names: RunNames, inodes: Set<number>): Promise<s
     const name = /^\d+:\s+([^:@\s]+)/.exec(line)?.[1];
     if (name?.startsWith(names.ifPrefix)) left.push(`interface ${name} in the root namespace`);
   }
-  const addrs = await ip(['-o', '-4', 'addr', 'show']);
-  for (const line of addrs.split('\n')) {
-    if (line.includes(` ${RIG_NET}.`)) left.push(`rig address in the root namespace: ${line.trim()}`);
+  for (const line of await rootRigAddresses()) {
+    if (!before.includes(line)) left.push(`rig address in the root namespace: ${line}`);
   }
   for (const pid of await pidsInNetns(inodes)) left.push(`process ${pid} still in a rig namespace`);
   return left;

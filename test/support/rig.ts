@@ -17,6 +17,7 @@ import {
   RIG_NET,
   type RunNames,
   removeCrashedRuns,
+  rootRigAddresses,
   run,
   runNames,
 } from './rig-netns.js';
@@ -69,14 +70,22 @@ export interface Rig {
     groups: Record<string, string[]>,
     extraHostVars?: Record<string, Record<string, unknown>>,
   ): Promise<string>;
-  /** Runs argv inside a host's (or the bastion's) namespace: `ip netns exec NS argv…`, env added. */
+  /**
+   * Runs argv inside a host's (or the bastion's) namespace: `ip netns exec NS argv…`, env added
+   * to process.env. Rejects (killing it) after timeoutMs, default 120 s; a non-zero exit resolves.
+   */
   exec(host: RigHost | string, argv: string[], opts?: RigExecOptions): Promise<CmdResult>;
-  /** spawn() variant for long-running children (caller owns it; close() kills leftovers anyway). */
+  /**
+   * spawn() variant for long-running children (caller owns it; close() kills leftovers anyway).
+   * stdio defaults to ['ignore', 'pipe', 'pipe']: read or destroy the pipes, or a chatty child blocks.
+   */
   spawn(
     host: RigHost | string,
     argv: string[],
     opts?: { env?: NodeJS.ProcessEnv; stdio?: StdioOptions },
   ): ChildProcess;
+  /** ssh/scp/sftp options of every rig connection: `-F /dev/null`, the key only, the rig's known_hosts only, BatchMode. */
+  sshOptions: string[];
   /** The argv that, run in the bastion, logs into `host` as root the way the rig's tools do. */
   sshArgv(host: RigHost | string, remoteCommand: string): string[];
   /** `ssh root@host remoteCommand` from the bastion (BatchMode, pinned host key). */
@@ -93,6 +102,9 @@ export interface Rig {
 export function shellQuote(arg: string): string {
   return `'${arg.replaceAll("'", `'\\''`)}'`;
 }
+
+/** exec()'s default bound: long enough for a deploy over SSH on a loaded CI machine. */
+const EXEC_TIMEOUT_MS = 120_000;
 
 const HOSTNAME_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -195,7 +207,7 @@ export async function startRig(opts: { hosts: string[]; dir?: string }): Promise
   for (const [i, name] of opts.hosts.entries())
     hosts.push(await mkHost(name, RIG_FIRST_HOST + i, names.hostNs(name)));
 
-  const rig = new RigImpl(dir, names, hosts, bastion);
+  const rig = new RigImpl(dir, names, hosts, bastion, await rootRigAddresses());
   try {
     await rig.boot();
   } catch (err) {
@@ -210,6 +222,7 @@ export async function startRig(opts: { hosts: string[]; dir?: string }): Promise
 class RigImpl implements Rig {
   readonly sshKey: string;
   readonly knownHosts: string;
+  readonly sshOptions: string[];
   private readonly inodes = new Set<number>();
   private readonly children: ChildProcess[] = [];
   private inventories = 0;
@@ -220,9 +233,11 @@ class RigImpl implements Rig {
     private readonly names: RunNames,
     readonly hosts: RigHost[],
     readonly bastion: RigHost,
+    private readonly rootAddressesBefore: string[],
   ) {
     this.sshKey = join(dir, 'id_ed25519');
     this.knownHosts = join(dir, 'known_hosts');
+    this.sshOptions = sshOptions(this.sshKey, this.knownHosts);
   }
 
   async boot(): Promise<void> {
@@ -305,7 +320,7 @@ class RigImpl implements Rig {
     return run('ip', ['netns', 'exec', this.ns(host), ...argv], {
       env: { ...process.env, ...opts.env },
       input: opts.input,
-      timeoutMs: opts.timeoutMs,
+      timeoutMs: opts.timeoutMs ?? EXEC_TIMEOUT_MS,
     });
   }
 
@@ -325,7 +340,7 @@ class RigImpl implements Rig {
 
   sshArgv(host: RigHost | string, remoteCommand: string): string[] {
     const h = typeof host === 'string' ? this.host(host) : host;
-    return ['ssh', ...sshOptions(this.sshKey, this.knownHosts), `root@${h.address}`, remoteCommand];
+    return ['ssh', ...this.sshOptions, `root@${h.address}`, remoteCommand];
   }
 
   ssh(host: RigHost | string, remoteCommand: string, opts?: RigExecOptions): Promise<CmdResult> {
@@ -346,7 +361,7 @@ class RigImpl implements Rig {
       if (r.code !== 0 && !/No such file/.test(r.stderr))
         problems.push(`ip netns del ${ns}: ${r.stderr.trim()}`);
     }
-    problems.push(...(await leftovers(this.names, this.inodes)));
+    problems.push(...(await leftovers(this.names, this.inodes, this.rootAddressesBefore)));
     if (opts.removeDir) await rm(this.dir, { recursive: true, force: true });
     if (problems.length > 0) {
       throw new Error(
