@@ -179,11 +179,14 @@ export class Inbound {
   ): void {
     const target = this.o.serve.get(t.contract);
     if (!target) return deny(`refused: ${this.o.name} has no --serve ${t.contract}=HOST:PORT`);
-    // From the VM's own address: the workload sees (and may firewall to) its local agent.
+    // From the VM's own address: the workload sees (and may firewall to) its local agent. A
+    // workload on loopback (a real host's default) is reached from loopback: binding the VM's
+    // network address there would make its own agent look like a stranger.
+    const localAddress = deliverFrom(target.host, this.o.address);
     const upstream = net.connect({
       host: target.host,
       port: target.port,
-      localAddress: this.o.address,
+      ...(localAddress && { localAddress }),
       allowHalfOpen: true,
       noDelay: true,
     });
@@ -244,4 +247,10 @@ export class Inbound {
     for (const s of this.#sessions) s.destroy();
     await new Promise<void>((r) => (this.#server ? this.#server.close(() => r()) : r()));
   }
+}
+
+/** The source address the server agent delivers from: the VM's, unless that cannot be right. */
+export function deliverFrom(targetHost: string, vmAddress: string): string | undefined {
+  const loop = (a: string) => a === '::1' || a === 'localhost' || a.startsWith('127.');
+  return loop(targetHost) && !loop(vmAddress) ? undefined : vmAddress;
 }

@@ -37,3 +37,14 @@ describe('client listeners serve only their own VM', () => {
     expect(normaliseAddress('::ffff:abcd')).toBe('::ffff:abcd');
   });
 });
+
+describe('deliverFrom (regression: a loopback workload on a real host refused its own agent)', () => {
+  it('a workload on loopback is reached from loopback when the VM address is a network one', async () => {
+    const { deliverFrom } = await import('./inbound.js');
+    expect(deliverFrom('127.0.0.1', '10.203.0.14')).toBeUndefined();
+    expect(deliverFrom('::1', '10.0.0.5')).toBeUndefined();
+    // The lab: every VM on its own loopback address, delivered from it (the workload's firewall).
+    expect(deliverFrom('127.0.2.2', '127.0.2.2')).toBe('127.0.2.2');
+    expect(deliverFrom('10.0.0.5', '10.0.0.5')).toBe('10.0.0.5');
+  });
+});
