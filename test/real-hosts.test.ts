@@ -55,7 +55,10 @@ describe.skipIf(reason !== undefined && !inCi)('Trellis on real hosts (network n
   /** `trellis ARGS` on the bastion; the result, with its time recorded under `label`. */
   const cli = async (args: string[], label?: string) => {
     const t0 = Date.now();
-    const r = await rig.exec('bastion', [process.execPath, TRELLIS_BIN, ...args], { env, timeoutMs: 600_000 });
+    const r = await rig.exec('bastion', [process.execPath, TRELLIS_BIN, ...args], {
+      env,
+      timeoutMs: 600_000,
+    });
     if (label) timings[label] = Date.now() - t0;
     return r;
   };
@@ -105,19 +108,28 @@ describe.skipIf(reason !== undefined && !inCi)('Trellis on real hosts (network n
   }, 180_000);
 
   it('trellis fabric up: the orchestrator over HTTPS with its CA pinned, 4 processors connected; idempotent', async () => {
-    const out = await ok(['fabric', 'up', '--inventory', inventory, '-f', join(VOTING_APP, 'fabric.yaml')], 'fabric up');
+    const out = await ok(
+      ['fabric', 'up', '--inventory', inventory, '-f', join(VOTING_APP, 'fabric.yaml')],
+      'fabric up',
+    );
     const orch = rig.host('orch').address;
     expect(out).toContain(`console:         https://${orch}:7420/`);
     expect(out).toMatch(/ca fingerprint: {2}sha256:[0-9a-f]{64}/);
     expect(out).toContain(`admin password:  orch:${rig.host('orch').root}/state/orchestrator/admin-password`);
     const all = await nodes();
-    expect(all.filter((n) => n.kind === 'processor' && n.status === 'connected').map((n) => n.name).sort()).toEqual(
-      [...PROCESSORS].sort(),
-    );
+    expect(
+      all
+        .filter((n) => n.kind === 'processor' && n.status === 'connected')
+        .map((n) => n.name)
+        .sort(),
+    ).toEqual([...PROCESSORS].sort());
     // Processors enrolled with one-use tokens: no switch-owner password on any processor host.
     const tokens = JSON.parse(await ok(['get', 'tokens', '-o', 'json'])) as { vm: string; uses: number }[];
     expect(tokens.map((t) => t.vm).sort()).toEqual([...PROCESSORS].sort());
-    const again = await ok(['fabric', 'up', '--inventory', inventory, '-f', join(VOTING_APP, 'fabric.yaml')], 'fabric up again');
+    const again = await ok(
+      ['fabric', 'up', '--inventory', inventory, '-f', join(VOTING_APP, 'fabric.yaml')],
+      'fabric up again',
+    );
     expect(again).toContain('fabric up in');
     expect(JSON.parse(await ok(['get', 'tokens', '-o', 'json']))).toHaveLength(PROCESSORS.length);
   }, 300_000);
@@ -125,7 +137,15 @@ describe.skipIf(reason !== undefined && !inCi)('Trellis on real hosts (network n
   it("the seed's six deploys: each service installed over SSH, its node connected under its host owner", async () => {
     for (const [vm, owner] of VOTING) {
       const out = await ok(
-        ['deploy', '--inventory', inventory, '--app', join(VOTING_APP, 'app.yaml'), `--hostowner=${owner}`, `--virtualmachine=${vm}`],
+        [
+          'deploy',
+          '--inventory',
+          inventory,
+          '--app',
+          join(VOTING_APP, 'app.yaml'),
+          `--hostowner=${owner}`,
+          `--virtualmachine=${vm}`,
+        ],
         `deploy ${owner} → ${vm}`,
       );
       expect(out).toContain(`installed voting-app/${owner} on ${vm}`);
@@ -136,17 +156,45 @@ describe.skipIf(reason !== undefined && !inCi)('Trellis on real hosts (network n
       Object.fromEntries(VOTING.map(([vm, owner]) => [vm, `voting-app/${owner}/connected`])),
     );
     // A deploy again changes nothing; a wrong one is refused by name before anything is written.
-    const again = await ok(['deploy', '--inventory', inventory, '--app', join(VOTING_APP, 'app.yaml'), '--hostowner=http-proxy', '--virtualmachine=aws-11']);
+    const again = await ok([
+      'deploy',
+      '--inventory',
+      inventory,
+      '--app',
+      join(VOTING_APP, 'app.yaml'),
+      '--hostowner=http-proxy',
+      '--virtualmachine=aws-11',
+    ]);
     expect(again).toContain('voting-app/http-proxy is already installed on aws-11');
-    const refused = await cli(['deploy', '--inventory', inventory, '--app', join(VOTING_APP, 'app.yaml'), '--hostowner=worker', '--virtualmachine=aws-11']);
+    const refused = await cli([
+      'deploy',
+      '--inventory',
+      inventory,
+      '--app',
+      join(VOTING_APP, 'app.yaml'),
+      '--hostowner=worker',
+      '--virtualmachine=aws-11',
+    ]);
     expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toMatch(/virtual machine "aws-11" already runs host owner "http-proxy"|node "aws-11" is registered to host owner "http-proxy"/);
+    expect(refused.stderr).toMatch(
+      /virtual machine "aws-11" already runs host owner "http-proxy"|node "aws-11" is registered to host owner "http-proxy"/,
+    );
   }, 600_000);
 
   it('served services bind loopback: the network reaches only the exposed http-proxy, the rest only through the fabric', async () => {
     expect((await curl(`${proxy()}/voting/vote`)).status).toBe(200);
-    for (const [vm, port] of [['gcp-11', 8080], ['gcp-12', 6379], ['azr-12', 5432]] as const) {
-      const r = await rig.exec('bastion', ['curl', '-s', '-m', '3', `http://${rig.host(vm).address}:${port}/`]);
+    for (const [vm, port] of [
+      ['gcp-11', 8080],
+      ['gcp-12', 6379],
+      ['azr-12', 5432],
+    ] as const) {
+      const r = await rig.exec('bastion', [
+        'curl',
+        '-s',
+        '-m',
+        '3',
+        `http://${rig.host(vm).address}:${port}/`,
+      ]);
       expect(r.code, `${vm}:${port} must not answer from the network`).not.toBe(0);
     }
   });
@@ -157,15 +205,33 @@ describe.skipIf(reason !== undefined && !inCi)('Trellis on real hosts (network n
 
   it("the transit edit on both roles: aws-p2's table 30 rises, table 50 holds aws-11 ↔ gcp-11 under voting-frontend's ID", async () => {
     const id = Object.fromEntries((await nodes()).map((n) => [n.name, n.nodeId]));
-    const contracts = JSON.parse(await ok(['get', 'contracts', '--domain', 'voting-app', '-o', 'json'])) as { name: string; id: number }[];
+    const contracts = JSON.parse(await ok(['get', 'contracts', '--domain', 'voting-app', '-o', 'json'])) as {
+      name: string;
+      id: number;
+    }[];
     const contract = contracts.find((c) => c.name === 'voting-frontend')!.id;
     const ours = (t: FlowTableReport) =>
       t.table50.filter(
-        (e) => e.contractId === contract && [e.srcNodeId, e.dstNodeId].sort().join() === [id['aws-11'], id['gcp-11']].sort().join(),
+        (e) =>
+          e.contractId === contract &&
+          [e.srcNodeId, e.dstNodeId].sort().join() === [id['aws-11'], id['gcp-11']].sort().join(),
       );
     const before = await flows('aws-p2');
     for (const role of ['client', 'server'])
-      await ok(['edit', 'role', 'voting-frontend', role, '--domain', 'voting-app', '--path-params', JSON.stringify({ role: role === 'client' ? 'server' : 'client', contract: 'voting-frontend', transit: 'aws-p2' })]);
+      await ok([
+        'edit',
+        'role',
+        'voting-frontend',
+        role,
+        '--domain',
+        'voting-app',
+        '--path-params',
+        JSON.stringify({
+          role: role === 'client' ? 'server' : 'client',
+          contract: 'voting-frontend',
+          transit: 'aws-p2',
+        }),
+      ]);
     await until(
       'a vote through aws-p2',
       async () => {
@@ -186,7 +252,9 @@ describe.skipIf(reason !== undefined && !inCi)('Trellis on real hosts (network n
   it("kill -9 of the processor on http-proxy's path: votes go on through aws-11's second processor; its service restarts it", async () => {
     const before = (await hostStatus('aws-p1')).units.find((u) => u.name === 'processor-aws-p1')!;
     expect(before.pid).not.toBeNull();
-    const loop = rig.exec('bastion', [process.execPath, VOTERS, 'loop', proxy(), '12'], { timeoutMs: 60_000 });
+    const loop = rig.exec('bastion', [process.execPath, VOTERS, 'loop', proxy(), '12'], {
+      timeoutMs: 60_000,
+    });
     await sleep(2_000);
     process.kill(before.pid!, 'SIGKILL');
     const result = JSON.parse((await loop).stdout) as { ok: number; failed: number; errors: string[] };
@@ -197,16 +265,27 @@ describe.skipIf(reason !== undefined && !inCi)('Trellis on real hosts (network n
       return u?.pid && u.pid !== before.pid ? u : undefined;
     });
     expect(now.restarts).toBe(before.restarts + 1);
-    await until('aws-p1 connected again', async () =>
-      (await nodes()).find((n) => n.name === 'aws-p1')?.status === 'connected' ? true : undefined,
-    30_000);
+    await until(
+      'aws-p1 connected again',
+      async () =>
+        (await nodes()).find((n) => n.name === 'aws-p1')?.status === 'connected' ? true : undefined,
+      30_000,
+    );
   }, 120_000);
 
   it('the Getaway App into the same fabric: a front door, three gateways on two clouds each, one of them Python', async () => {
     await ok(['apply', '-f', join(GETAWAY_APP, 'fabric.yaml')]);
     for (const [vm, owner] of GETAWAY) {
       const out = await ok(
-        ['deploy', '--inventory', inventory, '--app', join(GETAWAY_APP, 'app.yaml'), `--hostowner=${owner}`, `--virtualmachine=${vm}`],
+        [
+          'deploy',
+          '--inventory',
+          inventory,
+          '--app',
+          join(GETAWAY_APP, 'app.yaml'),
+          `--hostowner=${owner}`,
+          `--virtualmachine=${vm}`,
+        ],
         `deploy ${owner} → ${vm}`,
       );
       expect(out).toContain(`node ${vm} connected`);
@@ -233,9 +312,13 @@ describe.skipIf(reason !== undefined && !inCi)('Trellis on real hosts (network n
   }, 600_000);
 
   it('purge --virtualmachine of one news-gw instance: its requests fail over to the other, the Voting App untouched', async () => {
-    const tally = async () => JSON.parse((await curl(`${proxy()}/voting/result.json`)).body) as Record<string, number>;
+    const tally = async () =>
+      JSON.parse((await curl(`${proxy()}/voting/result.json`)).body) as Record<string, number>;
     const t0 = await tally();
-    const out = await ok(['purge', '--inventory', inventory, '--virtualmachine', 'aws-22'], 'purge --virtualmachine aws-22');
+    const out = await ok(
+      ['purge', '--inventory', inventory, '--virtualmachine', 'aws-22'],
+      'purge --virtualmachine aws-22',
+    );
     expect(out).toContain('stopped and uninstalled getaway-app/news-gw on aws-22');
     expect(out).toContain('trellis delete node aws-22');
     const front = `http://${rig.host('aws-21').address}:8100`;
@@ -254,7 +337,10 @@ describe.skipIf(reason !== undefined && !inCi)('Trellis on real hosts (network n
   }, 120_000);
 
   it('purge --domain voting-app: 6 nodes disconnected; deleted; then the Getaway App too: 4 processors left', async () => {
-    const out = await ok(['purge', '--inventory', inventory, '--domain', 'voting-app'], 'purge --domain voting-app');
+    const out = await ok(
+      ['purge', '--inventory', inventory, '--domain', 'voting-app'],
+      'purge --domain voting-app',
+    );
     expect(out).toContain('6 node(s) disconnected');
     const gone = VOTING.map(([vm]) => vm);
     for (const vm of gone) expect(out).toContain(`trellis delete node ${vm}`);

@@ -36,7 +36,11 @@ if (mode === 'vote') {
   }
   // Some Mesos voters change their minds: their new ballot replaces the old one.
   for (const v of voters.slice(0, change)) await v.vote('Kubernetes');
-  const want = JSON.stringify({ Mesos: mesos - change, Kubernetes: kubernetes + change, total: mesos + kubernetes });
+  const want = JSON.stringify({
+    Mesos: mesos - change,
+    Kubernetes: kubernetes + change,
+    total: mesos + kubernetes,
+  });
   let last;
   for (let i = 0; i < 600; i++) {
     last = await tally().catch((e) => ({ error: e.message }));
