@@ -302,7 +302,10 @@ describe.skipIf(reason !== undefined && !inCi)('Trellis on real hosts (network n
         return Object.values(seen).every((s) => s.size === 2) ? true : undefined;
       },
       60_000,
-    );
+    ).catch((err: Error) => {
+      const got = Object.fromEntries(Object.entries(seen).map(([t, s]) => [t, [...s]]));
+      throw new Error(`${err.message}; instances seen: ${JSON.stringify(got)}`);
+    });
     expect([...seen.news!].sort()).toEqual(['aws-22', 'gcp-21']);
     expect([...seen.weather!].sort()).toEqual(['azr-21', 'gcp-22']);
     // places-gw is python3 -m http.server: any executable is a workload.

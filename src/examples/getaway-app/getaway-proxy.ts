@@ -28,7 +28,9 @@ async function addressOf(contract: string): Promise<string | undefined> {
 
 function fetchText(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = get(url, { timeout: 5_000 }, (res) => {
+    // A connection per request (no keep-alive): each request is its own flow, so the agent
+    // spreads them over the gateway's instances instead of pinning one connection to one.
+    const req = get(url, { timeout: 5_000, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => {
