@@ -44,7 +44,7 @@ const TOKEN_TTL_SEC = 15 * 60;
 
 export async function deployRemote(req: RemoteDeployRequest, ctl: Controller): Promise<RemoteDeployResult> {
   const t0 = Date.now();
-  const { host, service, domain } = await checkDeploy(req, ctl.admin);
+  const { host, domain } = await checkDeploy(req, ctl.admin);
   const who = `${domain}/${req.hostOwner}`;
   const conn = ctl.connect(host);
   const before = await remoteStatus(conn);

@@ -79,7 +79,10 @@ function naturalTarget(root: string, source: string): string {
     if (relative(above, root).startsWith('..')) continue;
     return ['node_modules', ...parts.slice(i + 1)].join('/');
   }
-  return ['node_modules', basename(source)].join('/');
+  // Elsewhere (a symlinked node_modules, a store like pnpm's): the path below its last
+  // node_modules, e.g. @scope/name; a clash is resolved by nesting, see dependencyClosure.
+  const last = parts.lastIndexOf('node_modules');
+  return ['node_modules', ...(last >= 0 ? parts.slice(last + 1) : [basename(source)])].join('/');
 }
 
 interface Edge {

@@ -199,7 +199,12 @@ export async function startRig(opts: { hosts: string[]; dir?: string }): Promise
   const mkHost = async (name: string, octet: number, netns: string): Promise<RigHost> => {
     const root = join(dir, 'hosts', name, 'opt', 'trellis');
     await mkdir(root, { recursive: true, mode: 0o755 });
-    await chmod(root, 0o755);
+    // A real host's /opt/trellis is reachable by its system users (a store that drops root to
+    // `redis` or `postgres` must reach its data directory): traversable down to each root, never
+    // listable above it (the rig's key files stay private).
+    await chmod(dir, 0o711);
+    for (const d of [join(dir, 'hosts'), join(dir, 'hosts', name), join(dir, 'hosts', name, 'opt'), root])
+      await chmod(d, d === root ? 0o755 : 0o711);
     return { name, address: `${RIG_NET}.${octet}`, netns, root };
   };
   const bastion = await mkHost('bastion', RIG_BASTION_OCTET, names.bastionNs);

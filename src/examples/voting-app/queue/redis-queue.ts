@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { type Ballot, CastBallotSchema } from '../ballot.js';
 import { isOption, type VoteOption } from '../config.js';
 import type { HostPort } from '../fabric-address.js';
+import { importOptional } from '../optional-package.js';
 import type { CastResult, ClaimedBallot, VotingStore } from './ballot-queue.js';
 
 /**
@@ -129,6 +130,7 @@ export class RedisQueue implements VotingStore {
     o: RedisQueueOptions = {},
     broken: (err: Error) => void = () => {},
   ): Promise<RedisQueue> {
+    const { Redis } = await importOptional(() => import('ioredis'), 'ioredis', 'the Redis ballot queue');
     const redis = withScripts(
       new Redis({
         ...BASE_OPTIONS,

@@ -1,6 +1,6 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { importOptional } from '../optional-package.js';
 
 /**
  * The embedded data store: PGlite (Postgres compiled to WebAssembly, in this process) served
@@ -33,6 +33,11 @@ export async function startPgliteServer(o: {
     await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
     await chmod(o.dataDir, 0o700);
   }
+  const { PGLiteSocketServer } = await importOptional(
+    () => import('@electric-sql/pglite-socket'),
+    '@electric-sql/pglite-socket',
+    'the embedded PGlite store',
+  );
   const db = await PGlite.create(o.dataDir);
   try {
     await o.setup?.(db);
