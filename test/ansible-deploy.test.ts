@@ -135,6 +135,8 @@ describe.skipIf(ansibleReason !== undefined && !inCi)('the Ansible role (deploy/
     expect(recap(out, VM)).toMatchObject({ failed: 0, unreachable: 0 });
     expect(recap(out, VM).changed).toBeGreaterThan(0);
     expect(out).toContain(`installed voting-app/voting-db on ${VM}: `);
+    expect(out).toContain(`agent registered: node ${VM} connected (owner voting-db, processors gcp-p1)`);
+    expect(out).toContain('service ready; serves voting-backend=127.0.0.1:6379 voting-worker=127.0.0.1:6379');
 
     const node = (JSON.parse(await cli(['get', 'nodes', '-o', 'json'])) as FabricNode[]).find(
       (n) => n.name === VM,
