@@ -185,6 +185,16 @@ vms:
     expect(inv.host('solo')!.groups).toEqual(['vms']);
     expect(inv.host('p')!.port).toBe(2022);
   });
+
+  it("accepts the Ansible role's variables (deploy/ansible), so one inventory drives both", () => {
+    const inv = parse(
+      'all:\n  vars:\n    trellis_cli: "{{ playbook_dir }}/trellis"\n  children:\n    vms:\n      hosts:\n        gcp-12:\n          trellis_hostowner: voting-db\n          trellis_app: app.yaml\n          trellis_domain: voting-app\n          trellis_processors: [gcp-p1]\n',
+    );
+    expect(inv.host('gcp-12')!.vars).toMatchObject({
+      trellis_hostowner: 'voting-db',
+      trellis_domain: 'voting-app',
+    });
+  });
 });
 
 describe('parseInventory: variable precedence (Ansible: all < parent < child < host)', () => {
@@ -320,7 +330,13 @@ describe('parseInventory: refusals name the file and line', () => {
       'misspelt trellis var',
       'vms:\n  hosts:\n    a:\n      trellis_procesors: [p1]\n',
       4,
-      /trellis_procesors is not a Trellis variable \(known: trellis_advertise, trellis_processors, trellis_root\); did you mean trellis_processors\?/,
+      /trellis_procesors is not a Trellis variable \(known: trellis_advertise, trellis_processors, trellis_root, [a-z_, ]+\); did you mean trellis_processors\?/,
+    ],
+    [
+      "misspelt Ansible role's var",
+      'vms:\n  hosts:\n    a:\n      trellis_hostonwer: voting-db\n',
+      4,
+      /trellis_hostonwer is not a Trellis variable .*did you mean trellis_hostowner\?/,
     ],
     [
       'unknown trellis var in group vars',

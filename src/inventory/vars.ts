@@ -23,6 +23,12 @@ export const TRELLIS_VARS = [
   'trellis_workload_address',
   // DOMAIN/NAME of the switch owner processors enrol as, when the fabric has several.
   'trellis_switch_owner',
+  // Read by the Ansible role (deploy/ansible), not by the CLI: known so that the inventory that
+  // drives the playbook still drives `trellis … --inventory` (and their typos are caught).
+  'trellis_hostowner',
+  'trellis_app',
+  'trellis_domain',
+  'trellis_cli',
 ] as const;
 
 export const DEFAULT_TRELLIS_ROOT = '/opt/trellis';
