@@ -8,7 +8,7 @@ import type { HostStatus, UnitStatus } from './host-status.js';
 import { type HostLayout, hostLayout } from './layout.js';
 import { type ServiceManager, serviceManager } from './manager.js';
 import { UNIT_MARKER } from './supervise.js';
-import { HostApply, type Unit, unitHash } from './unit.js';
+import { HostApply, parseHostDocument, type Unit, unitHash } from './unit.js';
 import { readUnits, removeUnit, writeAtomic, writeUnit } from './unit-files.js';
 
 /**
@@ -25,15 +25,7 @@ export interface ApplyResult {
 }
 
 export async function hostApply(root: string, input: unknown): Promise<ApplyResult> {
-  const parsed = HostApply.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new TrellisError(
-      'TRELLIS_ERR_VALIDATION',
-      `host apply: ${issue.path.join('.') || 'input'}: ${issue.message}`,
-    );
-  }
-  const req = parsed.data;
+  const req = parseHostDocument(HostApply, input, 'host apply');
   const layout = hostLayout(root);
   await prepareRoot(layout);
   for (const f of req.files) {

@@ -7,7 +7,7 @@ import type { InventoryHost } from '../inventory/inventory.js';
 import { Name } from '../model/index.js';
 import type { InstalledRelease } from '../remote/release-install.js';
 import { type ApplyResult, hostApply, hostStatus } from './apply.js';
-import { unitHash } from './unit.js';
+import { parseHostDocument, unitHash } from './unit.js';
 import { type VmUnits, vmUnits } from './units.js';
 
 /**
@@ -52,15 +52,7 @@ export function thisRelease(root: string): InstalledRelease {
 }
 
 export async function hostAttach(root: string, input: unknown): Promise<AttachResult> {
-  const parsed = HostAttach.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new TrellisError(
-      'TRELLIS_ERR_VALIDATION',
-      `host attach: ${issue.path.join('.') || 'input'}: ${issue.message}`,
-    );
-  }
-  const req = parsed.data;
+  const req = parseHostDocument(HostAttach, input, 'host attach');
   const service = req.app.services[req.hostOwner];
   if (!service) {
     throw new TrellisError(

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { TrellisError } from '../errors.js';
 import { Name } from '../model/index.js';
 
 /**
@@ -80,4 +81,15 @@ export function startOrder(units: Unit[]): Unit[] {
   };
   for (const u of [...units].sort((a, b) => a.name.localeCompare(b.name))) visit(u, []);
   return out;
+}
+
+/** A document from stdin, checked: the first problem named by its path (`units.0.name: …`). */
+export function parseHostDocument<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new TrellisError(
+    'TRELLIS_ERR_VALIDATION',
+    `${what}: ${issue.path.join('.') || 'input'}: ${issue.message}`,
+  );
 }

@@ -12,24 +12,23 @@ import { type Connection, lastLine } from './connection.js';
  * role all end in the same code.
  */
 
-export async function remoteApply(conn: Connection, doc: HostApply): Promise<ApplyResult> {
-  const { wrapper } = hostLayout(conn.host.root);
-  const res = await conn.exec([wrapper, 'host', 'apply', '--root', conn.host.root, '-f', '-'], {
-    input: JSON.stringify(doc),
-    timeoutMs: 15 * 60_000,
-  });
-  if (res.code !== 0) throw hostFailure(conn, 'apply', res.stderr);
-  return JSON.parse(res.stdout) as ApplyResult;
+export function remoteApply(conn: Connection, doc: HostApply): Promise<ApplyResult> {
+  return hostCommand<ApplyResult>(conn, 'apply', doc);
 }
 
-export async function remoteAttach(conn: Connection, doc: HostAttach): Promise<AttachResult> {
+export function remoteAttach(conn: Connection, doc: HostAttach): Promise<AttachResult> {
+  return hostCommand<AttachResult>(conn, 'attach', doc);
+}
+
+/** `trellis host apply|attach -f -` on the host, the document on stdin, its JSON answer back. */
+async function hostCommand<T>(conn: Connection, sub: 'apply' | 'attach', doc: unknown): Promise<T> {
   const { wrapper } = hostLayout(conn.host.root);
-  const res = await conn.exec([wrapper, 'host', 'attach', '--root', conn.host.root, '-f', '-'], {
+  const res = await conn.exec([wrapper, 'host', sub, '--root', conn.host.root, '-f', '-'], {
     input: JSON.stringify(doc),
     timeoutMs: 15 * 60_000,
   });
-  if (res.code !== 0) throw hostFailure(conn, 'attach', res.stderr);
-  return JSON.parse(res.stdout) as AttachResult;
+  if (res.code !== 0) throw hostFailure(conn, sub, res.stderr);
+  return JSON.parse(res.stdout) as T;
 }
 
 export async function remoteRemove(conn: Connection, units: string[]): Promise<HostStatus> {
