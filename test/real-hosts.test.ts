@@ -258,6 +258,8 @@ describe.skipIf(reason !== undefined && !inCi)('Trellis on real hosts (network n
     await sleep(2_000);
     process.kill(before.pid!, 'SIGKILL');
     const result = JSON.parse((await loop).stdout) as { ok: number; failed: number; errors: string[] };
+    // eslint-disable-next-line no-console
+    console.log(`requests across the kill -9 of aws-p1: ${JSON.stringify(result)}`);
     expect(result.ok, JSON.stringify(result)).toBeGreaterThan(30);
     expect(result.failed, JSON.stringify(result)).toBeLessThanOrEqual(2);
     const now = await until('the supervisor to restart processor-aws-p1', async () => {
