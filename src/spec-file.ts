@@ -58,7 +58,7 @@ export function parseSpecText<S extends z.ZodType>(
   const lineOf = lineFinder(doc, lines);
   const located = (problems: SpecProblem[]) =>
     problems.map((p) => ({ line: lineOf(p.path), field: formatFieldPath(p.path), message: p.message }));
-  const parsed = schema.safeParse(doc.toJS());
+  const parsed = schema.safeParse(doc.toJS(), { reportInput: true });
   if (!parsed.success) throw specError(file, located(parsed.error.issues.flatMap(issueProblems)), hint);
   return { spec: parsed.data, file, problemError: (problems) => specError(file, located(problems), hint) };
 }

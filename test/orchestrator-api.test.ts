@@ -119,6 +119,11 @@ describe.each(storeTargets())('orchestrator API on $name', (target) => {
     const malformed = await t.call('PUT', url, { token: admin, rawBody: '{"pathParams": {' });
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.code).toBe('TRELLIS_ERR_MALFORMED_JSON');
+    // Regression: a prototype key was reported as "not valid JSON"; it is valid JSON, refused.
+    const proto = await t.call('PUT', url, { token: admin, rawBody: '{"__proto__": {"admin": true}}' });
+    expect(proto.status).toBe(400);
+    expect(proto.body.error.message).toContain('"__proto__"');
+    expect(proto.body.error.message).not.toContain('not valid JSON');
 
     const unknownField = await t.call('PUT', url, {
       token: admin,

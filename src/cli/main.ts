@@ -82,6 +82,11 @@ function report(err: unknown): number {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `trellis flows aws-p1 | head`: a reader that stops reading is not an error of ours.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const program = buildProgram().exitOverride();
   try {
     await program.parseAsync(argv);

@@ -13,6 +13,7 @@ import { domainRoutes } from './api/domains.js';
 import { installErrorHandling } from './api/errors.js';
 import { eventRoutes } from './api/events.js';
 import { healthRoutes } from './api/health.js';
+import { installJsonBody } from './api/json-body.js';
 import { linkRoutes } from './api/links.js';
 import { loginRoutes } from './api/login.js';
 import { nodeAuthRoutes } from './api/node-auth.js';
@@ -125,6 +126,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
       return epoch;
     },
   };
+  installJsonBody(app);
   installErrorHandling(app);
   installOrchestratorMetrics(app, ctx);
   for (const register of [

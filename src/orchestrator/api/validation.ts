@@ -11,7 +11,9 @@ export function parseInput<S extends z.ZodType>(
   input: unknown,
   where: 'body' | 'query' | 'params' | '',
 ): z.output<S> {
-  const res = schema.safeParse(input);
+  // reportInput: without it zod 4 leaves `input` out of every issue, and a wrong type (name: 123)
+  // read as a missing field ("is required").
+  const res = schema.safeParse(input, { reportInput: true });
   if (res.success) return res.data;
   const issue = res.error.issues[0]!;
   // '' reports paths relative to the input itself (a fabric spec, whose paths map to file lines).
