@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { formatProblem } from './apply/load.js';
+import { formatProblem, yamlToJs } from './apply/load.js';
 import { lineFinder } from './apply/source-map.js';
 import { TrellisError } from './errors.js';
 import { type FieldPath, formatFieldPath } from './field-path.js';
@@ -58,7 +58,13 @@ export function parseSpecText<S extends z.ZodType>(
   const lineOf = lineFinder(doc, lines);
   const located = (problems: SpecProblem[]) =>
     problems.map((p) => ({ line: lineOf(p.path), field: formatFieldPath(p.path), message: p.message }));
-  const parsed = schema.safeParse(doc.toJS(), { reportInput: true });
+  if (doc.contents === null) {
+    throw specError(file, [{ line: 1, field: '', message: 'the file is empty' }], hint);
+  }
+  const data = yamlToJs(doc, file, (message) =>
+    specError(file, [{ line: undefined, field: '', message }], hint),
+  );
+  const parsed = schema.safeParse(data, { reportInput: true });
   if (!parsed.success) throw specError(file, located(parsed.error.issues.flatMap(issueProblems)), hint);
   return { spec: parsed.data, file, problemError: (problems) => specError(file, located(problems), hint) };
 }

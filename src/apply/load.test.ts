@@ -154,7 +154,19 @@ describe('errors name file, line and field', () => {
 
   it('wrong apiVersion and an empty file', () => {
     expect(failure('apiVersion: trellis/v2\nkind: Fabric\n').message).toMatch(/^f\.yaml:1: apiVersion: /);
-    expect(failure('').message).toMatch(/^f\.yaml: /);
+    // Regression: an empty file named no line.
+    expect(failure('').message).toMatch(/^f\.yaml:1: the file is empty/);
+  });
+
+  it('regression: an alias bomb is refused naming the file', () => {
+    const rows = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (const [i, n] of ['b', 'c', 'd', 'e', 'f', 'g'].entries()) {
+      const prev = 'abcdefg'[i]!;
+      rows.push(`${n}: &${n} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+    }
+    expect(failure(`${rows.join('\n')}\n`).message).toMatch(
+      /^f\.yaml: YAML: refused: its aliases expand too far/,
+    );
   });
 
   it('bad name and bad value types', () => {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { type Document, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { TrellisError } from '../errors.js';
 import { FabricSpec } from './fabric-file.js';
@@ -82,7 +82,19 @@ export function parseFabricText(text: string, file: string): LoadedFabric {
     throw new FabricFileError(file, problems[0]!, problems);
   }
 
-  const parsed = FabricSpec.safeParse(doc.toJS(), { error: requiredMessage });
+  if (doc.contents === null) {
+    throw new FabricFileError(file, {
+      line: 1,
+      field: '',
+      message: 'the file is empty (a fabric file starts with apiVersion: trellis/v1 and kind: Fabric)',
+    });
+  }
+  const parsed = FabricSpec.safeParse(
+    yamlToJs(doc, file, (message) => new FabricFileError(file, { line: undefined, field: '', message })),
+    {
+      error: requiredMessage,
+    },
+  );
   if (!parsed.success) {
     const problems = parsed.error.issues.flatMap(issueProblems).map((p) => ({
       line: lineOf(p.path),
@@ -114,4 +126,19 @@ function issueProblems(issue: z.core.$ZodIssue): { path: FieldPath; message: str
 export function secretsFilePath(loaded: Pick<LoadedFabric, 'spec' | 'file'>): string | undefined {
   const name = loaded.spec.secretsFile;
   return name === undefined ? undefined : resolve(dirname(loaded.file), name);
+}
+
+/**
+ * The document as plain data. The yaml package refuses a document whose aliases expand beyond
+ * its limit (a "billion laughs" file): that refusal names the file here, like every other.
+ */
+export function yamlToJs(doc: Document, file: string, fail: (message: string) => Error): unknown {
+  try {
+    return doc.toJS();
+  } catch (err) {
+    const m = (err as Error).message;
+    if (/alias/i.test(m))
+      throw fail(`YAML: refused: its aliases expand too far (${m}); ${file} looks like an alias bomb`);
+    throw fail(`YAML: ${m}`);
+  }
 }
