@@ -111,6 +111,21 @@ describe('host units under trellis supervise', () => {
     expect((await fetch(`http://${ADDRESS}:${PORT}/`)).status).toBe(200);
   });
 
+  it('two applies at once are serialised by the host lock; a lock left by a dead process is taken over', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(join(root, 'run', 'host.lock'), '999999\n');
+    const [a, b] = await Promise.all([
+      trellis(['host', 'apply', '-f', '-', '--root', root], { env, input: JSON.stringify(doc('three')) }),
+      trellis(['host', 'apply', '-f', '-', '--root', root], { env, input: JSON.stringify(doc('four')) }),
+    ]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    expect(existsSync(join(root, 'run', 'host.lock'))).toBe(false);
+    // One server, not two fighting for the port.
+    expect((await status()).units).toHaveLength(1);
+    expect((await fetch(`http://${ADDRESS}:${PORT}/`)).status).toBe(200);
+  });
+
   it('remove stops the unit, deletes its token; the supervisor exits with nothing left to run', async () => {
     const st = await status();
     const pid = (await web())!.pid!;

@@ -1,11 +1,13 @@
 import { access, chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { z } from 'zod';
 import { TrellisError } from '../errors.js';
 import { markedProcesses, stopGroup } from '../lab/processes.js';
 import { fileExists, type Probe, tcpOpen } from '../lab/wait.js';
 import type { HostStatus, UnitStatus } from './host-status.js';
 import { type HostLayout, hostLayout } from './layout.js';
+import { withHostLock } from './lock.js';
 import { type ServiceManager, serviceManager } from './manager.js';
 import { UNIT_MARKER } from './supervise.js';
 import { HostApply, parseHostDocument, type Unit, unitHash } from './unit.js';
@@ -28,6 +30,12 @@ export async function hostApply(root: string, input: unknown): Promise<ApplyResu
   const req = parseHostDocument(HostApply, input, 'host apply');
   const layout = hostLayout(root);
   await prepareRoot(layout);
+  return withHostLock(layout, () => applyLocked(layout, req));
+}
+
+/** The apply itself, for a caller that holds the host's lock (attach). */
+export async function applyLocked(layout: HostLayout, req: z.output<typeof HostApply>): Promise<ApplyResult> {
+  const root = layout.root;
   for (const f of req.files) {
     const path = join(root, f.path);
     if (f.ifAbsent && (await exists(path))) continue;
@@ -55,6 +63,12 @@ export async function hostApply(root: string, input: unknown): Promise<ApplyResu
 /** `trellis host remove NAME…`: stop and uninstall units (their tokens and node state go too). */
 export async function hostRemove(root: string, names: string[], timeoutMs = 30_000): Promise<HostStatus> {
   const layout = hostLayout(root);
+  await mkdir(layout.run, { recursive: true, mode: 0o700 });
+  return withHostLock(layout, () => removeLocked(layout, names, timeoutMs));
+}
+
+async function removeLocked(layout: HostLayout, names: string[], timeoutMs: number): Promise<HostStatus> {
+  const root = layout.root;
   const manager = serviceManager(layout);
   const present = new Set((await readUnits(layout)).map((u) => u.name));
   const gone = names.filter((n) => present.has(n));
@@ -93,7 +107,7 @@ export async function hostStatus(root: string): Promise<HostStatus> {
   };
 }
 
-async function prepareRoot(layout: HostLayout): Promise<void> {
+export async function prepareRoot(layout: HostLayout): Promise<void> {
   await mkdir(layout.root, { recursive: true, mode: 0o755 });
   for (const d of [layout.units, layout.secrets, layout.logs, layout.run, join(layout.root, 'state')]) {
     await mkdir(d, { recursive: true, mode: 0o700 });

@@ -6,8 +6,10 @@ import { TrellisError } from '../errors.js';
 import type { InventoryHost } from '../inventory/inventory.js';
 import { Name } from '../model/index.js';
 import type { InstalledRelease } from '../remote/release-install.js';
-import { type ApplyResult, hostApply, hostStatus } from './apply.js';
-import { parseHostDocument, unitHash } from './unit.js';
+import { type ApplyResult, applyLocked, hostStatus, prepareRoot } from './apply.js';
+import { type HostLayout, hostLayout } from './layout.js';
+import { withHostLock } from './lock.js';
+import { HostApply, parseHostDocument, unitHash } from './unit.js';
 import { type VmUnits, vmUnits } from './units.js';
 
 /**
@@ -53,6 +55,13 @@ export function thisRelease(root: string): InstalledRelease {
 
 export async function hostAttach(root: string, input: unknown): Promise<AttachResult> {
   const req = parseHostDocument(HostAttach, input, 'host attach');
+  const layout = hostLayout(root);
+  await prepareRoot(layout);
+  return withHostLock(layout, () => attachLocked(layout, req));
+}
+
+async function attachLocked(layout: HostLayout, req: z.output<typeof HostAttach>): Promise<AttachResult> {
+  const root = layout.root;
   const service = req.app.services[req.hostOwner];
   if (!service) {
     throw new TrellisError(
@@ -60,16 +69,19 @@ export async function hostAttach(root: string, input: unknown): Promise<AttachRe
       `the app describes no service for host owner "${req.hostOwner}"`,
     );
   }
-  const host: InventoryHost = {
-    ...req.host,
-    groups: ['vms'],
-    port: 22,
-    sshArgs: [],
-    root,
-  };
+  const host: InventoryHost = { ...req.host, groups: ['vms'], port: 22, sshArgs: [], root };
   const units: VmUnits = vmUnits(host, thisRelease(root), req.app, req.hostOwner, service);
   const wanted = [units.agent, ...(units.workload ? [units.workload] : [])];
   const running = new Map((await hostStatus(root)).units.map((u) => [u.name, u]));
+  // Checked here too, under the host's lock: two deploys at once both passed the controller's check.
+  const other = running.get(units.agent.name);
+  if (other && (other.labels.hostOwner !== req.hostOwner || other.labels.domain !== req.app.domain)) {
+    throw new TrellisError(
+      'TRELLIS_ERR_CONFLICT',
+      `virtual machine "${req.host.name}" already runs host owner "${other.labels.hostOwner}" (domain ${other.labels.domain})`,
+      { hint: 'one host owner per VM: purge it first' },
+    );
+  }
   const wouldChange = !wanted.every((u) => {
     const r = running.get(u.name);
     return r !== undefined && r.hash === unitHash(u) && r.pid !== null;
@@ -84,21 +96,17 @@ export async function hostAttach(root: string, input: unknown): Promise<AttachRe
       },
     );
   }
-  const apply = await hostApply(root, {
-    apiVersion: 'trellis/v1',
-    kind: 'HostApply',
-    units: wanted,
-    files: req.token
-      ? [
-          {
-            path: `secrets/${units.agent.name}.token`,
-            mode: 0o600,
-            content: `${req.token.trim()}\n`,
-            ifAbsent: false,
-          },
-        ]
-      : [],
-    readyTimeoutMs: 120_000,
-  });
+  const apply = await applyLocked(
+    layout,
+    HostApply.parse({
+      apiVersion: 'trellis/v1',
+      kind: 'HostApply',
+      units: wanted,
+      files: req.token
+        ? [{ path: `secrets/${units.agent.name}.token`, mode: 0o600, content: `${req.token.trim()}\n` }]
+        : [],
+      readyTimeoutMs: 120_000,
+    }),
+  );
   return { wouldChange, apply, serve: units.serve, urls: units.urls };
 }
