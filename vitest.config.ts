@@ -1,11 +1,38 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Suites that simulate many hosts (network namespaces, an sshd and a dozen node processes each)
+ * saturate both cores for minutes: run alongside them, the suites that measure failover or
+ * count requests starve. So they run as a second group, after everything else (one vitest run,
+ * one report).
+ */
+const MULTI_HOST = [
+  'test/real-hosts.test.ts',
+  'test/ansible-deploy.test.ts',
+  'test/rig.test.ts',
+  'test/package.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Integration tests start real processes and databases; two cores cannot run many at once.
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'single-host',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: [...MULTI_HOST, '**/node_modules/**'],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'multi-host', include: MULTI_HOST, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });
