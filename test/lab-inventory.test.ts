@@ -110,8 +110,15 @@ describe('deploy --inventory into the running lab (local connection)', () => {
       30_000,
     );
     expect([...seen].sort()).toEqual(['gw-news-a', 'gw-news-b']);
-    const places = await get(`${front}/places`);
-    expect(places.status, places.body).toBe(200);
+    // Deployed last: the front door's agent learns of it with its next bundle.
+    const places = await until(
+      'places-gw to answer',
+      async () => {
+        const r = await get(`${front}/places`);
+        return r.status === 200 ? r : undefined;
+      },
+      30_000,
+    );
     expect(JSON.parse(places.body)).toEqual({ gateway: 'places-gw', vm: 'gw-places' });
     // The lab's own hello app is untouched.
     expect((await get(`http://${NET}.21:8001/`)).body).toContain('Hello from');
