@@ -8,6 +8,7 @@ import type { LabPaths } from '../lab/state.js';
 import { vmDataDir } from './data-dir.js';
 import { withLabLock } from './lab-lock.js';
 import { type Deployment, readDeployment, removeDeployment, writeDeployment } from './manifest.js';
+import { checkNodeFree } from './node-free.js';
 import { type DeployRequest, planDeploy } from './plan.js';
 import { waitForNodes } from './wait-nodes.js';
 
@@ -63,7 +64,7 @@ async function deployLocked(req: DeployRequest, t: LabTarget): Promise<DeployRes
   });
   const who = `${plan.deployment.domain}/${plan.deployment.hostOwner}`;
   await checkPassword(t.api, plan.deployment, plan.password);
-  await checkNodeFree(t, plan.deployment);
+  await checkNodeFree(t.admin, plan.deployment.vm, plan.deployment.hostOwner, plan.deployment.domain);
   const d = await withDataDir(t, plan.deployment);
 
   const lines: string[] = [];
@@ -103,21 +104,6 @@ async function deployLocked(req: DeployRequest, t: LabTarget): Promise<DeployRes
     changed,
     lines,
   };
-}
-
-/**
- * A node name belongs to the host owner that registered it until an admin deletes it: say so
- * now, rather than as an agent that exits while starting.
- */
-async function checkNodeFree(t: LabTarget, d: Omit<Deployment, 'installedAt'>): Promise<void> {
-  const node = (await t.admin.nodes()).find((n) => n.name === d.vm);
-  if (node && (node.owner !== d.hostOwner || node.domain !== d.domain)) {
-    throw new TrellisError(
-      'TRELLIS_ERR_CONFLICT',
-      `node "${d.vm}" is registered to host owner "${node.owner}" (domain ${node.domain}, ${node.status})`,
-      { hint: `once it is disconnected, \`trellis delete node ${d.vm}\` frees the name` },
-    );
-  }
 }
 
 /** `{datadir}` in the service's environment, made only for a service that uses it. */

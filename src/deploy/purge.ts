@@ -2,6 +2,7 @@ import type { FabricNode } from '../model/index.js';
 import { installedDeployments, type LabTarget } from './deploy.js';
 import { withLabLock } from './lab-lock.js';
 import { removeDeployment } from './manifest.js';
+import { disconnectedLines } from './node-free.js';
 import { waitForNodes } from './wait-nodes.js';
 
 /**
@@ -58,8 +59,10 @@ async function purgeLocked(opts: { domain?: string }, t: LabTarget): Promise<Pur
     lines.push(`nothing deployed in ${scope}`);
   } else {
     lines.push(
-      `${nodes.length} node(s) disconnected: ${nodes.map((n) => n.name).join(' ')} (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
-      `remove them with: ${nodes.map((n) => `trellis delete node ${n.name}`).join('; ')}`,
+      ...disconnectedLines(
+        nodes.map((n) => n.name),
+        t0,
+      ),
     );
   }
   return { nodes, lines };

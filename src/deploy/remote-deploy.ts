@@ -7,6 +7,7 @@ import type { Release } from '../release/release.js';
 import type { Connection } from '../remote/connection.js';
 import { installRelease } from '../remote/release-install.js';
 import { remoteAttach, remoteRemove, remoteStatus } from '../remote/remote-host.js';
+import { checkNodeFree, disconnectedLines } from './node-free.js';
 import { waitForNodes } from './wait-nodes.js';
 
 /**
@@ -179,15 +180,7 @@ async function checkDeploy(req: RemoteDeployRequest, admin: ApiClient) {
       }`,
     });
   }
-  // A node name belongs to the host owner that registered it until an admin deletes it.
-  const node = (await admin.nodes()).find((n) => n.name === host.name);
-  if (node && (node.owner !== req.hostOwner || node.domain !== domain)) {
-    throw new TrellisError(
-      'TRELLIS_ERR_CONFLICT',
-      `node "${host.name}" is registered to host owner "${node.owner}" (domain ${node.domain}, ${node.status})`,
-      { hint: `once it is disconnected, \`trellis delete node ${host.name}\` frees the name` },
-    );
-  }
+  await checkNodeFree(admin, host.name, req.hostOwner, domain);
   return { host, service, domain };
 }
 
@@ -245,10 +238,6 @@ export async function purgeRemote(
   await waitForNodes(ctl.admin, nodes, (n) => n.status === 'disconnected', 30_000, 'disconnected');
   const scope = req.vm ? `on ${req.vm}` : req.domain ? `in domain ${req.domain}` : 'in the inventory';
   if (purged.length === 0) lines.push(`nothing deployed ${scope}`);
-  else
-    lines.push(
-      `${nodes.length} node(s) disconnected: ${nodes.join(' ')} (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
-      `remove them with: ${nodes.map((n) => `trellis delete node ${n}`).join('; ')}`,
-    );
+  else lines.push(...disconnectedLines(nodes, t0));
   return { lines, nodes };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { z } from 'zod';
 import { TrellisError } from '../errors.js';
+import { logTail } from '../lab/log-tail.js';
 import { markedProcesses, stopGroup } from '../lab/processes.js';
 import { fileExists, type Probe, tcpOpen } from '../lab/wait.js';
 import type { HostStatus, UnitStatus } from './host-status.js';
@@ -173,15 +174,6 @@ async function notReady(layout: HostLayout, u: Unit, why: string): Promise<Trell
       hint: `its log is ${layout.log(u.name)}`,
     },
   );
-}
-
-async function logTail(file: string, lines = 15): Promise<string> {
-  try {
-    const text = (await readFile(file, 'utf8')).trimEnd().split('\n').slice(-lines).join('\n  ');
-    return text ? `; last lines of its log:\n  ${text}` : '';
-  } catch {
-    return '';
-  }
 }
 
 async function exists(p: string): Promise<boolean> {

@@ -1,4 +1,5 @@
 import { type AppSpec, fill, type ServiceSpec } from '../app/app-file.js';
+import { formatSource } from '../dataplane/source.js';
 import type { InventoryHost } from '../inventory/inventory.js';
 import type { InstalledRelease } from '../remote/release-install.js';
 import { hostLayout } from './layout.js';
@@ -21,13 +22,10 @@ export function listenAddress(h: InventoryHost): string {
 
 /** A probe address for a listen address (a wildcard is probed on loopback). */
 function probe(address: string, port: number): string {
-  const a = address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '::1' : address;
-  return `${a.includes(':') ? `[${a}]` : a}:${port}`;
+  return formatSource(address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '::1' : address, port);
 }
 
-function endpoint(address: string, port: number): string {
-  return `${address.includes(':') ? `[${address}]` : address}:${port}`;
-}
+const endpoint = formatSource;
 
 export function orchestratorUrlOf(h: InventoryHost): string {
   return `https://${endpoint(h.advertise, ORCHESTRATOR_PORT)}`;

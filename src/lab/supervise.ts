@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ApiClient } from '../api-client/client.js';
 import { loadFabricFile } from '../apply/index.js';
@@ -13,6 +13,7 @@ import { type AddressPlan, planAddresses } from './addresses.js';
 import { labAdminPassword } from './admin-password.js';
 import { type LabControl, serveLabControl } from './control.js';
 import { checkLabAgainstFabric, type LoadedLab, loadLabFile } from './lab-file.js';
+import { logTail } from './log-tail.js';
 import { labCaFingerprint, labCaPem, labClient } from './orchestrator-client.js';
 import { type LabCommands, labCommands, orchestratorUrl, type PlannedChild, planLab } from './plan.js';
 import { isLabSupervisor } from './processes.js';
@@ -313,14 +314,4 @@ async function writePasswordFiles(
 async function makePrivateDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
-}
-
-/** The end of a child's log, so a failed start says why without sending the user digging. */
-async function logTail(file: string, lines = 15): Promise<string> {
-  try {
-    const text = (await readFile(file, 'utf8')).trimEnd().split('\n').slice(-lines);
-    return `; last lines of its log:\n${text.map((l) => `  | ${l}`).join('\n')}`;
-  } catch {
-    return '';
-  }
 }

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { TrellisError } from '../../errors.js';
 import { print, renderTable } from '../output.js';
+import { readStdin } from '../prompt.js';
 
 /**
  * `trellis host …` and `trellis supervise`: what runs ON a host. `trellis deploy` and
@@ -107,10 +108,4 @@ async function readJson(file: string): Promise<unknown> {
       `${file === '-' ? 'stdin' : file}: not JSON: ${(err as Error).message}`,
     );
   }
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
