@@ -181,9 +181,10 @@ describe('the Voting App in the lab: deploy, vote, transit, console, purge', () 
     expect(await unitPid('workload-aws-11')).toBe(before);
 
     const refusals: [string[], RegExp][] = [
+      // The node name aws-11 belongs to http-proxy (checked before the VM is touched).
       [
         ['--hostowner=worker', '--virtualmachine=aws-11'],
-        /virtual machine "aws-11" already runs host owner "http-proxy"/,
+        /node "aws-11" is registered to host owner "http-proxy" \(domain voting-app, connected\)/,
       ],
       [['--hostowner=nobody', '--virtualmachine=aws-11'], /no app of the lab describes host owner "nobody"/],
       [
