@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,7 @@ import type { LabState } from '../src/lab/state.js';
 import type { LabStatus } from '../src/lab/status.js';
 import { Supervisor } from '../src/lab/supervisor.js';
 import { encodeProxyV2 } from '../src/wire/proxy-v2.js';
-import { type CliResult, cliEnv, trellis } from './support/cli.js';
+import { type CliResult, cliEnv, TRELLIS_BIN, trellis } from './support/cli.js';
 import { logTails } from './support/lab-logs.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -446,5 +447,58 @@ describe('trellis lab up/status/down (the same deploy path as real hosts, local 
     const status = await lab.cli('lab', 'status');
     expect(status.code).toBe(1);
     expect(status.stderr).toContain('no lab is running');
+  });
+});
+
+/**
+ * `npm run demo` runs `lab up` in the foreground: it must stay up until Ctrl-C and then take the
+ * lab down. Regression: the foreground `lab up` exited right after "Ctrl-C stops the lab."
+ * (a pending promise does not keep node alive), leaving the lab running with nobody to stop it.
+ */
+describe('trellis lab up in the foreground (npm run demo)', () => {
+  let lab: LabFixture;
+  let hostsDir = '';
+
+  beforeAll(async () => {
+    lab = await labFixture();
+  });
+  afterAll(async () => {
+    await lab?.cli('lab', 'down');
+    if (lab) await rm(lab.home, { recursive: true, force: true });
+    if (hostsDir) await rm(dirname(hostsDir), { recursive: true, force: true });
+  });
+
+  it('stays up until SIGINT, then takes the lab down and exits 0', { timeout: 240_000 }, async () => {
+    const child = spawn(process.execPath, [TRELLIS_BIN, 'lab', 'up', '-f', lab.labFile], {
+      env: lab.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await until(
+        'the lab to be ready',
+        () => (out.includes('Ctrl-C stops the lab.') ? true : undefined),
+        180_000,
+      );
+      hostsDir = (await lab.state()).hostsDir;
+      await sleep(2_000);
+      expect(child.exitCode, out).toBeNull();
+      expect((await get(`http://${lab.vm1}:${lab.s1Port}/`)).status).toBe(200);
+      child.kill('SIGINT');
+      expect(await exited, out).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    expect(out).toContain('received SIGINT: stopping the lab…');
+    expect(out).toMatch(/the lab is down \(\d+\.\d s\)/);
+    expect(await processesMentioning(hostsDir)).toEqual([]);
+    await expect(readFile(join(lab.home, 'lab', 'state.json'))).rejects.toThrow(/ENOENT/);
   });
 });

@@ -160,10 +160,13 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
     return { started: true, state };
   }
   opts.out(`${summary(state, paths)}Ctrl-C stops the lab.\n`);
+  // Pending promises and signal listeners do not keep node alive: a timer does, until a signal.
+  const keepAlive = setInterval(() => {}, 1 << 30);
   await new Promise<void>((resolve) => {
     wake = resolve;
     if (signalled) resolve();
   });
+  clearInterval(keepAlive);
   opts.out(`received ${signalled}: stopping the lab…\n`);
   await labDown({ paths, out: opts.out });
   stopSignals();
