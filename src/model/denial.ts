@@ -15,3 +15,44 @@ export interface Denial extends DenialRecord {
   at: string;
   reportedBy: string;
 }
+
+/**
+ * What kind of refusal a denial is, derived from its reason (the hops report free text; the
+ * code is what an operator filters on). `no-server` is the start-up case: a client's flow
+ * arrived before any server instance of the contract had registered.
+ */
+export const DENIAL_CODES = [
+  'no-server',
+  'no-path',
+  'unreachable',
+  'no-permission',
+  'bad-ticket',
+  'expired',
+  'stale-epoch',
+  'wrong-hop',
+  'source',
+  'no-target',
+  'other',
+] as const;
+export type DenialCode = (typeof DENIAL_CODES)[number];
+
+/** A node as a denial names it: the name an operator knows it by and its resource user. */
+export interface DenialNode {
+  nodeId: string;
+  name: string;
+  owner: string;
+}
+
+/**
+ * A denial as the denials API lists it: the stored report with its code and names, or, with
+ * `group`, one row standing for `count` reports of the same refusal (same code, contract, role
+ * and nodes) between `firstAt` and `at` (the last).
+ */
+export interface DenialView extends Denial {
+  code: DenialCode;
+  /** The node the flow came from and the one it was for, where the denial knows them. */
+  source: DenialNode | null;
+  destination: DenialNode | null;
+  count: number;
+  firstAt: string;
+}
