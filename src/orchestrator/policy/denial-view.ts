@@ -19,8 +19,8 @@ export interface DenialFilter {
 }
 
 /**
- * Names, codes, the node filter and grouping of stored denials (newest first in, newest first
- * out). Pure: the API reads the rows and the nodes, this decides what the operator sees.
+ * Names, codes, the node filter and grouping of stored denials (most recently reported first
+ * in, newest `at` first out). Pure: the API reads the rows and the nodes, this decides what the operator sees.
  */
 export function viewDenials(rows: Denial[], nodes: NamedNode[], f: DenialFilter): DenialView[] {
   const byName = new Map(nodes.map((n) => [n.name, n]));
@@ -74,15 +74,18 @@ export function viewDenials(rows: Denial[], nodes: NamedNode[], f: DenialFilter)
     ].join('\u0000');
     const g = groups.get(key);
     if (g) {
+      // Rows come in the order they were reported; a batch may carry older times than the last.
       g.count++;
-      g.firstAt = v.at; // rows come newest first: the last one seen is the first in time
+      if (v.at < g.firstAt) g.firstAt = v.at;
+      if (v.at > g.at) g.at = v.at;
       continue;
     }
     if (groups.size >= f.limit) continue;
     groups.set(key, v);
     out.push(v);
   }
-  return out;
+  // Newest first by when it happened (a group: by its last time); the store's order is arrival.
+  return out.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
 }
 
 /** `since`/`until` as an ISO time or a duration back from now (`30s`, `15m`, `2h`, `7d`). */
