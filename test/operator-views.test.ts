@@ -180,7 +180,7 @@ describe.runIf(runConsoleTests)(
       expect(all).toHaveLength(34);
       const grouped = await denials('group=true');
       expect(grouped.map((d) => [d.contract, d.code, d.count])).toEqual([
-        ['voting-backend', 'no-permission', 3],
+        ['voting-backend', 'not-served', 3],
         ['voting-frontend', 'no-server', 30],
         ['result-frontend', 'no-path', 1],
       ]);
@@ -241,7 +241,7 @@ describe.runIf(runConsoleTests)(
         Source: 'aws-11 (http-proxy)',
         Destination: '—',
       });
-      expect(rows.find((r) => r.Code === 'no-permission')).toMatchObject({
+      expect(rows.find((r) => r.Code === 'not-served')).toMatchObject({
         Count: '3',
         Source: 'aws-11 (http-proxy)',
         Destination: 'gcp-11 (voting-svc)',
@@ -249,12 +249,12 @@ describe.runIf(runConsoleTests)(
       });
       await shot('denials-grouped');
 
-      await page.getByLabel('Reason', { exact: true }).selectOption('no-permission');
+      await page.getByLabel('Reason', { exact: true }).selectOption('not-served');
       await expect
         .poll(async () => (await readTable(page, 'Denials')).map((r) => r.Code))
-        .toEqual(['no-permission']);
+        .toEqual(['not-served']);
       expect(await page.locator('.cli code').last().textContent()).toBe(
-        'trellis get denials --reason no-permission --group',
+        'trellis get denials --reason not-served --group',
       );
       await page.getByLabel('Reason', { exact: true }).selectOption('');
       await page.getByLabel('Time range').selectOption('1h');

@@ -1,3 +1,5 @@
+import { DENIAL_REASONS } from '../metrics/denial-reason.js';
+
 /** A refused (or, in audit mode, would-be refused) flow, as the hop that refused it reports it. */
 export interface DenialRecord {
   kind: 'deny' | 'would-deny';
@@ -17,23 +19,12 @@ export interface Denial extends DenialRecord {
 }
 
 /**
- * What kind of refusal a denial is, derived from its reason (the hops report free text; the
- * code is what an operator filters on). `no-server` is the start-up case: a client's flow
- * arrived before any server instance of the contract had registered.
+ * What kind of refusal a denial is, derived from its reason: the rule labels the denial
+ * counters use (src/metrics/denial-reason.ts, docs/metrics.md), plus `no-server`, the part of
+ * `no-path` where no server instance of the contract had registered yet (a deploy's start-up:
+ * clients connect before their servers' agents are up).
  */
-export const DENIAL_CODES = [
-  'no-server',
-  'no-path',
-  'unreachable',
-  'no-permission',
-  'bad-ticket',
-  'expired',
-  'stale-epoch',
-  'wrong-hop',
-  'source',
-  'no-target',
-  'other',
-] as const;
+export const DENIAL_CODES = ['no-server', ...DENIAL_REASONS] as const;
 export type DenialCode = (typeof DENIAL_CODES)[number];
 
 /** A node as a denial names it: the name an operator knows it by and its resource user. */

@@ -205,7 +205,10 @@ export function registerGet(program: Command): void {
     .option('--domain <domain>', 'only this domain')
     .option('--contract <name>', 'denials: only this contract')
     .option('--node <name>', 'denials: only those this node reported or is the source or destination of')
-    .option('--reason <code>', 'denials: only this reason code (no-server, no-permission, no-path, …)')
+    .option(
+      '--reason <code>',
+      'denials: only this reason code (no-server, no-path, not-in-role, … as in docs/metrics.md)',
+    )
     .option('--since <time>', 'denials: from this ISO time, or this long ago (30s, 15m, 2h, 7d)')
     .option('--until <time>', 'denials: up to this ISO time, or this long ago')
     .option('--group', 'denials: one row per repeated refusal, with a count')

@@ -47,7 +47,7 @@ describe('viewDenials', () => {
   it('groups repeats with a count and their first and last time', () => {
     const v = viewDenials(rows, NODES, { group: true, limit: 10 });
     expect(v.map((d) => [d.code, d.count, d.firstAt, d.at])).toEqual([
-      ['no-permission', 1, '2026-01-01T00:00:09Z', '2026-01-01T00:00:09Z'],
+      ['not-served', 1, '2026-01-01T00:00:09Z', '2026-01-01T00:00:09Z'],
       ['no-server', 3, '2026-01-01T00:00:01Z', '2026-01-01T00:00:03Z'],
     ]);
     expect(v[0]!.source?.name).toBe('aws-11');
