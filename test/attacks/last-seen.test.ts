@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { trellis } from './support/cli.js';
-import { TestFabric } from './support/fabric.js';
+import { trellis } from '../support/cli.js';
+import { TestFabric } from '../support/fabric.js';
 
-const HELLO = readFileSync(new URL('../examples/hello/fabric.yaml', import.meta.url), 'utf8');
+const HELLO = readFileSync(new URL('../../examples/hello/fabric.yaml', import.meta.url), 'utf8');
 
 /**
  * Regression (issue 11 finding 8): `Last seen` showed the registration time for a live node
@@ -11,7 +11,7 @@ const HELLO = readFileSync(new URL('../examples/hello/fabric.yaml', import.meta.
  * processor process now tells the orchestrator it is alive while its stream is open, so the
  * time the orchestrator last heard from it moves on, in the API and in `trellis get nodes`.
  */
-describe('Last seen of a live node', () => {
+describe('Last seen of a live node stayed at its registration time (issue 11, finding 8)', () => {
   let f: TestFabric;
   const run = (...args: string[]) => trellis(args, { env: f.env });
 

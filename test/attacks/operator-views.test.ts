@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DenialView } from '../src/model/denial.js';
+import type { DenialView } from '../../src/model/denial.js';
 import {
   CHROMIUM_HINT,
   launchBrowser,
@@ -10,19 +10,19 @@ import {
   runConsoleTests,
   SHOTS,
   type TestBrowser,
-} from './support/browser.js';
-import { cliEnv, trellis } from './support/cli.js';
+} from '../support/browser.js';
+import { cliEnv, trellis } from '../support/cli.js';
 import {
   ADMIN_PASSWORD,
   publicKeyPem,
   startTestOrchestrator,
   type TestOrchestrator,
-} from './support/orchestrator.js';
-import { pgliteTarget } from './support/stores.js';
-import { votingAppSpec } from './support/voting-app.js';
+} from '../support/orchestrator.js';
+import { pgliteTarget } from '../support/stores.js';
+import { votingAppSpec } from '../support/voting-app.js';
 
 /**
- * Issue 11 finding 8, "operators see little when things go wrong", replayed: the Denials page
+ * Issue 11, finding 8 ("operators see little when things go wrong") replayed: the Denials page
  * and API (filters, grouping of the start-up burst, names), names in Flows and `trellis
  * flows`, live Last seen, and the topology at 28 nodes (no label over another, no workload over
  * a link, every server instance of a path highlighted). Real chromium against a real
@@ -50,7 +50,7 @@ const WORKLOADS = [
 ];
 
 describe.runIf(runConsoleTests)(
-  'the operator’s views (denials, names, last seen, topology at 28 nodes)',
+  'the operator’s views (issue 11, finding 8): 80 ungrouped denials with “—” for nodes, IDs without names in Flows, workloads drawn over links, one server instance highlighted',
   () => {
     let t: TestOrchestrator;
     let url: string;
