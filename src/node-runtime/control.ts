@@ -237,10 +237,17 @@ export class ControlSession {
     }
   }
 
-  /** Heartbeats while the event stream is down (an open stream is itself the liveness signal). */
-  heartbeat(node: string, everyMs = 2_000): void {
+  /**
+   * Heartbeats every `everyMs` while the event stream is down, and every `openEveryMs` while
+   * it is open: the open stream keeps the node connected, but only a request the node sends
+   * tells the orchestrator it was heard from (its `lastSeen`, shown live in the console and
+   * `trellis get nodes`); a stopped process keeps its stream's socket open.
+   */
+  heartbeat(node: string, everyMs = 2_000, openEveryMs = 5_000): void {
+    let last = 0;
     const t = setInterval(() => {
-      if (this.#streamOpen) return;
+      if (this.#streamOpen && Date.now() - last < openEveryMs - everyMs / 2) return;
+      last = Date.now();
       this.call((api) => api.request('POST', `/api/v1/nodes/${node}/heartbeat`)).catch(() => undefined);
     }, everyMs);
     t.unref();
