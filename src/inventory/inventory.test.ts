@@ -326,7 +326,12 @@ describe('parseInventory: refusals name the file and line', () => {
       4,
       /ansible_connection must be "ssh" or "local".*"winrm"/,
     ],
-    ['trellis_port 0', 'vms:\n  hosts:\n    a: { trellis_port: 0 }\n', 3, /trellis_port must be a port number/],
+    [
+      'trellis_port 0',
+      'vms:\n  hosts:\n    a: { trellis_port: 0 }\n',
+      3,
+      /trellis_port must be a port number/,
+    ],
     [
       'trellis_release rsync',
       'vms:\n  hosts:\n    a: { trellis_release: rsync }\n',
