@@ -157,4 +157,40 @@ CREATE TABLE enrolment_tokens (
 );
 `,
   },
+  {
+    version: 5,
+    name: 'store-manifest',
+    sql: `
+-- How many rows each table holds, kept by triggers in the same transaction as every insert and
+-- delete. The integrity check at start compares it with what the tables really hold: a table
+-- file truncated or cut short (which Postgres reads as fewer rows, without an error) shows up
+-- as a count below the manifest's. It lives in its own file, so damage to one table leaves it.
+CREATE TABLE store_manifest (
+  table_name text PRIMARY KEY,
+  row_count bigint NOT NULL
+);
+
+CREATE FUNCTION store_manifest_count() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE store_manifest
+     SET row_count = row_count + (CASE WHEN TG_OP = 'INSERT' THEN 1 ELSE -1 END)
+   WHERE table_name = TG_TABLE_NAME;
+  RETURN NULL;
+END
+$$;
+
+DO $$
+DECLARE t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['meta', 'domains', 'admin_users', 'resource_users', 'contracts', 'roles',
+    'processors', 'links', 'nodes', 'sessions', 'audit', 'denials', 'enrolment_tokens']
+  LOOP
+    EXECUTE format('INSERT INTO store_manifest (table_name, row_count) SELECT %L, count(*) FROM %I', t, t);
+    EXECUTE format('CREATE TRIGGER %I AFTER INSERT OR DELETE ON %I FOR EACH ROW EXECUTE FUNCTION store_manifest_count()',
+      t || '_manifest', t);
+  END LOOP;
+END
+$$;
+`,
+  },
 ];
