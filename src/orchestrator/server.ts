@@ -6,6 +6,7 @@ import { installOrchestratorMetrics } from '../metrics/orchestrator.js';
 import { adminUserRoutes } from './api/admin-users.js';
 import { applyRoutes } from './api/apply.js';
 import { auditRoutes } from './api/audit.js';
+import { backupRoutes } from './api/backup.js';
 import { caRoutes } from './api/ca-info.js';
 import { contractRoutes } from './api/contracts.js';
 import { dataPlaneRoutes } from './api/dataplane.js';
@@ -155,6 +156,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
   ]) {
     register(app, ctx);
   }
+  backupRoutes(app, ctx, dataDir);
   await installConsole(app);
 
   // Nodes heartbeat every few seconds; one silent for heartbeatTimeoutMs is shown red.
