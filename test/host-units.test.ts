@@ -1,5 +1,7 @@
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,6 +62,27 @@ describe('host units under trellis supervise', () => {
   afterAll(async () => {
     await trellis(['host', 'remove', 'web', '--root', root], { env });
     await rm(join(root, '..', '..'), { recursive: true, force: true });
+  });
+
+  // Regression: a port already held by another process passed the ready probe at once, so a
+  // second lab on the same addresses "started" an orchestrator that was crash-looping behind it.
+  it('a new unit whose port another process holds is refused by name, and nothing is installed', async () => {
+    const squatter = createServer().listen(PORT, ADDRESS);
+    await once(squatter, 'listening');
+    try {
+      const r = await trellis(['host', 'apply', '--root', root, '-f', '-'], {
+        env,
+        input: JSON.stringify(doc('squatted', 'not-to-be-written')),
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        `unit web cannot start: ${ADDRESS}:${PORT} is already in use by another process`,
+      );
+      expect(existsSync(join(root, 'units', 'web.json'))).toBe(false);
+      expect(existsSync(join(root, 'secrets', 'web.token'))).toBe(false);
+    } finally {
+      squatter.close();
+    }
   });
 
   it('apply starts the unit and waits until its port accepts; files it writes are private', async () => {

@@ -37,13 +37,20 @@ export async function hostApply(root: string, input: unknown): Promise<ApplyResu
 /** The apply itself, for a caller that holds the host's lock (attach). */
 export async function applyLocked(layout: HostLayout, req: z.output<typeof HostApply>): Promise<ApplyResult> {
   const root = layout.root;
+  const installed = new Map((await readUnits(layout)).map((u) => [u.name, unitHash(u)]));
+  const manager = serviceManager(layout);
+  // Checked before anything is written: a refused unit must not be left installed (with its
+  // token) for the next apply's sync to start.
+  await refuseTakenPorts(
+    manager,
+    req.units.filter((u) => installed.get(u.name) !== unitHash(u)),
+  );
   for (const f of req.files) {
     const path = join(root, f.path);
     if (f.ifAbsent && (await exists(path))) continue;
     await writeAtomic(path, f.content, f.mode);
     await chmod(path, f.mode);
   }
-  const installed = new Map((await readUnits(layout)).map((u) => [u.name, unitHash(u)]));
   const changed: string[] = [];
   for (const u of req.units) {
     await mkdir(layout.state(u.name), { recursive: true, mode: 0o700 });
@@ -55,7 +62,6 @@ export async function applyLocked(layout: HostLayout, req: z.output<typeof HostA
     await writeUnit(layout, u);
     changed.push(u.name);
   }
-  const manager = serviceManager(layout);
   await manager.sync(changed);
   await waitReady(layout, manager, req.units, req.readyTimeoutMs);
   return { status: await hostStatus(root), changed };
@@ -162,6 +168,31 @@ async function waitReady(
       }
       if (Date.now() > deadline) throw await notReady(layout, u, `was not ready after ${timeoutMs / 1000} s`);
       await sleep(200);
+    }
+  }
+}
+
+/**
+ * A unit about to start for the first time whose ready port already accepts would look ready
+ * at once — another process's listener answering for it (a second lab on the same addresses,
+ * a stray daemon) — while it crash-loops on EADDRINUSE behind it. Say so before starting it.
+ * A unit being restarted is not checked: its old process still holds its own port.
+ */
+async function refuseTakenPorts(manager: ServiceManager, starting: Unit[]): Promise<void> {
+  const running = new Set((await manager.units()).filter((s) => s.pid !== null).map((s) => s.name));
+  for (const u of starting) {
+    if (running.has(u.name)) continue;
+    for (const t of u.ready.tcp) {
+      const colon = t.lastIndexOf(':');
+      if (await tcpOpen(t.slice(0, colon).replace(/^\[|\]$/g, ''), Number(t.slice(colon + 1)))()) {
+        throw new TrellisError(
+          'TRELLIS_ERR_CONFLICT',
+          `unit ${u.name} cannot start: ${t} is already in use by another process`,
+          {
+            hint: `find it with \`ss -ltnp 'sport = :${t.slice(colon + 1)}'\`; stop it, or give this host another address or port`,
+          },
+        );
+      }
     }
   }
 }
