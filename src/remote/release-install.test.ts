@@ -16,8 +16,8 @@ const host = (connection: 'ssh' | 'local', vars: Record<string, unknown>): Inven
   vars,
 });
 
-/** Records what would run on the host; answers every command with success. */
-function recording(h: InventoryHost): { conn: Connection; ran: string[][]; inputs: string[] } {
+/** Records what would run on the host; answers every command with success (and `stdout`). */
+function recording(h: InventoryHost, stdout = ''): { conn: Connection; ran: string[][]; inputs: string[] } {
   const ran: string[][] = [];
   const inputs: string[] = [];
   return {
@@ -29,7 +29,7 @@ function recording(h: InventoryHost): { conn: Connection; ran: string[][]; input
       exec: async (argv, opts) => {
         ran.push(argv);
         if (opts?.input) inputs.push(opts.input);
-        return { code: 0, stdout: '', stderr: '' };
+        return { code: 0, stdout, stderr: '' };
       },
     },
   };
@@ -54,5 +54,28 @@ describe('installRelease', () => {
     expect(r.inputs[0]).toContain(
       `TRELLIS_SERVICE_MANAGER=supervise exec ${process.execPath} ${rel.bin} "$@"`,
     );
+  });
+
+  it('a release already on the host costs two round trips (node + presence, then the wrapper), and no copy', async () => {
+    const r = recording(host('ssh', {}), '/usr/local/bin/node\npresent\n');
+    const release = { id: 'trellis-0.1.0-abc', version: '0.1.0', tarball: '/nonexistent.tar.gz', bytes: 1 };
+    const rel = await installRelease(r.conn, async () => release);
+    expect(r.ran).toHaveLength(2);
+    expect(r.ran[0]!.join(' ')).toContain('/opt/trellis/releases/trellis-0.1.0-abc/.complete');
+    expect(rel).toEqual({
+      id: 'trellis-0.1.0-abc',
+      node: '/usr/local/bin/node',
+      bin: '/opt/trellis/releases/trellis-0.1.0-abc/bin/trellis.js',
+      wrapper: '/opt/trellis/bin/trellis',
+    });
+  });
+
+  it('a host without node is refused by name before anything is copied', async () => {
+    const r = recording(host('ssh', {}), '');
+    const release = { id: 'trellis-0.1.0-abc', version: '0.1.0', tarball: '/nonexistent.tar.gz', bytes: 1 };
+    await expect(installRelease(r.conn, async () => release)).rejects.toThrow(
+      /aws-11 has no node on its PATH/,
+    );
+    expect(r.ran).toHaveLength(1);
   });
 });

@@ -27,14 +27,20 @@ export async function installRelease(
   if (conn.host.vars.trellis_release === 'link') return linkRelease(conn);
   const r = await release();
   const layout = hostLayout(conn.host.root);
-  const node = await conn.exec(['sh', '-c', 'command -v node']);
-  const nodePath = node.stdout.trim();
-  if (node.code !== 0 || !nodePath.startsWith('/')) {
+  const dir = layout.release(r.id);
+  // One round trip for both questions: where node is, and whether this release is there.
+  const probe = await conn.exec([
+    'sh',
+    '-c',
+    `command -v node && { test -f ${shellQuote(`${dir}/.complete`)} && echo present || echo absent; }`,
+  ]);
+  const [nodePath = '', presence] = probe.stdout.trim().split('\n');
+  if (probe.code !== 0 || !nodePath.startsWith('/')) {
     throw new TrellisError('TRELLIS_ERR_UNAVAILABLE', `${conn.host.name} has no node on its PATH`, {
       hint: 'install Node.js 20 or later on the host (Trellis copies itself, but not Node)',
     });
   }
-  await copyRelease(conn, r);
+  if (presence !== 'present') await copyRelease(conn, r);
   const bin = `${layout.release(r.id)}/bin/trellis.js`;
   await writeWrapper(conn, r.id, nodePath, bin);
   return { id: r.id, node: nodePath, bin, wrapper: layout.wrapper };
@@ -58,32 +64,29 @@ async function linkRelease(conn: Connection): Promise<InstalledRelease> {
   return { id: 'linked', node: process.execPath, bin, wrapper: hostLayout(conn.host.root).wrapper };
 }
 
+/** Unpacked beside, then renamed: a copy cut off half-way never looks like a release. */
 async function copyRelease(conn: Connection, release: Release): Promise<void> {
   const layout = hostLayout(conn.host.root);
   const dir = layout.release(release.id);
   const q = shellQuote;
-  const present = await conn.exec(['test', '-f', `${dir}/.complete`]);
-  if (present.code !== 0) {
-    // Unpacked beside, then renamed: a copy cut off half-way never looks like a release.
-    const script = [
-      'set -e',
-      'umask 022',
-      `mkdir -p ${q(layout.releases)}`,
-      `tmp=$(mktemp -d ${q(`${layout.releases}/.incoming.XXXXXX`)})`,
-      'trap \'rm -rf "$tmp"\' EXIT',
-      'tar -xzf - -C "$tmp"',
-      `test -f "$tmp"/${q(release.id)}/bin/trellis.js`,
-      `rm -rf ${q(dir)}`,
-      `mv "$tmp"/${q(release.id)} ${q(dir)}`,
-      `date +%s > ${q(`${dir}/.complete`)}`,
-    ].join('\n');
-    const res = await conn.exec(['sh', '-c', script], { inputFile: release.tarball, timeoutMs: 600_000 });
-    if (res.code !== 0) {
-      throw new TrellisError(
-        'TRELLIS_ERR_UNAVAILABLE',
-        `copying release ${release.id} to ${conn.host.name}:${dir} failed: ${lastLine(res.stderr)}`,
-      );
-    }
+  const script = [
+    'set -e',
+    'umask 022',
+    `mkdir -p ${q(layout.releases)}`,
+    `tmp=$(mktemp -d ${q(`${layout.releases}/.incoming.XXXXXX`)})`,
+    'trap \'rm -rf "$tmp"\' EXIT',
+    'tar -xzf - -C "$tmp"',
+    `test -f "$tmp"/${q(release.id)}/bin/trellis.js`,
+    `rm -rf ${q(dir)}`,
+    `mv "$tmp"/${q(release.id)} ${q(dir)}`,
+    `date +%s > ${q(`${dir}/.complete`)}`,
+  ].join('\n');
+  const res = await conn.exec(['sh', '-c', script], { inputFile: release.tarball, timeoutMs: 600_000 });
+  if (res.code !== 0) {
+    throw new TrellisError(
+      'TRELLIS_ERR_UNAVAILABLE',
+      `copying release ${release.id} to ${conn.host.name}:${dir} failed: ${lastLine(res.stderr)}`,
+    );
   }
 }
 
