@@ -3,16 +3,16 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { z } from 'zod';
 import { TrellisError } from '../errors.js';
-import { logTail } from '../lab/log-tail.js';
-import { markedProcesses, stopGroup } from '../lab/processes.js';
-import { fileExists, type Probe, tcpOpen } from '../lab/wait.js';
 import type { HostStatus, UnitStatus } from './host-status.js';
 import { type HostLayout, hostLayout } from './layout.js';
 import { withHostLock } from './lock.js';
+import { logTail } from './log-tail.js';
 import { type ServiceManager, serviceManager } from './manager.js';
+import { markedProcesses, stopGroup } from './processes.js';
 import { UNIT_MARKER } from './supervise.js';
 import { HostApply, parseHostDocument, type Unit, unitHash } from './unit.js';
 import { readUnits, removeUnit, writeAtomic, writeUnit } from './unit-files.js';
+import { fileExists, type Probe, tcpOpen } from './wait.js';
 
 /**
  * `trellis host apply`: the on-host half of every deploy (SSH, Ansible, the lab): write the

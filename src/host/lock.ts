@@ -1,6 +1,6 @@
 import { TrellisError } from '../errors.js';
-import { withPidLock } from '../lab/pid-lock.js';
 import type { HostLayout } from './layout.js';
+import { withPidLock } from './pid-lock.js';
 
 /**
  * One change at a time on a host: two deploys onto one VM at once (two operators, or a deploy

@@ -1,10 +1,10 @@
 import { readFile, rm } from 'node:fs/promises';
-import { readEnvFile } from '../lab/env-file.js';
-import { isAlive, markedProcesses, stopGroup } from '../lab/processes.js';
-import { type ChildSpec, Supervisor } from '../lab/supervisor.js';
+import { readEnvFile } from '../node-runtime/env-file.js';
 import { usePrivateUmask } from '../node-runtime/private-files.js';
 import type { UnitStatus } from './host-status.js';
 import { type HostLayout, hostLayout } from './layout.js';
+import { isAlive, markedProcesses, stopGroup } from './processes.js';
+import { type ChildSpec, Supervisor } from './supervisor.js';
 import { startOrder, type Unit, unitHash } from './unit.js';
 import { readUnits, writeAtomic } from './unit-files.js';
 

@@ -2,10 +2,10 @@ import { readdir, readFile, realpath } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TrellisError } from '../errors.js';
 import { fabricDown } from '../fabric/status.js';
+import { isAlive, markedProcesses, stopGroup } from '../host/processes.js';
 import { HOST_MARKER } from '../host/supervise.js';
 import { loadInventory } from '../inventory/inventory.js';
 import { connect } from '../remote/connection.js';
-import { isAlive, markedProcesses, stopGroup } from './processes.js';
 import { type LabPaths, labPaths, readState, removeState } from './state.js';
 
 /**

@@ -9,6 +9,7 @@ import { YAML } from '../cli/lazy-yaml.js';
 import { deployRemote } from '../deploy/remote-deploy.js';
 import { TrellisError } from '../errors.js';
 import { fabricUp } from '../fabric/up.js';
+import { isAlive } from '../host/processes.js';
 import { loadInventory } from '../inventory/inventory.js';
 import { tightenTree, usePrivateUmask } from '../node-runtime/private-files.js';
 import { connect } from '../remote/connection.js';
@@ -20,7 +21,6 @@ import { exposeName, type LabApp, labApps } from './lab-apps.js';
 import { LAB_ORCHESTRATOR_HOST, type LoadedLab } from './lab-file.js';
 import { labInventory } from './lab-inventory.js';
 import { loadLab } from './load.js';
-import { isAlive } from './processes.js';
 import {
   claimState,
   type LabPaths,

@@ -1,4 +1,4 @@
-import { readEnvFile } from '../../lab/env-file.js';
+import { readEnvFile } from '../../node-runtime/env-file.js';
 
 /**
  * Where a service finds the next one: the local listener its agent opened for a contract,
