@@ -35,6 +35,7 @@ function fabric(dead: Set<string>, log: { endpoint: string; ticket: string }[]):
         return s;
       },
     }),
+    isEjected: () => false,
   } as unknown as SessionPool;
 }
 

@@ -34,6 +34,7 @@ function fakeFabricOutbound(streams: FakeStream[]): Outbound {
         return s;
       },
     }),
+    isEjected: () => false,
   } as unknown as SessionPool;
   return new Outbound({
     address: '127.0.0.1',

@@ -1,9 +1,11 @@
 import net, { type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { H } from '../dataplane/headers.js';
-import type { SessionPool } from '../dataplane/pool.js';
+import { type FailoverReason, firstByteDeadlineMs } from '../dataplane/health.js';
+import { PeerEjectedError, type SessionPool } from '../dataplane/pool.js';
 import { sourceFor } from '../dataplane/source.js';
 import { splice } from '../dataplane/splice.js';
+import type { HealthMetrics } from '../metrics/health.js';
 import type { DenialReporter } from '../node-runtime/denials.js';
 import { flowLabel } from '../wire/ticket.js';
 import type { AgentClientEntry, AgentTarget, AgentTicket } from './bundle.js';
@@ -11,7 +13,7 @@ import { type ActiveFlow, MOVE_IDLE_MS, pathKey, readyToMove } from './flow-move
 import { foreignSourceReason, fromOwnVm } from './own-vm.js';
 import type { Stats } from './stats.js';
 
-/** How long a first hop that could not be reached is tried last: it is probably down. */
+/** How long a processor or server instance that did not answer is tried last: it is probably down. */
 export const HOP_DOWN_MS = 5_000;
 
 /**
@@ -27,8 +29,10 @@ export class Outbound {
   readonly #active = new Map<string, Map<Socket, ActiveFlow>>();
   #rr = 0;
   #mover: NodeJS.Timeout | null = null;
-  /** First-hop endpoints that failed to connect, until when they are tried last. */
+  /** Processors (by name) that did not answer, until when paths through them are tried last. */
   readonly #down = new Map<string, number>();
+  /** Server instances (by node name) a processor found not answering, until when they are tried last. */
+  readonly #serverDown = new Map<string, number>();
 
   constructor(
     private o: {
@@ -43,6 +47,8 @@ export class Outbound {
       pool: SessionPool;
       denials: DenialReporter;
       stats: Stats;
+      /** Failovers counted by the peer skipped (metrics/health.ts). */
+      health?: HealthMetrics;
       log: Logger;
       /** Fetches a fresh bundle (after a processor says our ticket is stale). */
       refresh: () => Promise<void>;
@@ -100,12 +106,28 @@ export class Outbound {
     return new Set(t ? tickets(t).map((x) => pathKey(x.path)) : [pathKey(undefined)]);
   }
 
-  /** A target's tickets, preferred first, with first hops that just failed moved to the end. */
+  /**
+   * A target's tickets, preferred first, with paths through a processor that just failed (or
+   * a first hop our pool ejected) moved to the end: tried last, never dropped, so a wrong
+   * guess costs a detour, not a refusal.
+   */
   #ordered(t: AgentTarget): AgentTicket[] {
     const now = Date.now();
     const all = tickets(t);
-    const up = all.filter((x) => !((this.#down.get(x.path[0]!.endpoint) ?? 0) > now));
+    const up = all.filter(
+      (x) =>
+        !this.o.pool.isEjected(x.path[0]!.endpoint) &&
+        !x.path.some((hop) => (this.#down.get(hop.name) ?? 0) > now),
+    );
     return up.length === all.length ? all : [...up, ...all.filter((x) => !up.includes(x))];
+  }
+
+  /** Targets round-robin from `start`, with server instances found not answering moved to the end. */
+  #targetsFrom(targets: AgentTarget[], start: number): AgentTarget[] {
+    const now = Date.now();
+    const turned = targets.map((_, n) => targets[(start + n) % targets.length]!);
+    const up = turned.filter((t) => !((this.#serverDown.get(t.server) ?? 0) > now));
+    return up.length === turned.length ? turned : [...up, ...turned.filter((t) => !up.includes(t))];
   }
 
   #startMover(): void {
@@ -199,18 +221,25 @@ export class Outbound {
     let refreshed = retried;
     // Every (server, ticket) to try, servers round-robin, each server's tickets preferred first.
     const tries: { t: AgentTarget; k: AgentTicket }[] = [];
-    for (let n = 0; n < targets.length; n++) {
-      const t = targets[(start + n) % targets.length]!;
-      for (const k of this.#ordered(t)) tries.push({ t, k });
-    }
+    for (const t of this.#targetsFrom(targets, start)) for (const k of this.#ordered(t)) tries.push({ t, k });
     const attempt = (i: number) => {
       if (i >= tries.length) return deny(`refused: every server of contract "${contract}" is unreachable`);
       const { t, k } = tries[i]!;
       const hop = k.path[0]!;
-      const unreachable = () => {
-        this.#down.set(hop.endpoint, Date.now() + HOP_DOWN_MS);
-        attempt(i + 1);
+      // Settled once: a deadline, an error and a late answer must not each start a next try.
+      let settled = false;
+      const failover = (peer: string, reason: FailoverReason, next = i + 1) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(firstByte);
+        this.o.health?.failover(peer, reason);
+        attempt(next);
       };
+      const unreachable = (reason: FailoverReason) => {
+        this.#down.set(hop.name, Date.now() + HOP_DOWN_MS);
+        failover(hop.name, reason);
+      };
+      let firstByte: NodeJS.Timeout | undefined;
       let stream: import('node:http2').ClientHttp2Stream;
       try {
         stream = this.o.pool.get(hop.endpoint, { kind: 'processor', name: hop.name }).request({
@@ -221,21 +250,44 @@ export class Outbound {
           [H.flowLabel]: String(flowLabel()),
           [H.source]: sourceFor(socket.remoteAddress, socket.remotePort, this.o.registered ?? []),
         });
-      } catch {
-        return unreachable();
+      } catch (err) {
+        return unreachable(err instanceof PeerEjectedError ? 'ejected' : 'unreachable');
+      }
+      // A path that accepts the stream but never answers (a hung hop) fails over at once
+      // rather than holding the flow; the last try has nowhere to go, so it waits.
+      if (i + 1 < tries.length) {
+        const ms = firstByteDeadlineMs(k.path.length);
+        firstByte = setTimeout(() => {
+          stream.destroy();
+          unreachable('first-byte-timeout');
+        }, ms);
       }
       let answered = false;
       stream.on('error', () => {
-        if (!answered) unreachable();
+        if (!answered) unreachable('unreachable');
         else socket.destroy();
       });
       stream.on('response', (h) => {
+        if (settled) return void stream.destroy();
         answered = true;
-        this.#down.delete(hop.endpoint);
+        clearTimeout(firstByte);
+        this.#down.delete(hop.name);
         const status = Number(h[':status']);
-        if (status === 502 || status === 503) {
+        if (status === 502 || status === 503 || status === 504) {
           stream.destroy();
-          return attempt(i + 1);
+          const named = h[H.unreachable];
+          if (typeof named !== 'string' || !named) return failover(hop.name, 'refused');
+          // A processor found the server instance (or a later processor) not answering: skip
+          // it for a while, and in this flow go straight to the next server or another path.
+          const until = Date.now() + HOP_DOWN_MS;
+          if (named === t.server) {
+            this.#serverDown.set(named, until);
+            const j = tries.findIndex((x, n) => n > i && x.t.server !== t.server);
+            return failover(named, 'unreachable', j === -1 ? tries.length : j);
+          }
+          this.#down.set(named, until);
+          const j = tries.findIndex((x, n) => n > i && !x.k.path.some((p) => p.name === named));
+          return failover(named, 'unreachable', j === -1 ? i + 1 : j);
         }
         if (status === 412 && !refreshed) {
           // A policy change raced this flow: take the new bundle's decision, once.

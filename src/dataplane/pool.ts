@@ -2,20 +2,81 @@ import http2, { type ClientHttp2Session } from 'node:http2';
 import tls from 'node:tls';
 import { type ExpectedPeer, type MtlsIdentity, mtlsClientOptions } from '../orchestrator/pki/tls-options.js';
 import { H2_SETTINGS, SESSION_WINDOW } from './h2-settings.js';
+import {
+  CONNECT_DEADLINE_MS,
+  type EjectReason,
+  type HealthListener,
+  judgeable,
+  PING_DEADLINE_MS,
+  PING_INTERVAL_MS,
+  PROBE_INTERVAL_MS,
+} from './health.js';
+
+/** pool.get for a peer that missed its PING: the flow must go elsewhere at once, not wait. */
+export class PeerEjectedError extends Error {
+  constructor(
+    readonly peer: string,
+    readonly endpoint: string,
+  ) {
+    super(`${peer} (${endpoint}) is not answering: ejected until it answers a probe`);
+  }
+}
+
+interface Entry {
+  key: string;
+  endpoint: string;
+  expect: ExpectedPeer;
+  session: ClientHttp2Session;
+  createdAt: number;
+  connected: boolean;
+  /** When the PING now outstanding was sent; null: none is. */
+  pingSentAt: number | null;
+  lastAck: number;
+}
+
+/** How often the pool looks at its sessions: finer than the deadlines it enforces. */
+const TICK_MS = PING_INTERVAL_MS / 2;
 
 /**
  * One pooled mTLS HTTP/2 connection per next hop: flows are streams on it, so a new flow
  * costs no handshake (the anchors: a handshake per hop per flow caps a chain at ~200 flows/s).
+ *
+ * Health: a peer that accepts TCP but does not answer (SIGSTOP, a wedged process) would hold
+ * every flow sent to it. Each session is pinged every PING_INTERVAL_MS; one that misses
+ * PING_DEADLINE_MS (or does not finish its handshake in CONNECT_DEADLINE_MS) is destroyed —
+ * its streams fail, so their flows fail over — and its endpoint is ejected: get() throws
+ * PeerEjectedError until a probe connection to it answers a PING.
  */
 export class SessionPool {
-  readonly #sessions = new Map<string, ClientHttp2Session>();
+  readonly #sessions = new Map<string, Entry>();
+  /** Ejected endpoint → the peer it was, for the probe and the metrics. */
+  readonly #ejected = new Map<string, { expect: ExpectedPeer; lastProbe: number }>();
+  readonly #timer: NodeJS.Timeout;
+  #due = Date.now() + TICK_MS;
 
-  constructor(private identity: () => MtlsIdentity) {}
+  constructor(
+    private identity: () => MtlsIdentity,
+    private health: HealthListener = {},
+  ) {
+    this.#timer = setInterval(() => this.#tick(), TICK_MS);
+    this.#timer.unref();
+  }
 
   get(endpoint: string, expect: ExpectedPeer): ClientHttp2Session {
-    const key = `${endpoint}|${expect.kind ?? ''}/${expect.name ?? ''}`;
-    const existing = this.#sessions.get(key);
+    if (this.#ejected.has(endpoint)) throw new PeerEjectedError(peerName(expect, endpoint), endpoint);
+    const key = keyOf(endpoint, expect);
+    const existing = this.#sessions.get(key)?.session;
     if (existing && !existing.closed && !existing.destroyed) return existing;
+    return this.#open(endpoint, expect).session;
+  }
+
+  /** Whether flows to `endpoint` are being skipped (it missed a PING and has not answered a probe). */
+  isEjected(endpoint: string): boolean {
+    return this.#ejected.has(endpoint);
+  }
+
+  #open(endpoint: string, expect: ExpectedPeer): Entry {
+    const key = keyOf(endpoint, expect);
     const tlsOptions = mtlsClientOptions(this.identity(), undefined, expect);
     const { host, port } = splitEndpoint(endpoint);
     const session = http2.connect(`https://${endpoint}`, {
@@ -31,21 +92,97 @@ export class SessionPool {
       settings: H2_SETTINGS,
       peerMaxConcurrentStreams: 10_000,
     });
+    const now = Date.now();
+    const entry: Entry = {
+      key,
+      endpoint,
+      expect,
+      session,
+      createdAt: now,
+      connected: false,
+      pingSentAt: null,
+      lastAck: now,
+    };
     session.on('error', () => {
       /* surfaced on the streams that were using it */
     });
     session.on('close', () => {
-      if (this.#sessions.get(key) === session) this.#sessions.delete(key);
+      if (this.#sessions.get(key) === entry) this.#sessions.delete(key);
     });
-    session.once('connect', () => session.setLocalWindowSize(SESSION_WINDOW));
-    this.#sessions.set(key, session);
-    return session;
+    session.once('connect', () => {
+      entry.connected = true;
+      session.setLocalWindowSize(SESSION_WINDOW);
+      // At once: a probe's first answer lifts the ejection without waiting a round.
+      this.#ping(entry);
+    });
+    this.#sessions.set(key, entry);
+    return entry;
+  }
+
+  #ping(e: Entry): void {
+    if (e.pingSentAt !== null || e.session.destroyed) return;
+    e.pingSentAt = Date.now();
+    try {
+      e.session.ping((err) => {
+        if (err || this.#sessions.get(e.key) !== e) return;
+        e.pingSentAt = null;
+        e.lastAck = Date.now();
+        if (this.#ejected.delete(e.endpoint))
+          this.health.restored?.(peerName(e.expect, e.endpoint), e.endpoint);
+      });
+    } catch {
+      // A closing session refuses new PINGs; its close removes it.
+    }
+  }
+
+  #tick(): void {
+    const now = Date.now();
+    const fair = judgeable(this.#due, now);
+    this.#due = now + TICK_MS;
+    for (const e of [...this.#sessions.values()]) {
+      if (e.session.destroyed) continue;
+      if (!e.connected) {
+        if (fair && now - e.createdAt > CONNECT_DEADLINE_MS) this.#fail(e, 'connect-timeout');
+      } else if (e.pingSentAt !== null) {
+        if (fair && now - e.pingSentAt > PING_DEADLINE_MS) this.#fail(e, 'ping-timeout');
+      } else if (now - e.lastAck >= PING_INTERVAL_MS) this.#ping(e);
+    }
+    // Probes: one connection at a time per ejected endpoint; it is the pooled session once it answers.
+    for (const [endpoint, x] of this.#ejected) {
+      if (now - x.lastProbe < PROBE_INTERVAL_MS) continue;
+      if ([...this.#sessions.values()].some((e) => e.endpoint === endpoint)) continue;
+      x.lastProbe = now;
+      this.#open(endpoint, x.expect);
+    }
+  }
+
+  #fail(e: Entry, reason: EjectReason): void {
+    this.#sessions.delete(e.key);
+    e.session.destroy();
+    if (this.#ejected.has(e.endpoint)) return; // a probe that did not answer: still ejected
+    this.#ejected.set(e.endpoint, { expect: e.expect, lastProbe: Date.now() });
+    for (const other of [...this.#sessions.values()]) {
+      if (other.endpoint !== e.endpoint) continue;
+      this.#sessions.delete(other.key);
+      other.session.destroy();
+    }
+    this.health.ejected?.(peerName(e.expect, e.endpoint), e.endpoint, reason);
   }
 
   close(): void {
-    for (const s of this.#sessions.values()) s.destroy();
+    clearInterval(this.#timer);
+    for (const e of this.#sessions.values()) e.session.destroy();
     this.#sessions.clear();
+    this.#ejected.clear();
   }
+}
+
+function keyOf(endpoint: string, expect: ExpectedPeer): string {
+  return `${endpoint}|${expect.kind ?? ''}/${expect.name ?? ''}`;
+}
+
+function peerName(expect: ExpectedPeer, endpoint: string): string {
+  return expect.name ?? endpoint;
 }
 
 function splitEndpoint(endpoint: string): { host: string; port: number } {
