@@ -7,6 +7,7 @@ import { pinnedFetch, type TrustSource } from '../api-client/trust.js';
 import { TrellisError } from '../errors.js';
 import type { FabricNode } from '../model/index.js';
 import { backoffMs, sleep } from './backoff.js';
+import { BEAT_MS } from './beat.js';
 import { nodeTrust } from './orchestrator-trust.js';
 import { waitingOutRateLimits } from './rate-limit.js';
 import { SseParser } from './sse.js';
@@ -237,10 +238,17 @@ export class ControlSession {
     }
   }
 
-  /** Heartbeats while the event stream is down (an open stream is itself the liveness signal). */
-  heartbeat(node: string, everyMs = 2_000): void {
+  /**
+   * Beats every BEAT_MS: with the event stream open they prove the process still answers (an
+   * open stream alone does not: a stopped process keeps its TCP connection), and the
+   * orchestrator marks a node whose beats stop `unreachable` (orchestrator/liveness.ts).
+   * While the stream is down they keep the node shown connected, every ~2 s as before.
+   */
+  heartbeat(node: string, everyMs = BEAT_MS): void {
+    let tick = 0;
     const t = setInterval(() => {
-      if (this.#streamOpen) return;
+      tick++;
+      if (!this.#streamOpen && tick % 3 !== 0) return;
       this.call((api) => api.request('POST', `/api/v1/nodes/${node}/heartbeat`)).catch(() => undefined);
     }, everyMs);
     t.unref();

@@ -11,7 +11,7 @@ export type FabricEvent =
       domain: string;
       /** Agents refresh only for nodes whose owner is one of their bundle's `peers`. */
       owner: string;
-      status: 'connected' | 'disconnected' | 'deleted';
+      status: 'connected' | 'disconnected' | 'unreachable' | 'deleted';
     };
 
 type Listener = (e: FabricEvent) => void;

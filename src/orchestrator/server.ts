@@ -34,6 +34,7 @@ import { type BootstrapResult, bootstrap } from './bootstrap.js';
 import { installConsole } from './console-assets.js';
 import type { Orchestrator } from './context.js';
 import { EventHub } from './events.js';
+import { startLivenessSweep } from './liveness.js';
 import { nodeStatusChanged } from './node-status.js';
 import { type FabricCa, loadOrCreateCa } from './pki/ca.js';
 import { issueServerCertificate } from './pki/server-cert.js';
@@ -169,6 +170,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
       .catch((err: unknown) => ctx.log.warn({ err }, 'heartbeat sweep failed'));
   }, 2_000);
   sweep.unref();
+  const stopLiveness = startLivenessSweep(ctx);
 
   return {
     app,
@@ -176,6 +178,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     boot,
     async close() {
       clearInterval(sweep);
+      stopLiveness();
       tls?.stop();
       ctx.closing = true;
       await app.close();
