@@ -36,6 +36,9 @@ function fabric(dead: Set<string>, log: { endpoint: string; ticket: string }[]):
       },
     }),
     isEjected: () => false,
+    pingNow: () => undefined,
+    answeredSince: () => true,
+    pingWaitingMs: () => 0,
   } as unknown as SessionPool;
 }
 

@@ -35,6 +35,9 @@ function fakeFabricOutbound(streams: FakeStream[]): Outbound {
       },
     }),
     isEjected: () => false,
+    pingNow: () => undefined,
+    answeredSince: () => true,
+    pingWaitingMs: () => 0,
   } as unknown as SessionPool;
   return new Outbound({
     address: '127.0.0.1',

@@ -1,7 +1,8 @@
 import net, { type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { watchFirstByte } from '../dataplane/first-byte.js';
 import { H } from '../dataplane/headers.js';
-import { type FailoverReason, firstByteDeadlineMs } from '../dataplane/health.js';
+import type { FailoverReason } from '../dataplane/health.js';
 import { PeerEjectedError, type SessionPool } from '../dataplane/pool.js';
 import { sourceFor } from '../dataplane/source.js';
 import { splice } from '../dataplane/splice.js';
@@ -220,29 +221,45 @@ export class Outbound {
     const start = this.#rr++;
     let refreshed = retried;
     // Every (server, ticket) to try, servers round-robin, each server's tickets preferred first.
-    const tries: { t: AgentTarget; k: AgentTicket }[] = [];
-    for (const t of this.#targetsFrom(targets, start)) for (const k of this.#ordered(t)) tries.push({ t, k });
-    const attempt = (i: number) => {
-      if (i >= tries.length) return deny(`refused: every server of contract "${contract}" is unreachable`);
-      const { t, k } = tries[i]!;
+    const remaining: { t: AgentTarget; k: AgentTicket }[] = [];
+    for (const t of this.#targetsFrom(targets, start))
+      for (const k of this.#ordered(t)) remaining.push({ t, k });
+    /** The next try: the first whose server and processors are not known to be down now (what
+     * this flow's earlier tries just learnt included), else simply the next. */
+    const pick = () => {
+      const now = Date.now();
+      const i = remaining.findIndex(
+        ({ t, k }) =>
+          !((this.#serverDown.get(t.server) ?? 0) > now) &&
+          !this.o.pool.isEjected(k.path[0]!.endpoint) &&
+          !k.path.some((p) => (this.#down.get(p.name) ?? 0) > now),
+      );
+      return remaining.splice(Math.max(0, i), 1)[0];
+    };
+    const attempt = () => {
+      const next = pick();
+      if (!next) return deny(`refused: every server of contract "${contract}" is unreachable`);
+      const { t, k } = next;
       const hop = k.path[0]!;
-      // Settled once: a deadline, an error and a late answer must not each start a next try.
+      // Settled once: a watchdog, an error and a late answer must not each start a next try.
       let settled = false;
-      const failover = (peer: string, reason: FailoverReason, next = i + 1) => {
+      let cancelWatch = () => {};
+      const failover = (peer: string, reason: FailoverReason) => {
         if (settled) return;
         settled = true;
-        clearTimeout(firstByte);
+        cancelWatch();
         this.o.health?.failover(peer, reason);
-        attempt(next);
+        attempt();
       };
       const unreachable = (reason: FailoverReason) => {
         this.#down.set(hop.name, Date.now() + HOP_DOWN_MS);
         failover(hop.name, reason);
       };
-      let firstByte: NodeJS.Timeout | undefined;
       let stream: import('node:http2').ClientHttp2Stream;
+      let session: import('node:http2').ClientHttp2Session;
       try {
-        stream = this.o.pool.get(hop.endpoint, { kind: 'processor', name: hop.name }).request({
+        session = this.o.pool.get(hop.endpoint, { kind: 'processor', name: hop.name });
+        stream = session.request({
           ':method': 'CONNECT',
           ':authority': t.server,
           [H.ticket]: k.token,
@@ -253,14 +270,22 @@ export class Outbound {
       } catch (err) {
         return unreachable(err instanceof PeerEjectedError ? 'ejected' : 'unreachable');
       }
-      // A path that accepts the stream but never answers (a hung hop) fails over at once
-      // rather than holding the flow; the last try has nowhere to go, so it waits.
-      if (i + 1 < tries.length) {
-        const ms = firstByteDeadlineMs(k.path.length);
-        firstByte = setTimeout(() => {
-          stream.destroy();
-          unreachable('first-byte-timeout');
-        }, ms);
+      // A first hop that accepts the stream but never answers (hung) fails over at once rather
+      // than holding the flow; the last try has nowhere to go, so it waits.
+      if (remaining.length > 0) {
+        cancelWatch = watchFirstByte({
+          pool: this.o.pool,
+          session,
+          nodesBeyondNext: k.path.length,
+          hung: () => {
+            stream.destroy();
+            unreachable('first-byte-timeout');
+          },
+          slow: () => {
+            stream.destroy();
+            failover(hop.name, 'first-byte-timeout');
+          },
+        });
       }
       let answered = false;
       stream.on('error', () => {
@@ -270,7 +295,7 @@ export class Outbound {
       stream.on('response', (h) => {
         if (settled) return void stream.destroy();
         answered = true;
-        clearTimeout(firstByte);
+        cancelWatch();
         this.#down.delete(hop.name);
         const status = Number(h[':status']);
         if (status === 502 || status === 503 || status === 504) {
@@ -282,12 +307,10 @@ export class Outbound {
           const until = Date.now() + HOP_DOWN_MS;
           if (named === t.server) {
             this.#serverDown.set(named, until);
-            const j = tries.findIndex((x, n) => n > i && x.t.server !== t.server);
-            return failover(named, 'unreachable', j === -1 ? tries.length : j);
-          }
-          this.#down.set(named, until);
-          const j = tries.findIndex((x, n) => n > i && !x.k.path.some((p) => p.name === named));
-          return failover(named, 'unreachable', j === -1 ? i + 1 : j);
+            for (let n = remaining.length - 1; n >= 0; n--)
+              if (remaining[n]!.t.server === named) remaining.splice(n, 1);
+          } else this.#down.set(named, until);
+          return failover(named, 'unreachable');
         }
         if (status === 412 && !refreshed) {
           // A policy change raced this flow: take the new bundle's decision, once.
@@ -335,7 +358,7 @@ export class Outbound {
         socket.resume();
       });
     };
-    attempt(0);
+    attempt();
   }
 
   /** Re-runs flow setup with the current entry (after a refresh). */

@@ -13,20 +13,27 @@ export const CONNECT_DEADLINE_MS = 1_000;
 /** How often an ejected peer is probed (a fresh connection and a PING) until it answers. */
 export const PROBE_INTERVAL_MS = 500;
 
-/** First-byte deadline of a hop with no hop after the next one (a last processor to the server agent). */
-const FIRST_BYTE_BASE_MS = 300;
-/** Added per node beyond the next: a hop nearer a hung peer must give up first, and say who. */
-const FIRST_BYTE_PER_HOP_MS = 150;
+/** How often a flow's watchdog looks at its next hop's PING while it waits for the answer. */
+export const FIRST_BYTE_POLL_MS = 50;
+/**
+ * A next hop whose PING has waited this long (one is sent with the CONNECT) is hung: the flow
+ * fails over at once. Long enough that a live peer on a loaded host answers in time, short
+ * enough that a hung first hop costs well under a second.
+ */
+export const HUNG_AFTER_MS = 400;
+/** With a live next hop, how long a flow still waits for an answer held up further on. */
+const FIRST_BYTE_CAP_BASE_MS = 1_000;
+const FIRST_BYTE_CAP_PER_HOP_MS = 500;
 
 /**
- * How long a hop waits for the CONNECT answer of its next hop, given how many nodes lie
- * beyond that next hop (0 when the next hop is the server agent). The answer comes back only
- * once every later hop has answered, so the deadlines grow towards the client: the hop in
- * front of a hung node times out first and names it (`trellis-unreachable`), and the client
- * agent, last to give up, then knows whom to skip.
+ * The longest a hop waits for the CONNECT answer of a next hop that is alive (it answers
+ * PINGs), given how many nodes lie beyond that next hop (0 when it is the server agent). Each
+ * later hop runs its own watchdog and answers a hung node with a 504 naming it well before
+ * this; the cap only ends flows whose answer is slow for another reason (a workload slow to
+ * accept), and grows towards the client so the nearest hop gives up first.
  */
-export function firstByteDeadlineMs(nodesBeyondNext: number): number {
-  return FIRST_BYTE_BASE_MS + FIRST_BYTE_PER_HOP_MS * Math.max(0, nodesBeyondNext);
+export function firstByteCapMs(nodesBeyondNext: number): number {
+  return FIRST_BYTE_CAP_BASE_MS + FIRST_BYTE_CAP_PER_HOP_MS * Math.max(0, nodesBeyondNext);
 }
 
 /** Why a peer was skipped: the label of trellis_peer_ejections_total and trellis_failovers_total. */

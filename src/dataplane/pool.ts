@@ -49,6 +49,7 @@ const TICK_MS = PING_INTERVAL_MS / 2;
  */
 export class SessionPool {
   readonly #sessions = new Map<string, Entry>();
+  readonly #bySession = new WeakMap<ClientHttp2Session, Entry>();
   /** Ejected endpoint → the peer it was, for the probe and the metrics. */
   readonly #ejected = new Map<string, { expect: ExpectedPeer; lastProbe: number }>();
   readonly #timer: NodeJS.Timeout;
@@ -68,6 +69,27 @@ export class SessionPool {
     const existing = this.#sessions.get(key)?.session;
     if (existing && !existing.closed && !existing.destroyed) return existing;
     return this.#open(endpoint, expect).session;
+  }
+
+  /**
+   * For a flow's first-byte watchdog: sends a PING on `session` now unless one is outstanding,
+   * so that a few hundred milliseconds later answeredSince() tells a live next hop (whose
+   * answer is held up further on) from a hung one.
+   */
+  pingNow(session: ClientHttp2Session): void {
+    const e = this.#bySession.get(session);
+    if (e?.connected) this.#ping(e);
+  }
+
+  /** How long the PING outstanding on `session` has waited for its answer (0: none is). */
+  pingWaitingMs(session: ClientHttp2Session, now = Date.now()): number {
+    const sent = this.#bySession.get(session)?.pingSentAt;
+    return sent == null ? 0 : now - sent;
+  }
+
+  /** Whether the peer of `session` answered a PING at or after `since` (ms). */
+  answeredSince(session: ClientHttp2Session, since: number): boolean {
+    return (this.#bySession.get(session)?.lastAck ?? 0) >= since;
   }
 
   /** Whether flows to `endpoint` are being skipped (it missed a PING and has not answered a probe). */
@@ -101,7 +123,7 @@ export class SessionPool {
       createdAt: now,
       connected: false,
       pingSentAt: null,
-      lastAck: now,
+      lastAck: 0,
     };
     session.on('error', () => {
       /* surfaced on the streams that were using it */
@@ -116,6 +138,7 @@ export class SessionPool {
       this.#ping(entry);
     });
     this.#sessions.set(key, entry);
+    this.#bySession.set(session, entry);
     return entry;
   }
 
@@ -145,7 +168,7 @@ export class SessionPool {
         if (fair && now - e.createdAt > CONNECT_DEADLINE_MS) this.#fail(e, 'connect-timeout');
       } else if (e.pingSentAt !== null) {
         if (fair && now - e.pingSentAt > PING_DEADLINE_MS) this.#fail(e, 'ping-timeout');
-      } else if (now - e.lastAck >= PING_INTERVAL_MS) this.#ping(e);
+      } else if (now - Math.max(e.lastAck, e.createdAt) >= PING_INTERVAL_MS) this.#ping(e);
     }
     // Probes: one connection at a time per ejected endpoint; it is the pooled session once it answers.
     for (const [endpoint, x] of this.#ejected) {

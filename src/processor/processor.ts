@@ -1,9 +1,9 @@
 import http2, { type Http2SecureServer, type ServerHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import { watchFirstByte } from '../dataplane/first-byte.js';
 import { H2_SETTINGS, SESSION_WINDOW } from '../dataplane/h2-settings.js';
 import { H } from '../dataplane/headers.js';
-import { firstByteDeadlineMs } from '../dataplane/health.js';
 import { PeerEjectedError, SessionPool } from '../dataplane/pool.js';
 import { certificateAddresses, checkFirstHopSource, parseSource } from '../dataplane/source.js';
 import { splice } from '../dataplane/splice.js';
@@ -241,8 +241,10 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
     const inPort = v.hop === 0 ? t.src : t.path[v.hop - 1]!.name;
     const flowLabel = Number(headers[H.flowLabel]) || 0;
     let upstream: http2.ClientHttp2Stream;
+    let session: http2.ClientHttp2Session;
     try {
-      upstream = pool.get(next.endpoint, next.expect).request({
+      session = pool.get(next.endpoint, next.expect);
+      upstream = session.request({
         ':method': 'CONNECT',
         ':authority': t.dst,
         [H.ticket]: headers[H.ticket] as string,
@@ -256,31 +258,34 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
       const msg = `refused: next hop ${next.port} unreachable (${(err as Error).message})`;
       return refuse(stream, 502, msg, false, next.port);
     }
-    // A next hop that accepted the stream but never answers (hung) must not hold the flow: the
-    // hop in front of it gives up first (deadlines grow towards the client) and names it.
-    const deadlineMs = firstByteDeadlineMs(last ? 0 : t.path.length - v.hop - 1);
-    const firstByte = setTimeout(() => {
-      metrics.health.failover(next.port, 'first-byte-timeout');
-      log.warn({ next: next.port, deadlineMs }, 'next hop did not answer: flow turned back');
-      upstream.destroy();
-      refuse(
-        stream,
-        504,
-        `refused: next hop ${next.port} did not answer within ${deadlineMs} ms`,
-        false,
-        next.port,
-      );
-    }, deadlineMs);
-    upstream.once('close', () => clearTimeout(firstByte));
+    // A next hop that accepted the stream but never answers (hung) must not hold the flow: it
+    // is turned back at once, naming the hung node, so the client agent fails over.
+    const cancelWatch = watchFirstByte({
+      pool,
+      session,
+      nodesBeyondNext: last ? 0 : t.path.length - v.hop - 1,
+      hung: () => {
+        metrics.health.failover(next.port, 'first-byte-timeout');
+        log.warn({ next: next.port }, 'next hop does not answer PING: flow turned back');
+        upstream.destroy();
+        refuse(stream, 504, `refused: next hop ${next.port} does not answer`, false, next.port);
+      },
+      slow: () => {
+        log.warn({ next: next.port }, 'no answer from beyond the next hop: flow turned back');
+        upstream.destroy();
+        refuse(stream, 504, `refused: no answer through ${next.port} in time`);
+      },
+    });
+    upstream.once('close', cancelWatch);
     upstream.on('error', (err) => {
-      clearTimeout(firstByte);
+      cancelWatch();
       // Its session was ejected under it (missed PING): name the hop so the agent skips it.
       const gone = pool.isEjected(next.endpoint) ? next.port : undefined;
       refuse(stream, 502, `refused: next hop ${next.port} failed (${err.message})`, false, gone);
     });
     // What the next hop answers is a peer's too: a surprise in it ends this flow, not the processor.
     upstream.on('response', (h) => {
-      clearTimeout(firstByte);
+      cancelWatch();
       try {
         answered(h);
       } catch (err) {
@@ -290,6 +295,8 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
       }
     });
     function answered(h: http2.IncomingHttpHeaders): void {
+      // The hop before us gave up first (its watchdog): nothing is waiting for this answer.
+      if (stream.destroyed) return void upstream.destroy();
       const status = Number(h[':status']);
       if (status !== 200) {
         const named = h[H.unreachable];
