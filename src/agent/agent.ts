@@ -107,7 +107,10 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const metrics = new AgentMetrics(stats);
   const denials = new DenialReporter(control, o.vm, log, (d) => metrics.denied(d));
   // Read at each new connection: a renewed certificate is used from the next one on.
-  const pool = new SessionPool(() => holder.current, poolHealth(metrics.health, log));
+  const pool = new SessionPool(
+    () => holder.current,
+    poolHealth(metrics.health, log, (r) => control.reportPeerHealth(o.vm, r)),
+  );
   const outbound = new Outbound({
     address: clientAddress,
     vm: o.vm,

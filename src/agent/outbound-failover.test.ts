@@ -39,6 +39,7 @@ function fabric(dead: Set<string>, log: { endpoint: string; ticket: string }[]):
     pingNow: () => undefined,
     answeredSince: () => true,
     pingWaitingMs: () => 0,
+    warm: () => undefined,
   } as unknown as SessionPool;
 }
 

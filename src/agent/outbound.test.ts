@@ -38,6 +38,7 @@ function fakeFabricOutbound(streams: FakeStream[]): Outbound {
     pingNow: () => undefined,
     answeredSince: () => true,
     pingWaitingMs: () => 0,
+    warm: () => undefined,
   } as unknown as SessionPool;
   return new Outbound({
     address: '127.0.0.1',

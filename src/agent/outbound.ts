@@ -72,6 +72,12 @@ export class Outbound {
    * workload then gets a refused flow with a reason instead of a connection error.
    */
   async update(entries: AgentClientEntry[], ports: Map<string, number>): Promise<void> {
+    // Every first hop a flow may fail over to is connected ahead of need: a failover then
+    // costs no handshake, which on a loaded host is most of a hung hop's gap.
+    for (const e of entries)
+      for (const t of e.targets)
+        for (const k of tickets(t))
+          this.o.pool.warm(k.path[0]!.endpoint, { kind: 'processor', name: k.path[0]!.name });
     for (const e of entries) {
       this.#entries.set(e.contract, e);
       const usable = e.allowed || (e.mode === 'audit' && this.#servers.has(e.contract));

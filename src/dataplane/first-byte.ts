@@ -22,6 +22,8 @@ export function watchFirstByte(o: {
   const since = Date.now();
   o.pool.pingNow(o.session);
   let due = since + FIRST_BYTE_POLL_MS;
+  // Waiting is counted from here: moved on when our own process was stopped or stalled.
+  let floor = since;
   let timer = setTimeout(check, FIRST_BYTE_POLL_MS);
   function check(): void {
     const now = Date.now();
@@ -32,7 +34,8 @@ export function watchFirstByte(o: {
     }
     // Judged only on a timer that ran on time: after a stall of our own event loop the PING
     // answer may be sitting unread in our socket.
-    if (fair && o.pool.pingWaitingMs(o.session, now) >= HUNG_AFTER_MS) return o.hung();
+    if (!fair) floor = now;
+    else if (o.pool.pingWaitingMs(o.session, now, floor) >= HUNG_AFTER_MS) return o.hung();
     due = now + FIRST_BYTE_POLL_MS;
     timer = setTimeout(check, FIRST_BYTE_POLL_MS);
   }

@@ -81,10 +81,24 @@ export class SessionPool {
     if (e?.connected) this.#ping(e);
   }
 
-  /** How long the PING outstanding on `session` has waited for its answer (0: none is). */
-  pingWaitingMs(session: ClientHttp2Session, now = Date.now()): number {
+  /**
+   * How long the PING outstanding on `session` has waited for its answer (0: none is), counted
+   * from `floor` at the earliest: a caller whose own process was stopped or stalled passes when
+   * it resumed, as time it was not running proves nothing about the peer.
+   */
+  pingWaitingMs(session: ClientHttp2Session, now = Date.now(), floor = 0): number {
     const sent = this.#bySession.get(session)?.pingSentAt;
-    return sent == null ? 0 : now - sent;
+    return sent == null ? 0 : now - Math.max(sent, floor);
+  }
+
+  /**
+   * Opens a session to `endpoint` ahead of need (the agent's fallback first hops): a flow
+   * failing over then costs no TLS handshake on its way. An ejected endpoint is left to its probe.
+   */
+  warm(endpoint: string, expect: ExpectedPeer): void {
+    if (this.#ejected.has(endpoint)) return;
+    const existing = this.#sessions.get(keyOf(endpoint, expect))?.session;
+    if (!existing || existing.closed || existing.destroyed) this.#open(endpoint, expect);
   }
 
   /** Whether the peer of `session` answered a PING at or after `since` (ms). */
@@ -162,6 +176,8 @@ export class SessionPool {
     const now = Date.now();
     const fair = judgeable(this.#due, now);
     this.#due = now + TICK_MS;
+    // We were stopped or stalled: outstanding PINGs' answers may be unread, so their wait restarts.
+    if (!fair) for (const e of this.#sessions.values()) if (e.pingSentAt !== null) e.pingSentAt = now;
     for (const e of [...this.#sessions.values()]) {
       if (e.session.destroyed) continue;
       if (!e.connected) {
