@@ -48,16 +48,28 @@ export class HealthMetrics {
   }
 }
 
-/** The pool's listener on a node: each ejection and return counted and logged (a warning: an operator acts on it). */
-export function poolHealth(metrics: HealthMetrics, log: Logger): HealthListener {
+/** Tells the orchestrator (POST /api/v1/nodes/NAME/peer-health), which shows it as an event. */
+export type PeerHealthReport = (r: {
+  peer: string;
+  state: 'ejected' | 'restored';
+  reason?: EjectReason;
+}) => void;
+
+/**
+ * The pool's listener on a node: each ejection and return counted, logged (a warning: an
+ * operator acts on it) and reported, so `trellis get events` and the console show it.
+ */
+export function poolHealth(metrics: HealthMetrics, log: Logger, report?: PeerHealthReport): HealthListener {
   return {
     ejected(peer, endpoint, reason) {
       metrics.ejected(peer, reason);
       log.warn({ peer, endpoint, reason }, 'peer not answering: ejected, its flows fail over');
+      report?.({ peer, state: 'ejected', reason });
     },
     restored(peer, endpoint) {
       metrics.restored(peer);
       log.info({ peer, endpoint }, 'peer answers again: restored');
+      report?.({ peer, state: 'restored' });
     },
   };
 }

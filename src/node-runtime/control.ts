@@ -256,6 +256,14 @@ export class ControlSession {
   }
 
   /**
+   * Reports a peer ejected (or back) by this node's session pool; the orchestrator shows it as
+   * a `peer-health` event. Best effort: the log and the metrics keep it if this fails.
+   */
+  reportPeerHealth(node: string, r: { peer: string; state: 'ejected' | 'restored'; reason?: string }): void {
+    this.call((api) => api.request('POST', `/api/v1/nodes/${node}/peer-health`, r)).catch(() => undefined);
+  }
+
+  /**
    * Holds the event stream open (it also tells the orchestrator the node is alive) and calls
    * onEvent for each event; after a reconnect the `hello` event carries the current epoch,
    * so the node resyncs whatever it missed.

@@ -12,6 +12,20 @@ export type FabricEvent =
       /** Agents refresh only for nodes whose owner is one of their bundle's `peers`. */
       owner: string;
       status: 'connected' | 'disconnected' | 'unreachable' | 'deleted';
+    }
+  /**
+   * A data-plane node ejected a peer that stopped answering PINGs (its flows fail over), or
+   * took it back. `domain`: the reporter's; `peerDomain`: the peer's (who may see it, both).
+   */
+  | {
+      type: 'peer-health';
+      node: string;
+      domain: string;
+      peer: string;
+      peerDomain: string;
+      state: 'ejected' | 'restored';
+      reason?: 'ping-timeout' | 'connect-timeout';
+      at: string;
     };
 
 type Listener = (e: FabricEvent) => void;

@@ -13,6 +13,7 @@ import { domainRoutes } from './api/domains.js';
 import { installErrorHandling } from './api/errors.js';
 import { eventRoutes } from './api/events.js';
 import { healthRoutes } from './api/health.js';
+import { healthEventRoutes } from './api/health-events.js';
 import { installJsonBody } from './api/json-body.js';
 import { linkRoutes } from './api/links.js';
 import { loginRoutes } from './api/login.js';
@@ -149,6 +150,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     auditRoutes,
     applyRoutes,
     eventRoutes,
+    healthEventRoutes,
     dataPlaneRoutes,
     ticketKeyRoutes,
   ]) {

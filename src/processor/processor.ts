@@ -99,7 +99,10 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
   const flows = new FlowTable();
   // Read at each new connection: a renewed certificate is used from the next one on.
   const metrics = new ProcessorMetrics();
-  const pool = new SessionPool(() => holder.current, poolHealth(metrics.health, log));
+  const pool = new SessionPool(
+    () => holder.current,
+    poolHealth(metrics.health, log, (r) => control.reportPeerHealth(o.name, r)),
+  );
   const denials = new DenialReporter(control, o.name, log);
 
   const server: Http2SecureServer = http2.createSecureServer({

@@ -6,8 +6,10 @@ import type net from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from '../../src/api-client/client.js';
 import { startService2 } from '../../src/examples/hello/service2.js';
 import { SseParser } from '../../src/node-runtime/sse.js';
+import { trellis } from '../support/cli.js';
 import { TestFabric } from '../support/fabric.js';
 
 // Issue 11, finding 6 (must-show 2): a node that accepts but does not answer (SIGSTOP) was
@@ -108,7 +110,7 @@ function metric(page: string, name: string, labels: Record<string, string>): num
 
 /** Node events as the admin's event stream (what the console and `--watch` read) shows them. */
 class NodeEvents {
-  readonly seen: { name: string; status: string; at: number }[] = [];
+  readonly seen: { name: string; status: string; by?: string | undefined; at: number }[] = [];
   readonly #abort = new AbortController();
 
   constructor(f: TestFabric) {
@@ -121,9 +123,18 @@ class NodeEvents {
       const decoder = new TextDecoder();
       for await (const chunk of res.body!) {
         for (const m of parser.push(decoder.decode(chunk as Uint8Array, { stream: true }))) {
-          const d = m.data as { name?: string; status?: string };
+          const d = m.data as {
+            name?: string;
+            status?: string;
+            node?: string;
+            peer?: string;
+            state?: string;
+          };
           if (m.event === 'node' && d.name && d.status)
             this.seen.push({ name: d.name, status: d.status, at: Date.now() });
+          // A peer ejection: `name` is the peer, `status` the state, `by` who ejected it.
+          if (m.event === 'peer-health' && d.peer && d.state)
+            this.seen.push({ name: d.peer, status: d.state, by: d.node, at: Date.now() });
         }
       }
     })().catch(() => undefined);
@@ -191,6 +202,18 @@ describe('hung nodes are detected and ejected (issue 11, finding 6)', () => {
     await f?.stop();
   });
 
+  /** What `trellis get events -o json` lists (as an admin would run it). */
+  async function cliEvents(): Promise<
+    { type: string; node?: string; peer?: string; state?: string; name?: string; status?: string }[]
+  > {
+    const { token } = await new ApiClient(f.orch.url).login('admin', 'fabric-admin-pw');
+    const r = await trellis(['get', 'events', '-o', 'json'], {
+      env: { ...f.env, TRELLIS_ORCHESTRATOR: f.orch.url, TRELLIS_TOKEN: token },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout);
+  }
+
   /** Stops `name` during the loop; always resumes it. Returns the loop and when it was stopped. */
   async function stoppedDuringLoop(
     name: string,
@@ -248,6 +271,16 @@ describe('hung nodes are detected and ejected (issue 11, finding 6)', () => {
       'aws-p1 connected event',
     );
     expect(events.seen.some((e) => e.name === 'aws-p1' && e.status === 'unreachable')).toBe(true);
+    expect(events.seen.some((e) => e.name === 'aws-p1' && e.status === 'ejected' && e.by === 'aws-vm1')).toBe(
+      true,
+    );
+    const listed = await cliEvents();
+    expect(listed.some((e) => e.type === 'peer-health' && e.peer === 'aws-p1' && e.state === 'ejected')).toBe(
+      true,
+    );
+    expect(listed.some((e) => e.type === 'node' && e.name === 'aws-p1' && e.status === 'unreachable')).toBe(
+      true,
+    );
   }, 60_000);
 
   it('SIGSTOP of one of two server instances: ≤ 1 % fail, longest gap ≤ 1 s, unreachable within 3 s, connected after SIGCONT', async () => {
@@ -272,5 +305,15 @@ describe('hung nodes are detected and ejected (issue 11, finding 6)', () => {
       10_000,
     );
     expect(events.seen.some((e) => e.name === 'gcp-vm2' && e.status === 'unreachable')).toBe(true);
+    await f.waitFor(
+      async () =>
+        events.seen.some((e) => e.name === 'gcp-vm2' && e.status === 'ejected' && e.by === 'gcp-p1'),
+      'gcp-p1 ejecting gcp-vm2 on the event stream',
+      5_000,
+    );
+    const listed = await cliEvents();
+    expect(
+      listed.some((e) => e.type === 'peer-health' && e.peer === 'gcp-vm2' && e.state === 'ejected'),
+    ).toBe(true);
   }, 60_000);
 });
