@@ -235,6 +235,10 @@ describe('hung nodes are detected and ejected (issue 11, finding 6)', () => {
         child.kill('SIGSTOP');
         stoppedAt = Date.now();
       });
+      // Printed before the status is awaited: a release without the fix reports its loop too.
+      console.log(
+        `SIGSTOP ${name}: ${result.failed}/${REQUESTS} failed, longest gap ${result.longestGapMs} ms (ending ${result.gapEnd - stoppedAt} ms after the stop)`,
+      );
       await watch;
       return { ...result, stoppedAt, unreachableAt };
     } finally {
