@@ -43,7 +43,15 @@ export class EventHub {
     return () => this.#listeners.delete(l);
   }
 
+  /** In-process recorders (recent health events): see every event, not counted as subscribers. */
+  readonly #taps = new Set<Listener>();
+
+  tap(l: Listener): void {
+    this.#taps.add(l);
+  }
+
   publish(e: FabricEvent): void {
+    for (const l of this.#taps) l(e);
     for (const l of this.#listeners) l(e);
   }
 

@@ -25,7 +25,7 @@ function recorder(o: Orchestrator): HealthEvent[] {
   if (!list) {
     const l: HealthEvent[] = [];
     recent.set(o, l);
-    o.events.subscribe((e) => {
+    o.events.tap((e) => {
       if (e.type === 'node') l.push({ ...e, at: new Date().toISOString() });
       else if (e.type === 'peer-health') l.push(e);
       else return;
