@@ -72,6 +72,7 @@ async function loop(addr: string, onStop: () => void): Promise<LoopResult> {
     pending.push(hello(addr));
     await sleep(PACE_MS);
   }
+  const lastSent = Date.now();
   const answers = await Promise.all(pending);
   const times = answers.filter((t): t is number => t !== null).sort((a, b) => a - b);
   let longestGapMs = 0;
@@ -83,6 +84,11 @@ async function loop(addr: string, onStop: () => void): Promise<LoopResult> {
       gapEnd = t;
     }
     last = t;
+  }
+  // Requests that failed at the end of the loop are a gap too, up to the last one sent.
+  if (lastSent - last > longestGapMs) {
+    longestGapMs = lastSent - last;
+    gapEnd = lastSent;
   }
   return { failed: answers.filter((t) => t === null).length, longestGapMs, gapEnd };
 }
