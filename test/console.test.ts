@@ -319,9 +319,10 @@ describe.runIf(runConsoleTests)('web console in chromium', () => {
     await report(72);
     await expect.poll(() => page.locator('.stat-value').first().textContent(), { timeout: 3000 }).toBe('72');
     const rows = await readTable(page, 'Table 50');
+    // Names beside the IDs (issue 11 finding 8: Flows showed IDs only).
     expect(rows[0]).toMatchObject({
-      Source: 'aws-11',
-      'Contract ID': `0x${contract.id.toString(16).padStart(8, '0')}`,
+      Source: `aws-11 ${id('aws-11')}`,
+      Contract: `voting-app/voting-frontend 0x${contract.id.toString(16).padStart(8, '0')}`,
     });
     await shot('flows');
   });

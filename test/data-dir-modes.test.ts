@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { lstat, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -224,9 +224,17 @@ vms:
       const lab = join(env.TRELLIS_HOME!, 'lab');
       expect(await notPrivate(lab)).toEqual([]);
       console.log(`lab dir: ${await count(lab)} entries, all 0700/0600`);
+      // Each lab host's root (linked as lab/hosts) keeps what holds keys, tokens, units and logs private.
+      const hosts = join(lab, 'hosts');
+      for (const h of await readdir(hosts)) {
+        for (const d of ['state', 'secrets', 'units', 'run', 'log'])
+          expect(await notPrivate(join(hosts, h, d)), `${h}/${d}`).toEqual([]);
+      }
     } finally {
       await trellis(['lab', 'down'], { env });
+      const hostsRoot = await readFile(join(env.TRELLIS_HOME!, 'lab', 'data-dir'), 'utf8').catch(() => '');
       await rm(dir, { recursive: true, force: true });
+      if (hostsRoot.trim()) await rm(hostsRoot.trim(), { recursive: true, force: true });
     }
   }, 180_000);
 });

@@ -50,9 +50,9 @@ describe('deploy --inventory into the running lab (local connection)', () => {
     spec.processors.forEach((p: { address?: string }, i: number) => {
       p.address = `${NET}.${11 + i}`;
     });
-    spec.vms.forEach((vm: { address?: string; run?: { workload?: { module: string } } }, i: number) => {
+    spec.apps = spec.apps.map((a: string) => join(HELLO, a));
+    spec.vms.forEach((vm: { address?: string }, i: number) => {
       vm.address = `${NET}.${21 + i}`;
-      if (vm.run?.workload) vm.run.workload.module = join(HELLO, vm.run.workload.module);
     });
     const labFile = join(home, 'hello-lab.yaml');
     await writeFile(labFile, YAML.stringify(spec));
@@ -81,7 +81,9 @@ describe('deploy --inventory into the running lab (local connection)', () => {
     await cli('purge', '--inventory', inventory, '--domain', 'getaway-app');
     const down = await cli('lab', 'down');
     expect(down.code, down.stderr).toBe(0);
+    const hostsRoot = await readFile(join(home, 'lab', 'data-dir'), 'utf8').catch(() => '');
     await rm(home, { recursive: true, force: true });
+    if (hostsRoot.trim()) await rm(hostsRoot.trim(), { recursive: true, force: true });
   }, 120_000);
 
   it('the Getaway App goes onto VMs the lab file never named, and answers through the lab fabric', async () => {

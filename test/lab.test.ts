@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,9 +13,10 @@ import { planAddresses } from '../src/lab/addresses.js';
 import { parseEnvFile } from '../src/lab/env-file.js';
 import { parseLabText } from '../src/lab/lab-file.js';
 import type { LabState } from '../src/lab/state.js';
+import type { LabStatus } from '../src/lab/status.js';
 import { Supervisor } from '../src/lab/supervisor.js';
 import { encodeProxyV2 } from '../src/wire/proxy-v2.js';
-import { type CliResult, cliEnv, trellis } from './support/cli.js';
+import { type CliResult, cliEnv, TRELLIS_BIN, trellis } from './support/cli.js';
 import { logTails } from './support/lab-logs.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -215,7 +217,7 @@ describe('Supervisor', () => {
   });
 });
 
-/** A lab on random ports (and, where `vmBase` says, random addresses) so labs never collide. */
+/** A lab on random ports and random VM addresses, so labs never collide. */
 interface LabFixture {
   env: NodeJS.ProcessEnv;
   home: string;
@@ -230,19 +232,20 @@ interface LabFixture {
   /** The CLI as a user runs it: its own process, this lab's TRELLIS_HOME. */
   cli(...args: string[]): Promise<CliResult>;
   state(): Promise<LabState>;
+  status(): Promise<LabStatus>;
 }
 
-async function labFixture(vmBase: number | null): Promise<LabFixture> {
+async function labFixture(): Promise<LabFixture> {
   const env = await cliEnv();
   const home = env.TRELLIS_HOME!;
   const orchPort = 20_000 + Math.floor(Math.random() * 30_000);
   const [procPort, s1Port, s2Port] = [orchPort + 1, orchPort + 2, orchPort + 3];
   const awsAddress = `127.0.1.${100 + Math.floor(Math.random() * 150)}`;
-  // Without vmBase the VMs take the address plan's first two (127.0.2.1, .2).
-  const [vm1, vm2] =
-    vmBase === null ? ['127.0.2.1', '127.0.2.2'] : [`127.0.2.${vmBase}`, `127.0.2.${vmBase + 1}`];
-  const address = (a: string) => (vmBase === null ? '' : `\n    address: ${a}`);
+  // Own VM addresses: a real agent binds fixed ports (7443, 7401, 9000…) on its VM's address.
+  const vmBase = 100 + 2 * Math.floor(Math.random() * 70);
+  const [vm1, vm2] = [`127.0.2.${vmBase}`, `127.0.2.${vmBase + 1}`];
   const labFile = join(home, 'lab.yaml');
+  // The older lab-file form: each VM's workload inline (the lab turns it into an app file).
   await writeFile(
     labFile,
     `apiVersion: trellis/v1
@@ -253,14 +256,16 @@ processors:
   - { name: aws-p1, address: ${awsAddress}, port: ${procPort} }
   - { name: gcp-p1, port: ${procPort} }
 vms:
-  - name: aws-vm1${address(vm1)}
+  - name: aws-vm1
+    address: ${vm1}
     processors: [aws-p1]
     run:
       hostOwner: service1
       domain: hello
       workload: { module: ${dist('src/examples/hello/service1.js')}, env: { PORT: '${s1Port}' } }
       expose: { name: service1, port: ${s1Port} }
-  - name: gcp-vm1${address(vm2)}
+  - name: gcp-vm1
+    address: ${vm2}
     processors: [gcp-p1]
     run:
       hostOwner: service2
@@ -269,6 +274,7 @@ vms:
       workload: { module: ${dist('src/examples/hello/service2.js')}, env: { PORT: '${s2Port}' } }
 `,
   );
+  const cli = (...args: string[]) => trellis(args, { env });
   return {
     env,
     home,
@@ -280,144 +286,123 @@ vms:
     awsAddress,
     vm1,
     vm2,
-    cli: (...args) => trellis(args, { env }),
+    cli,
     state: async () => JSON.parse(await readFile(join(home, 'lab', 'state.json'), 'utf8')) as LabState,
+    status: async () => {
+      const st = await cli('lab', 'status', '-o', 'json');
+      expect(st.code, st.stderr).toBe(0);
+      return JSON.parse(st.stdout) as LabStatus;
+    },
   };
 }
 
-/** `lab down` must leave nothing: no pid it knew of, no process mentioning the lab's home. */
-async function expectLabGone(lab: LabFixture, pids: number[]): Promise<void> {
+/** `lab down` must leave nothing: no pid it knew of, no process mentioning the lab's home or hosts. */
+async function expectLabGone(lab: LabFixture, pids: number[], hostsDir: string): Promise<void> {
   const down = await lab.cli('lab', 'down');
   expect(down.code, down.stderr).toBe(0);
   expect(down.stdout).toContain('the lab is down');
-  // The detached supervisor's parent is init, which may take a moment to reap it.
+  // Detached supervisors' parent is init, which may take a moment to reap them.
   await until('every lab pid to be gone', () => (pids.every(gone) ? true : undefined)).catch(() => {});
   expect(pids.filter((p) => !gone(p))).toEqual([]);
   expect(await processesMentioning(lab.home)).toEqual([]);
+  expect(await processesMentioning(hostsDir)).toEqual([]);
   await expect(readFile(join(lab.home, 'lab', 'state.json'))).rejects.toThrow(/ENOENT/);
 }
 
 /**
- * The whole lab as a user runs it, detached, with stand-ins for `trellis processor` and
- * `trellis agent` (so the lab's own behaviour is tested whatever state the data plane is in):
- * a real orchestrator, the real hello services, processes on their own loopback addresses.
+ * The whole lab as a user runs it, detached: an inventory of hosts on this machine, brought up
+ * through `fabric up` and `deploy` (the same code as real hosts, with a local connection).
+ * service1 reaches service2 only through the fabric, and service2 learns service1's address
+ * from the PROXY header its agent prepends.
  */
-describe('trellis lab up/status/down (detached, stand-in processor and agent)', () => {
+describe('trellis lab up/status/down (the same deploy path as real hosts, local connection)', () => {
   let lab: LabFixture;
-  let before: LabState;
+  let state: LabState;
+  let before: LabStatus;
 
   beforeAll(async () => {
-    lab = await labFixture(null);
-    // Stand-ins take the real commands' flags: a processor listens on --listen, an agent writes
-    // --env-path and forks a helper (which must die with it). Both need their password file.
-    const standIn = join(lab.home, 'stand-in.mjs');
-    await writeFile(
-      standIn,
-      `import { spawn } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-const [kind, ...rest] = process.argv.slice(2);
-const flag = (name) => rest[rest.indexOf(name) + 1];
-if (readFileSync(flag('--password-file'), 'utf8').trim().length < 8) process.exit(3);
-if (kind === 'processor') {
-  const [host, port] = flag('--listen').split(':');
-  createServer((s) => s.end()).listen(Number(port), host);
-} else {
-  spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)', flag('--state-dir')], { stdio: 'ignore' });
-  // The server side's stand-in delivers like the real agent: from its own VM address (the
-  // hello service2 only accepts its local agent), on the serve port + 1.
-  if (rest.includes('--serve')) {
-    const [h, p] = flag('--serve').split('=')[1].split(':');
-    createServer((c) => {
-      const u = connect({ host: h, port: Number(p), localAddress: flag('--address') });
-      c.pipe(u).pipe(c);
-      u.on('error', () => c.destroy());
-      c.on('error', () => u.destroy());
-    }).listen(Number(p) + 1, flag('--address'));
-  }
-  // Registers as the real agent does (trellis deploy waits for the node to be connected) and
-  // holds its event stream open, which is its liveness.
-  const api = flag('--orchestrator') + '/api/v1';
-  const post = (path, body, token) => fetch(api + path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token && { authorization: 'Bearer ' + token }) },
-    body: JSON.stringify(body),
-  }).then((r) => r.json());
-  const { token } = await post('/login', {
-    username: flag('--hostowner'), domain: flag('--domain'),
-    password: readFileSync(flag('--password-file'), 'utf8').trim(),
-  });
-  const publicKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ type: 'spki', format: 'pem' });
-  await post('/nodes/register', {
-    name: flag('--vm'), addresses: [flag('--address')], publicKey, processors: flag('--processors').split(','),
-  }, token);
-  fetch(api + '/events?node=' + flag('--vm'), { headers: { authorization: 'Bearer ' + token } })
-    .then((r) => r.body.pipeTo(new WritableStream())).catch(() => {});
-  writeFileSync(flag('--env-path'), process.env.STANDIN_HELLO_ADDR ? 'HELLO_ADDR=' + process.env.STANDIN_HELLO_ADDR + '\\n' : '');
-  setInterval(() => {}, 1e6);
-}
-process.on('SIGTERM', () => process.exit(0));
-`,
-    );
-    const commands = join(lab.home, 'commands.json');
-    await writeFile(
-      commands,
-      JSON.stringify({
-        processor: [process.execPath, standIn, 'processor'],
-        agent: [process.execPath, standIn, 'agent'],
-      }),
-    );
-    lab.env.TRELLIS_LAB_COMMANDS_FOR_TESTS = commands;
-    // The stand-ins call the lab's HTTPS orchestrator with the global fetch: let it trust the
-    // lab's CA (created at the orchestrator's first start, before any stand-in runs).
-    lab.env.NODE_EXTRA_CA_CERTS = join(lab.home, 'lab', 'orchestrator', 'ca.crt');
-    // No fabric here: the stand-in agent points service1 at service2's stand-in agent relay.
-    lab.env.STANDIN_HELLO_ADDR = `${lab.vm2}:${lab.s2Port + 1}`;
+    lab = await labFixture();
   });
 
   afterAll(async () => {
     // Never leave a lab behind, even when an assertion failed half-way.
     await lab?.cli('lab', 'down');
     if (lab) await rm(lab.home, { recursive: true, force: true });
+    if (state) await rm(dirname(state.hostsDir), { recursive: true, force: true });
   });
 
-  it('lab up --detach starts everything and returns once it is ready', { timeout: 60_000 }, async () => {
+  it('lab up --detach runs fabric up and one deploy per VM, and returns once it is ready', {
+    timeout: 180_000,
+  }, async () => {
     const up = await lab.cli('lab', 'up', '-f', lab.labFile, '--detach');
-    expect(up.code, up.stderr + up.stdout).toBe(0);
-    expect(up.stdout).toMatch(/starting orchestrator \(127\.0\.0\.1:\d+\)… ok \(\d+\.\d s\)/);
-    expect(up.stdout).toContain(`starting processor aws-p1 (${lab.awsAddress}:${lab.procPort})… ok`);
-    expect(up.stdout).toContain(`service1     http://127.0.2.1:${lab.s1Port}/`);
+    expect(up.code, up.stderr + up.stdout + (await logTails(lab.home))).toBe(0);
+    expect(up.stdout).toContain(`orchestrator on orchestrator: https://127.0.0.1:${lab.orchPort} (started)`);
+    expect(up.stdout).toContain('processor aws-p1 (local): started');
+    expect(up.stdout).toMatch(/deployed hello\/service1 on aws-vm1: done in \d+\.\d s/);
+    expect(up.stdout).toMatch(/deployed hello\/service2 on gcp-vm1: done in \d+\.\d s/);
+    expect(up.stdout).toContain(`service1     http://${lab.vm1}:${lab.s1Port}/`);
     // Issue 11 finding 7: the admin password stays in its 0600 file, never on stdout.
     const password = (await readFile(join(lab.home, 'lab', 'admin-password'), 'utf8')).trim();
+    expect(password.length).toBeGreaterThanOrEqual(16);
     expect(up.stdout).not.toContain(password);
     expect(up.stdout).toContain(
       `Admin login:   admin, password in ${join(lab.home, 'lab', 'admin-password')}`,
     );
-    before = await lab.state();
-    expect(before.phase).toBe('ready');
+    state = await lab.state();
+    expect(state.phase).toBe('ready');
+    // The lab is an inventory of local hosts, one trellis_root each, as `deploy --inventory` reads it.
+    const inv = await readFile(join(lab.home, 'lab', 'inventory.yaml'), 'utf8');
+    expect(inv).toContain('ansible_connection: local');
+    expect(inv).toContain(`trellis_root: ${join(state.hostsDir, 'gcp-vm1')}`);
+    // The inline runs became an app file, which later deploys read.
+    expect(await readFile(join(lab.home, 'lab', 'apps', 'hello.yaml'), 'utf8')).toContain(
+      `hello: ${lab.s2Port}`,
+    );
   });
 
-  it('lab status -o json describes the lab; the fabric is applied', async () => {
-    const st = await lab.cli('lab', 'status', '-o', 'json');
-    expect(st.code, st.stderr).toBe(0);
-    // The lab's orchestrator serves HTTPS like a real one; the CA is in its data directory.
+  it('serves seed 001 through the fabric', async () => {
+    // Ready means every unit is up; the first flow may still wait for a grant to arrive.
+    let res = await get(`http://${lab.vm1}:${lab.s1Port}/`);
+    for (let i = 0; i < 20 && res.status !== 200; i++) {
+      await sleep(250);
+      res = await get(`http://${lab.vm1}:${lab.s1Port}/`);
+    }
+    expect(res.status, res.body + (await logTails(lab.home))).toBe(200);
+    expect(res.body).toMatch(new RegExp(`^Hello from 127\\.0\\.0\\.1:\\d+ to ${lab.vm1}:${lab.s1Port}\\n`));
+    expect(res.body).toMatch(new RegExp(`\\nHello from ${lab.vm1}:\\d+ to ${lab.vm2}:${lab.s2Port}\\n$`));
+  });
+
+  it('lab status -o json describes the lab; the fabric is applied over a pinned CA', async () => {
+    before = await lab.status();
     const url = `https://127.0.0.1:${lab.orchPort}`;
-    expect(JSON.parse(st.stdout)).toMatchObject({
-      orchestrator: { url },
+    expect(before).toMatchObject({
+      phase: 'ready',
+      orchestrator: { url, status: 'up' },
       processors: [
-        // Stand-ins never register with the orchestrator.
-        { name: 'aws-p1', address: lab.awsAddress, status: 'unregistered' },
-        { name: 'gcp-p1', address: '127.0.1.1', status: 'unregistered' },
+        { name: 'aws-p1', address: lab.awsAddress, status: 'connected' },
+        { name: 'gcp-p1', address: '127.0.1.1', status: 'connected' },
       ],
       vms: [
-        { name: 'aws-vm1', address: '127.0.2.1' },
-        { name: 'gcp-vm1', address: '127.0.2.2' },
+        { name: 'aws-vm1', address: lab.vm1, hostOwner: 'hello/service1', status: 'connected' },
+        { name: 'gcp-vm1', address: lab.vm2, hostOwner: 'hello/service2', status: 'connected' },
       ],
-      urls: { service1: `http://127.0.2.1:${lab.s1Port}/` },
+      urls: { service1: `http://${lab.vm1}:${lab.s1Port}/` },
     });
+    expect(before.units.map((u) => `${u.host}/${u.name}`).sort()).toEqual([
+      'aws-p1/processor-aws-p1',
+      'aws-vm1/agent-aws-vm1',
+      'aws-vm1/workload-aws-vm1',
+      'gcp-p1/processor-gcp-p1',
+      'gcp-vm1/agent-gcp-vm1',
+      'gcp-vm1/workload-gcp-vm1',
+      'orchestrator/orchestrator',
+    ]);
+    expect(before.units.every((u) => u.pid !== null)).toBe(true);
 
-    const caPem = await readFile(join(lab.home, 'lab', 'orchestrator', 'ca.crt'), 'utf8');
+    const caPem = await readFile(
+      join(lab.home, 'lab', 'hosts', 'orchestrator', 'state', 'orchestrator', 'ca.crt'),
+      'utf8',
+    );
     const api = new ApiClient(url, undefined, pinnedFetch({ caPem }));
     expect((await api.health()).status).toBe('ok');
     // Anything else answering there fails verification: the system store does not vouch for it.
@@ -428,42 +413,37 @@ process.on('SIGTERM', () => process.exit(0));
     expect(contracts.map((c) => c.name)).toEqual(['hello']);
     expect(await readFile(join(lab.home, 'config.yaml'), 'utf8')).toContain(url);
     const secrets = await readFile(join(lab.home, 'lab', 'secrets.yaml'), 'utf8');
+    // Host owners enrol with one-use tokens; only `apply`'s generated passwords are kept here.
     expect(secrets).toMatch(/hello\/service1: /);
     expect(secrets).toMatch(/infra\/fabric-ops: /);
-  });
-
-  it('runs the hello workloads on their VM addresses', async () => {
-    const res = await get(`http://127.0.2.1:${lab.s1Port}/`);
-    expect(res.status).toBe(200);
-    expect(res.body).toMatch(
-      new RegExp(`^Hello from 127\\.0\\.0\\.1:\\d+ to 127\\.0\\.2\\.1:${lab.s1Port}\\n`),
-    );
-    // No fabric here (no PROXY header): service2 sees the stand-in agent's relay on its own VM.
-    expect(res.body).toMatch(
-      new RegExp(`\\nHello from 127\\.0\\.2\\.2:\\d+ to 127\\.0\\.2\\.2:${lab.s2Port}\\n$`),
-    );
   });
 
   it('lab up again says it is running and exits 0', async () => {
     const again = await lab.cli('lab', 'up', '-f', lab.labFile, '--detach');
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toContain(
-      `a lab is already running (${lab.labFile}, supervisor pid ${before.supervisor.pid})`,
-    );
+    expect(again.stdout).toContain(`a lab is already running (${lab.labFile})`);
   });
 
-  it('restarts a child that dies', async () => {
-    const old = before.children.find((c) => c.name === 'aws-p1')!.pid!;
+  it("restarts a unit that dies: its host's supervisor brings it back", { timeout: 60_000 }, async () => {
+    const old = before.units.find((u) => u.name === 'processor-aws-p1')!.pid!;
     process.kill(old, 'SIGKILL');
-    const fresh = await until('aws-p1 to be restarted', async () => {
-      const c = (await lab.state()).children.find((x) => x.name === 'aws-p1')!;
-      return c.pid !== null && c.pid !== old && c.restarts === 1 ? c.pid : undefined;
-    });
-    before.children.push({ ...before.children[0]!, name: 'aws-p1 (restarted)', pid: fresh });
+    const fresh = await until(
+      'aws-p1 to be restarted',
+      async () => {
+        const u = (await lab.status()).units.find((x) => x.name === 'processor-aws-p1')!;
+        return u.pid !== null && u.pid !== old && u.restarts === 1 ? u.pid : undefined;
+      },
+      30_000,
+    );
+    before.units.push({ ...before.units[0]!, name: 'aws-p1 (restarted)', pid: fresh });
   });
 
-  it('lab down leaves no process behind', async () => {
-    await expectLabGone(lab, [before.supervisor.pid, ...before.children.map((c) => c.pid!)]);
+  it('lab down leaves no process behind', { timeout: 90_000 }, async () => {
+    await expectLabGone(
+      lab,
+      before.units.map((u) => u.pid!),
+      state.hostsDir,
+    );
     const status = await lab.cli('lab', 'status');
     expect(status.code).toBe(1);
     expect(status.stderr).toContain('no lab is running');
@@ -471,45 +451,54 @@ process.on('SIGTERM', () => process.exit(0));
 });
 
 /**
- * The same lab with the real `trellis processor` and `trellis agent`: service1 reaches
- * service2 only through the fabric, and service2 learns service1's address from the PROXY
- * header its agent prepends.
+ * `npm run demo` runs `lab up` in the foreground: it must stay up until Ctrl-C and then take the
+ * lab down. Regression: the foreground `lab up` exited right after "Ctrl-C stops the lab."
+ * (a pending promise does not keep node alive), leaving the lab running with nobody to stop it.
  */
-describe('trellis lab with the real data plane (hello through the fabric)', () => {
+describe('trellis lab up in the foreground (npm run demo)', () => {
   let lab: LabFixture;
+  let hostsDir = '';
 
   beforeAll(async () => {
-    // Own VM addresses: a real agent binds fixed ports (7443, 7401, 9000…) on its VM's address.
-    lab = await labFixture(100 + 2 * Math.floor(Math.random() * 70));
+    lab = await labFixture();
   });
   afterAll(async () => {
     await lab?.cli('lab', 'down');
     if (lab) await rm(lab.home, { recursive: true, force: true });
+    if (hostsDir) await rm(dirname(hostsDir), { recursive: true, force: true });
   });
 
-  it('serves seed 001 end to end and stops without leftovers', { timeout: 90_000 }, async () => {
-    const up = await lab.cli('lab', 'up', '-f', lab.labFile, '--detach');
-    expect(up.code, up.stderr + up.stdout + (await logTails(lab.home))).toBe(0);
-    const state = await lab.state();
-
-    // Ready means every process is up; the first flow may still wait for a grant to arrive.
-    let res = await get(`http://${lab.vm1}:${lab.s1Port}/`);
-    for (let i = 0; i < 20 && res.status !== 200; i++) {
-      await sleep(250);
-      res = await get(`http://${lab.vm1}:${lab.s1Port}/`);
+  it('stays up until SIGINT, then takes the lab down and exits 0', { timeout: 240_000 }, async () => {
+    const child = spawn(process.execPath, [TRELLIS_BIN, 'lab', 'up', '-f', lab.labFile], {
+      env: lab.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await until(
+        'the lab to be ready',
+        () => (out.includes('Ctrl-C stops the lab.') ? true : undefined),
+        180_000,
+      );
+      hostsDir = (await lab.state()).hostsDir;
+      await sleep(2_000);
+      expect(child.exitCode, out).toBeNull();
+      expect((await get(`http://${lab.vm1}:${lab.s1Port}/`)).status).toBe(200);
+      child.kill('SIGINT');
+      expect(await exited, out).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
     }
-    expect(res.status, res.body + (await logTails(lab.home))).toBe(200);
-    expect(res.body).toMatch(new RegExp(`^Hello from 127\\.0\\.0\\.1:\\d+ to ${lab.vm1}:${lab.s1Port}\\n`));
-    expect(res.body).toMatch(new RegExp(`\\nHello from ${lab.vm1}:\\d+ to ${lab.vm2}:${lab.s2Port}\\n$`));
-
-    const st = await lab.cli('lab', 'status', '-o', 'json');
-    expect(st.code, st.stderr + (await logTails(lab.home))).toBe(0);
-    const status = JSON.parse(st.stdout) as { processors: { name: string; status: string }[] };
-    expect(status.processors.map((p) => [p.name, p.status])).toEqual([
-      ['aws-p1', 'connected'],
-      ['gcp-p1', 'connected'],
-    ]);
-
-    await expectLabGone(lab, [state.supervisor.pid, ...state.children.map((c) => c.pid!)]);
+    expect(out).toContain('received SIGINT: stopping the lab…');
+    expect(out).toMatch(/the lab is down \(\d+\.\d s\)/);
+    expect(await processesMentioning(hostsDir)).toEqual([]);
+    await expect(readFile(join(lab.home, 'lab', 'state.json'))).rejects.toThrow(/ENOENT/);
   });
 });

@@ -143,6 +143,14 @@ describe('buildRelease on a copy of the package', () => {
     await writeFile(file, original);
     const c = await buildRelease({ packageRoot: pkg, cacheDir });
     expect(c.id).toBe(a.id);
+    // Regression: a doc edit was a new release, so the next deploy restarted every unit.
+    await writeFile(
+      join(pkg, 'docs', 'lab.md'),
+      `${await readFile(join(pkg, 'docs', 'lab.md'), 'utf8')}\nedited\n`,
+    );
+    await writeFile(join(pkg, 'README.md'), 'edited\n');
+    const d = await buildRelease({ packageRoot: pkg, cacheDir });
+    expect(d.id).toBe(a.id);
     // The copy and the checkout hold the same content: the same release.
     expect(a.id).toBe(first.id);
   }, 240_000);

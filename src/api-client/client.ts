@@ -15,6 +15,7 @@ import type {
   ResourceUser,
   RoleName,
 } from '../model/index.js';
+import type { BackupFile } from '../orchestrator/backup/format.js';
 
 /** An error answered by the orchestrator (or the network), carrying the API's error body. */
 export class ApiError extends Error {
@@ -157,6 +158,11 @@ export class ApiClient {
       password,
       ...(domain && { domain }),
     });
+  }
+
+  /** A consistent snapshot of store, CA and ticket keys (systemAdmin): secret, written 0600. */
+  backup() {
+    return this.request<BackupFile>('GET', '/api/v1/backup');
   }
 
   health() {

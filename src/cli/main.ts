@@ -4,6 +4,7 @@ import { TrellisError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerAgent } from './commands/agent.js';
 import { registerApply } from './commands/apply.js';
+import { registerBackup } from './commands/backup.js';
 import { registerCa } from './commands/ca.js';
 import { registerDelete } from './commands/delete.js';
 import { registerDeploy } from './commands/deploy.js';
@@ -56,6 +57,7 @@ export function buildProgram(): Command {
     registerFabric,
     registerRelease,
     registerInventory,
+    registerBackup,
   ]) {
     register(program);
   }

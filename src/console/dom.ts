@@ -92,6 +92,25 @@ export function ago(iso: string | null | undefined): string {
   return new Date(iso).toLocaleString();
 }
 
+/**
+ * An age that keeps itself current: a `<time>` whose text one page-wide ticker rewrites every
+ * second, so "Last seen 3 s ago" counts on between two fetches of the node.
+ */
+export function liveAgo(iso: string | null | undefined): HTMLElement {
+  startAgoTicker();
+  return h('time', { datetime: iso ?? '', 'data-ago': '' }, ago(iso));
+}
+
+let agoTicking = false;
+function startAgoTicker(): void {
+  if (agoTicking) return;
+  agoTicking = true;
+  setInterval(() => {
+    for (const t of document.querySelectorAll<HTMLTimeElement>('time[data-ago]'))
+      t.textContent = ago(t.dateTime || null);
+  }, 1000);
+}
+
 /** The equivalent CLI command for what the page shows (as linkerd's dashboard does). */
 export function cli(command: string): HTMLElement {
   return h('p', { class: 'cli' }, h('span', null, 'CLI'), h('code', null, command));

@@ -60,7 +60,7 @@ export async function deployRemote(req: RemoteDeployRequest, ctl: Controller): P
       },
     );
   }
-  await installRelease(conn, await ctl.release());
+  await installRelease(conn, ctl.release);
   // The host builds the units from the app file with its own release (as the Ansible role has it do).
   const doc: HostAttach = {
     apiVersion: 'trellis/v1',

@@ -53,13 +53,18 @@ export async function fabricDown(
   connect: (h: Inventory['hosts'][number]) => Connection,
   out: (line: string) => void,
 ): Promise<void> {
+  // What each host runs, read once: the stages below only remove what was there.
+  const hosts = await Promise.all(
+    inv.hosts.map(async (h) => {
+      const conn = connect(h);
+      return { h, conn, units: (await remoteStatus(conn)).units };
+    }),
+  );
+  const order = ['workload', 'agent', 'processor', 'orchestrator'];
   const stage = async (kinds: string[]) =>
     Promise.all(
-      inv.hosts.map(async (h) => {
-        const conn = connect(h);
-        const st = await remoteStatus(conn);
-        const order = ['workload', 'agent', 'processor', 'orchestrator'];
-        const names = st.units
+      hosts.map(async ({ h, conn, units }) => {
+        const names = units
           .filter((u) => kinds.includes(u.kind))
           .sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind))
           .map((u) => u.name);

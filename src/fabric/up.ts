@@ -68,7 +68,7 @@ export async function fabricUp(
     );
   }
   const switchOwner = pickSwitchOwner(inv, fabric);
-  const release = await deps.release();
+  const release = once(deps.release);
   const lines: string[] = [];
 
   // 1. The orchestrator.
@@ -180,6 +180,15 @@ function pickSwitchOwner(inv: Inventory, fabric: LoadedFabric): { domain: string
       : `${fabric.file} declares several switch owners (${found.map((s) => `${s.domain}/${s.name}`).join(', ')})`,
     { hint: 'say which with the inventory var trellis_switch_owner: DOMAIN/NAME' },
   );
+}
+
+/** The release is built (or read from its cache) at most once, and only if a host needs a copy. */
+export function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => {
+    p ??= make();
+    return p;
+  };
 }
 
 async function readRemote(conn: Connection, path: string): Promise<string> {

@@ -109,13 +109,17 @@ export async function hostStatus(root: string): Promise<HostStatus> {
 }
 
 export async function prepareRoot(layout: HostLayout): Promise<void> {
+  // Modes are set, not just asked for: mkdir's are masked by the umask, and a hardened host (or
+  // the lab, which runs under 077) would leave the root 0700 and the stores unable to traverse it.
   await mkdir(layout.root, { recursive: true, mode: 0o755 });
+  await chmod(layout.root, 0o755);
   for (const d of [layout.units, layout.secrets, layout.logs, layout.run, join(layout.root, 'state')]) {
     await mkdir(d, { recursive: true, mode: 0o700 });
     await chmod(d, 0o700);
   }
   // Traversable, not listable: a store running as its own user (postgres) reaches its directory.
   await mkdir(join(layout.root, 'data'), { recursive: true, mode: 0o711 });
+  await chmod(join(layout.root, 'data'), 0o711);
 }
 
 async function releases(layout: HostLayout): Promise<string[]> {

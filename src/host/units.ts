@@ -1,6 +1,7 @@
 import { type AppSpec, fill, type ServiceSpec } from '../app/app-file.js';
 import { formatSource } from '../dataplane/source.js';
 import type { InventoryHost } from '../inventory/inventory.js';
+import { portOf } from '../inventory/vars.js';
 import type { InstalledRelease } from '../remote/release-install.js';
 import { hostLayout } from './layout.js';
 import type { Unit } from './unit.js';
@@ -13,6 +14,11 @@ import type { Unit } from './unit.js';
 
 export const ORCHESTRATOR_PORT = 7420;
 export const PROCESSOR_PORT = 7500;
+
+/** The port of a host's orchestrator or processor: trellis_port, else the default. */
+export function daemonPort(h: InventoryHost, fallback: number): number {
+  return portOf(h.vars.trellis_port) ?? fallback;
+}
 
 /** Where a host's daemons bind: trellis_listen, else the address peers use. */
 export function listenAddress(h: InventoryHost): string {
@@ -28,12 +34,13 @@ function probe(address: string, port: number): string {
 const endpoint = formatSource;
 
 export function orchestratorUrlOf(h: InventoryHost): string {
-  return `https://${endpoint(h.advertise, ORCHESTRATOR_PORT)}`;
+  return `https://${endpoint(h.advertise, daemonPort(h, ORCHESTRATOR_PORT))}`;
 }
 
 export function orchestratorUnit(h: InventoryHost, r: InstalledRelease): Unit {
   const L = hostLayout(h.root);
   const listen = listenAddress(h);
+  const port = daemonPort(h, ORCHESTRATOR_PORT);
   return {
     name: 'orchestrator',
     kind: 'orchestrator',
@@ -43,7 +50,7 @@ export function orchestratorUnit(h: InventoryHost, r: InstalledRelease): Unit {
       r.bin,
       'orchestrator',
       '--listen',
-      endpoint(listen, ORCHESTRATOR_PORT),
+      endpoint(listen, port),
       '--advertise',
       [...new Set([h.advertise, ...(h.address !== h.advertise ? [h.address] : [])])].join(','),
       '--data-dir',
@@ -54,7 +61,7 @@ export function orchestratorUnit(h: InventoryHost, r: InstalledRelease): Unit {
     cwd: L.state('orchestrator'),
     after: [],
     // A first start creates and migrates the embedded store.
-    ready: { tcp: [probe(listen, ORCHESTRATOR_PORT)] },
+    ready: { tcp: [probe(listen, port)] },
     labels: { role: 'orchestrator' },
   };
 }
@@ -63,6 +70,7 @@ export function processorUnit(h: InventoryHost, r: InstalledRelease): Unit {
   const L = hostLayout(h.root);
   const name = `processor-${h.name}`;
   const listen = listenAddress(h);
+  const port = daemonPort(h, PROCESSOR_PORT);
   return {
     name,
     kind: 'processor',
@@ -74,9 +82,9 @@ export function processorUnit(h: InventoryHost, r: InstalledRelease): Unit {
       '--name',
       h.name,
       '--listen',
-      endpoint(listen, PROCESSOR_PORT),
+      endpoint(listen, port),
       '--advertise',
-      endpoint(h.advertise, PROCESSOR_PORT),
+      endpoint(h.advertise, port),
       '--token-file',
       tokenFile(h, name),
       '--state-dir',
@@ -90,7 +98,7 @@ export function processorUnit(h: InventoryHost, r: InstalledRelease): Unit {
     envFiles: [],
     cwd: L.state(name),
     after: [],
-    ready: { tcp: [probe(listen, PROCESSOR_PORT)] },
+    ready: { tcp: [probe(listen, port)] },
     labels: { role: 'processor', processor: h.name },
   };
 }

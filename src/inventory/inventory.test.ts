@@ -327,6 +327,24 @@ describe('parseInventory: refusals name the file and line', () => {
       /ansible_connection must be "ssh" or "local".*"winrm"/,
     ],
     [
+      'trellis_port 0',
+      'vms:\n  hosts:\n    a: { trellis_port: 0 }\n',
+      3,
+      /trellis_port must be a port number/,
+    ],
+    [
+      'trellis_release rsync',
+      'vms:\n  hosts:\n    a: { trellis_release: rsync }\n',
+      3,
+      /trellis_release must be "copy" or "link", not "rsync"/,
+    ],
+    [
+      'trellis_service_manager runit',
+      'all:\n  vars: { trellis_service_manager: runit }\n',
+      2,
+      /trellis_service_manager must be "auto", "systemd" or "supervise", not "runit"/,
+    ],
+    [
       'misspelt trellis var',
       'vms:\n  hosts:\n    a:\n      trellis_procesors: [p1]\n',
       4,

@@ -23,6 +23,13 @@ export const TRELLIS_VARS = [
   'trellis_workload_address',
   // DOMAIN/NAME of the switch owner processors enrol as, when the fabric has several.
   'trellis_switch_owner',
+  // The port the host's orchestrator or processor listens on (default 7420 / 7500).
+  'trellis_port',
+  // `copy` (default): the release is copied to the host. `link` (local connection only, the
+  // lab): the host runs the controller's own Trellis in place — nothing to copy on one machine.
+  'trellis_release',
+  // `auto` (default: systemd where it is PID 1, else `trellis supervise`), `systemd`, `supervise`.
+  'trellis_service_manager',
   // Read by the Ansible role (deploy/ansible), not by the CLI: known so that the inventory that
   // drives the playbook still drives `trellis … --inventory` (and their typos are caught).
   'trellis_hostowner',
@@ -81,6 +88,16 @@ export function checkVar(name: string, value: unknown): string | undefined {
       return typeof value === 'string' && /^([a-z0-9-]+\/)?[a-z0-9-]+$/.test(value)
         ? undefined
         : `must read DOMAIN/NAME (a switch owner of the fabric file), not ${show(value)}`;
+    case 'trellis_port':
+      return portOf(value) === undefined ? 'must be a port number from 1 to 65535' : undefined;
+    case 'trellis_release':
+      return value === 'copy' || value === 'link'
+        ? undefined
+        : `must be "copy" or "link", not ${show(value)}`;
+    case 'trellis_service_manager':
+      return value === 'auto' || value === 'systemd' || value === 'supervise'
+        ? undefined
+        : `must be "auto", "systemd" or "supervise", not ${show(value)}`;
     case 'trellis_processors':
       return processorsOf(value) === undefined
         ? 'must be a list of processor names or a comma-separated string of them'

@@ -75,6 +75,12 @@ const LabShape = z.strictObject({
   kind: z.literal('Lab'),
   /** Applied once the orchestrator is up; relative to the lab file. */
   fabric: z.string().min(1),
+  /**
+   * App files (`kind: App`, relative to the lab file) saying what runs for each host owner; a
+   * VM's `run` names its host owner and domain, and deploy takes the service from these. A `run`
+   * may instead describe its workload inline (the older form, still read).
+   */
+  apps: z.array(z.string().min(1)).default([]),
   /** The account the processors log in as; its password comes from the lab's secrets file. */
   switchOwner: z.strictObject({ domain: Name, name: Name }).default({ domain: 'infra', name: 'fabric-ops' }),
   orchestrator: z
@@ -91,11 +97,17 @@ export const LabSpec = LabShape.superRefine((spec, ctx) => {
 
 export type LabProblem = SpecProblem;
 
+/** The inventory hostname the lab gives its orchestrator's host (see lab-inventory.ts). */
+export const LAB_ORCHESTRATOR_HOST = 'orchestrator';
+const RESERVED = `"${LAB_ORCHESTRATOR_HOST}" is the name of the lab's orchestrator host`;
+
 /** What one lab file can check on its own: unique names, VMs attached to the lab's processors. */
 export function checkLabSpec(spec: LabSpec): LabProblem[] {
   const problems: LabProblem[] = [];
   const processors = new Set<string>();
   spec.processors.forEach((p, i) => {
+    if (p.name === LAB_ORCHESTRATOR_HOST)
+      problems.push({ path: ['processors', i, 'name'], message: RESERVED });
     if (processors.has(p.name))
       problems.push({ path: ['processors', i, 'name'], message: `duplicate processor "${p.name}"` });
     processors.add(p.name);
@@ -103,6 +115,7 @@ export function checkLabSpec(spec: LabSpec): LabProblem[] {
   const vms = new Set<string>();
   const exposed = new Set<string>();
   spec.vms.forEach((vm, i) => {
+    if (vm.name === LAB_ORCHESTRATOR_HOST) problems.push({ path: ['vms', i, 'name'], message: RESERVED });
     if (vms.has(vm.name)) problems.push({ path: ['vms', i, 'name'], message: `duplicate vm "${vm.name}"` });
     vms.add(vm.name);
     vm.processors.forEach((p, j) => {

@@ -2,13 +2,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
- * Process-group plumbing. Every lab child is spawned detached, so it leads its own process
- * group and whatever it forks stays in that group: signalling the group reaches all of it.
- * Every child also carries LAB_MARKER in its environment (and so do its descendants), which
- * lets `lab down` find strays by scanning /proc even when state.json is gone or stale.
+ * Process-group plumbing. Every supervised child is spawned detached, so it leads its own
+ * process group and whatever it forks stays in that group: signalling the group reaches all of
+ * it. Children carry a marker in their environment (their host's root, see host/supervise.ts),
+ * so strays are found by scanning /proc even when the supervisor that knew them is gone.
  */
-
-export const LAB_MARKER = 'TRELLIS_LAB_DIR';
 
 /** The grace a process gets between SIGTERM and SIGKILL. */
 export const STOP_GRACE_MS = 5_000;
@@ -92,28 +90,17 @@ async function environOf(pid: number): Promise<string[] | undefined> {
   }
 }
 
-/**
- * Whether `pid` is one of this lab's processes, so a pid reused by an unrelated program after
- * a crash is never killed. Without /proc (not Linux) there is no way to tell; trust the pid.
- */
-export async function isLabProcess(pid: number, labDir: string): Promise<boolean> {
-  if (!(await hasProc())) return true;
-  return (await environOf(pid))?.includes(`${LAB_MARKER}=${labDir}`) ?? false;
-}
-
-/** Every live process (but this one) whose environment marks it as part of the lab at `labDir`. */
-export function labProcesses(labDir: string): Promise<number[]> {
-  return markedProcesses(LAB_MARKER, labDir);
-}
-
-/** Every live process (but this one) whose environment holds `key=value`. */
-export async function markedProcesses(key: string, value: string): Promise<number[]> {
+/** Every live process (but this one) whose environment holds `key=value` (or `key=value…`, by prefix). */
+export async function markedProcesses(key: string, value: string, byPrefix = false): Promise<number[]> {
   if (!(await hasProc())) return [];
+  const want = `${key}=${value}`;
   const out: number[] = [];
   for (const entry of await readdir('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
-    if ((await environOf(pid))?.includes(`${key}=${value}`) && (await isAlive(pid))) out.push(pid);
+    const env = await environOf(pid);
+    const marked = byPrefix ? env?.some((e) => e.startsWith(want)) : env?.includes(want);
+    if (marked && (await isAlive(pid))) out.push(pid);
   }
   return out;
 }
@@ -122,21 +109,6 @@ async function hasProc(): Promise<boolean> {
   try {
     await readFile('/proc/self/stat');
     return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Whether `pid` is still the lab's supervisor: a detached one carries the marker, a foreground
- * one is a `trellis lab up` whose arguments say so. Guards against a reused pid.
- */
-export async function isLabSupervisor(pid: number, labDir: string): Promise<boolean> {
-  if (!(await isAlive(pid))) return false;
-  if (!(await hasProc())) return true;
-  if (await isLabProcess(pid, labDir)) return true;
-  try {
-    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').includes('lab');
   } catch {
     return false;
   }

@@ -1,30 +1,31 @@
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { trellisHome } from '../cli/config.js';
-import type { InstallPaths } from '../deploy/manifest.js';
+import { hostLayout } from '../host/layout.js';
+import { LAB_ORCHESTRATOR_HOST } from './lab-file.js';
 
 /**
- * The lab's files under $TRELLIS_HOME/lab, and state.json: what is running (pids, addresses,
- * urls) so that `lab status` and `lab down` — separate processes — can find it.
+ * The lab's files under $TRELLIS_HOME/lab (0700, files 0600), and state.json: what `lab up`
+ * deployed (its inventory, its apps, addresses, urls) so that `lab status`, `lab down`,
+ * `deploy` and `purge` — separate processes — find it. What runs is each lab host's business:
+ * its units, under its trellis_root in the hosts directory (see host-roots.ts).
  */
 
 export interface LabPaths {
   dir: string;
   state: string;
-  logs: string;
+  /** Passwords `apply` generated (host owners', the switch owner's). */
   secrets: string;
-  passwords: string;
-  orchestratorData: string;
-  log(name: string): string;
-  processorState(name: string): string;
-  vmState(name: string): string;
-  envFile(vm: string): string;
-  /** What `trellis deploy` installed on a VM (its directory stands for the VM's disk). */
-  install(vm: string): InstallPaths;
-  /** Names the directory that holds the VMs' `{datadir}`s (see src/deploy/data-dir.ts). */
+  /** The Ansible inventory of the lab's hosts (all `ansible_connection: local`). */
+  inventory: string;
+  /** Apps synthesised from a lab file's inline `run` entries, one per domain. */
+  app(domain: string): string;
+  /** A link to the hosts directory: `hosts/<name>/` is each lab host's trellis_root. */
+  hosts: string;
+  /** A link to the orchestrator's admin-password (0600, in its data directory). */
+  adminPassword: string;
+  /** Names the directory that holds the lab hosts' roots (see host-roots.ts). */
   dataDirRecord: string;
-  /** The supervisor's control socket: `trellis deploy` and `purge` ask it to start and stop VMs. */
-  control: string;
 }
 
 export function labPaths(home = trellisHome()): LabPaths {
@@ -32,46 +33,41 @@ export function labPaths(home = trellisHome()): LabPaths {
   return {
     dir,
     state: join(dir, 'state.json'),
-    logs: join(dir, 'logs'),
     secrets: join(dir, 'secrets.yaml'),
-    passwords: join(dir, 'passwords'),
-    orchestratorData: join(dir, 'orchestrator'),
-    log: (name) => join(dir, 'logs', `${name}.log`),
-    processorState: (name) => join(dir, 'processors', name),
-    vmState: (name) => join(dir, 'vms', name),
-    envFile: (vm) => join(dir, 'vms', vm, 'fabric.env'),
-    install: (vm) => ({
-      manifest: join(dir, 'vms', vm, 'deployment.json'),
-      password: join(dir, 'vms', vm, 'password'),
-    }),
-    control: join(dir, 'control.sock'),
+    inventory: join(dir, 'inventory.yaml'),
+    app: (domain) => join(dir, 'apps', `${domain}.yaml`),
+    hosts: join(dir, 'hosts'),
+    adminPassword: join(dir, 'admin-password'),
     dataDirRecord: join(dir, 'data-dir'),
   };
 }
 
-export type ChildKind = 'orchestrator' | 'processor' | 'agent' | 'workload';
-
-export interface ChildState {
-  /** Unique in the lab: `orchestrator`, `aws-p1`, `aws-11.agent`, `aws-11.workload`. */
-  name: string;
-  kind: ChildKind;
-  /** Also the process group id: children lead their own groups. Null while (re)starting. */
-  pid: number | null;
-  restarts: number;
-  log: string;
+/** The orchestrator's data directory, through the hosts link. */
+export function labOrchestratorData(paths: LabPaths): string {
+  return hostLayout(join(paths.hosts, LAB_ORCHESTRATOR_HOST)).state('orchestrator');
 }
 
 export interface LabState {
-  version: 1;
-  /** `starting` until every child is healthy; `lab up --detach` waits for `ready`. */
-  phase: 'starting' | 'ready' | 'stopping';
+  version: 2;
+  /** `starting` until every deploy is done; `ready` after. */
+  phase: 'starting' | 'ready';
   labFile: string;
-  supervisor: { pid: number; log: string | null };
+  /** The `lab up` that wrote this (a foreground one runs until Ctrl-C). */
+  upPid: number;
+  /** Where the hosts' roots are (the real directory the hosts link points at). */
+  hostsDir: string;
+  inventory: string;
+  /** By domain: the app file the lab deploys from. */
+  apps: Record<string, string>;
   orchestrator: { url: string; address: string; port: number };
   processors: { name: string; address: string; port: number }[];
-  vms: { name: string; address: string; processors: string[]; hostOwner: string | null }[];
+  vms: {
+    name: string;
+    address: string;
+    processors: string[];
+    run: { hostOwner: string; domain: string } | null;
+  }[];
   urls: Record<string, string>;
-  children: ChildState[];
   updatedAt: string;
 }
 
@@ -85,7 +81,7 @@ export async function readState(paths: LabPaths): Promise<LabState | undefined> 
   }
   try {
     const parsed = JSON.parse(text) as LabState;
-    return parsed.version === 1 ? parsed : undefined;
+    return parsed.version === 2 ? parsed : undefined;
   } catch {
     // A torn file cannot happen (writes rename into place); a hand-edited one is treated as gone.
     return undefined;
@@ -120,9 +116,4 @@ export async function claimState(paths: LabPaths, state: LabState): Promise<bool
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
   }
-}
-
-/** Removes state.json if it still describes the lab supervised by `pid`, and no other. */
-export async function releaseState(paths: LabPaths, pid: number): Promise<void> {
-  if ((await readState(paths))?.supervisor.pid === pid) await removeState(paths);
 }

@@ -1,75 +1,85 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { Topology } from '../api-client/client.js';
 import { renderTable } from '../cli/output.js';
-import { labClient } from './orchestrator-client.js';
-import { isAlive, isLabSupervisor } from './processes.js';
+import { fabricStatus } from '../fabric/status.js';
+import { loadInventory } from '../inventory/inventory.js';
+import { connect } from '../remote/connection.js';
+import { labAdmin } from './lab-target.js';
 import { type LabPaths, type LabState, labPaths, readState } from './state.js';
+import { labCondition } from './up.js';
 
 /**
- * `lab status`: what state.json says is running, with each processor's status as the
- * orchestrator sees it (connected / disconnected / unregistered), or "down" when the
- * orchestrator does not answer.
+ * `lab status`: what state.json says the lab is, what each lab host runs (its units, as
+ * `fabric status` reads them), and each node's status as the orchestrator sees it (connected /
+ * disconnected / unregistered), or "down" when the orchestrator does not answer.
  */
 
 export interface LabStatus {
-  phase: LabState['phase'];
-  supervisor: { pid: number; alive: boolean; log: string | null };
+  phase: LabState['phase'] | 'gone';
+  labFile: string;
+  inventory: string;
   orchestrator: { url: string; status: 'up' | 'down' };
   processors: { name: string; address: string; port: number; status: string; pid: number | null }[];
-  vms: { name: string; address: string; processors: string[]; hostOwner: string | null }[];
+  vms: {
+    name: string;
+    address: string;
+    processors: string[];
+    /** `domain/owner` of the agent running there, or null. */
+    hostOwner: string | null;
+    status: string;
+  }[];
+  /** Every unit of every lab host. */
+  units: { host: string; name: string; kind: string; pid: number | null; restarts: number; log: string }[];
   urls: Record<string, string>;
-  logs: string;
+  hosts: string;
 }
 
 /** undefined: no lab is running (no state.json). */
 export async function labStatus(paths: LabPaths = labPaths()): Promise<LabStatus | undefined> {
   const state = await readState(paths);
   if (!state) return undefined;
-  const topology = await fetchTopology(state.orchestrator.url, paths);
-  const pidOf = (name: string) => state.children.find((c) => c.name === name)?.pid ?? null;
+  const admin = await labAdmin(paths, state.orchestrator.url).catch(() => undefined);
+  const reports = await fabricStatus(await loadInventory(state.inventory), connect, admin).catch(() => []);
+  const report = (host: string) => reports.find((r) => r.host === host);
+  const nodeStatus = (host: string) => (admin ? (report(host)?.node?.status ?? 'unregistered') : 'down');
+  const condition = await labCondition(state);
   return {
-    phase: state.phase,
-    supervisor: {
-      pid: state.supervisor.pid,
-      alive: await isLabSupervisor(state.supervisor.pid, paths.dir),
-      log: state.supervisor.log,
-    },
-    orchestrator: { url: state.orchestrator.url, status: topology ? 'up' : 'down' },
-    processors: await Promise.all(
-      state.processors.map(async (p) => {
-        const pid = pidOf(p.name);
-        return {
-          ...p,
-          status: topology
-            ? (topology.processors.find((t) => t.name === p.name)?.status ?? 'unknown')
-            : 'down',
-          pid: pid !== null && (await isAlive(pid)) ? pid : null,
-        };
-      }),
+    phase: condition === 'gone' ? 'gone' : state.phase,
+    labFile: state.labFile,
+    inventory: state.inventory,
+    orchestrator: { url: state.orchestrator.url, status: admin ? 'up' : 'down' },
+    processors: state.processors.map((p) => ({
+      ...p,
+      status: nodeStatus(p.name),
+      pid: report(p.name)?.status?.units.find((u) => u.kind === 'processor')?.pid ?? null,
+    })),
+    vms: state.vms.map((v) => {
+      const agent = report(v.name)?.status?.units.find((u) => u.kind === 'agent');
+      return {
+        name: v.name,
+        address: v.address,
+        processors: v.processors,
+        hostOwner: agent ? `${agent.labels.domain}/${agent.labels.hostOwner}` : null,
+        status: agent ? nodeStatus(v.name) : '-',
+      };
+    }),
+    units: reports.flatMap((r) =>
+      (r.status?.units ?? []).map((u) => ({
+        host: r.host,
+        name: u.name,
+        kind: u.kind,
+        pid: u.pid,
+        restarts: u.restarts,
+        log: u.log,
+      })),
     ),
-    vms: state.vms,
     urls: state.urls,
-    logs: paths.logs,
+    hosts: paths.hosts,
   };
 }
 
-/** Logs in with the lab's own admin password, so status works whatever the CLI is logged in to. */
-async function fetchTopology(url: string, paths: LabPaths): Promise<Topology | undefined> {
-  try {
-    const password = (await readFile(join(paths.dir, 'admin-password'), 'utf8')).trim();
-    const api = await labClient(paths, url);
-    const { token } = await api.login('admin', password);
-    return await api.withToken(token).topology();
-  } catch {
-    return undefined;
-  }
-}
-
 export function renderStatus(s: LabStatus): string {
-  const sup = s.supervisor.alive ? `supervisor pid ${s.supervisor.pid}` : 'supervisor NOT RUNNING';
+  const up = s.units.filter((u) => u.pid !== null).length;
   const lines = [
-    `Lab:           ${s.phase} (${sup})`,
+    `Lab:           ${s.phase} (${s.labFile}; ${up} of ${s.units.length} units up)`,
     `Orchestrator:  ${s.orchestrator.url} (${s.orchestrator.status})`,
     '',
     renderTable(s.processors, [
@@ -87,6 +97,7 @@ export function renderStatus(s: LabStatus): string {
         { header: 'ADDRESS', value: (v) => v.address },
         { header: 'PROCESSORS', value: (v) => v.processors.join(',') },
         { header: 'HOST OWNER', value: (v) => v.hostOwner ?? '-' },
+        { header: 'STATUS', value: (v) => v.status },
       ]),
     );
   }
@@ -95,6 +106,6 @@ export function renderStatus(s: LabStatus): string {
     lines.push('', 'URLs:');
     for (const [name, url] of urls) lines.push(`  ${name.padEnd(12)} ${url}`);
   }
-  lines.push('', `Logs:          ${s.logs}/`);
+  lines.push('', `Inventory:     ${s.inventory}`, `Logs:          ${s.hosts}/*/log/`);
   return lines.join('\n');
 }

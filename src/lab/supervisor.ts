@@ -1,10 +1,22 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { UnitKind } from '../host/unit.js';
 import { STOP_GRACE_MS, stopGroup } from './processes.js';
-import type { ChildKind, ChildState } from './state.js';
 
-/** What to run for one lab process. */
+export type ChildKind = UnitKind;
+
+/** What the supervisor reports of one child. */
+export interface ChildState {
+  name: string;
+  kind: ChildKind;
+  /** Also the process group id: children lead their own groups. Null while (re)starting. */
+  pid: number | null;
+  restarts: number;
+  log: string;
+}
+
+/** What to run for one supervised process (a host's unit; see host/supervise.ts). */
 export interface ChildSpec {
   name: string;
   kind: ChildKind;

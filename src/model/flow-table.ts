@@ -20,3 +20,20 @@ export interface FlowTableReport {
     idleTimeout: number;
   }[];
 }
+
+/**
+ * A table-50 entry as the flows API answers it: the IDs with the names an operator knows
+ * them by (null where the caller may not see that node or contract, or it is gone).
+ */
+export type FlowEntry = FlowTableReport['table50'][number];
+
+export interface NamedFlowEntry extends FlowEntry {
+  srcNode: string | null;
+  dstNode: string | null;
+  /** `domain/contract`. */
+  contract: string | null;
+}
+
+export interface NamedFlowTableReport extends Omit<FlowTableReport, 'table50'> {
+  table50: NamedFlowEntry[];
+}

@@ -240,9 +240,10 @@ export class ControlSession {
 
   /**
    * Beats every BEAT_MS: with the event stream open they prove the process still answers (an
-   * open stream alone does not: a stopped process keeps its TCP connection), and the
-   * orchestrator marks a node whose beats stop `unreachable` (orchestrator/liveness.ts).
-   * While the stream is down they keep the node shown connected, every ~2 s as before.
+   * open stream alone does not: a stopped process keeps its TCP connection), so the
+   * orchestrator marks a node whose beats stop `unreachable` (orchestrator/liveness.ts), and
+   * they tell it the node was heard from (its `lastSeen`, shown live in the console and
+   * `trellis get nodes`). While the stream is down they keep the node shown connected, every ~2 s.
    */
   heartbeat(node: string, everyMs = BEAT_MS): void {
     let tick = 0;

@@ -17,9 +17,14 @@ import { markReachable, markUnreachable } from './store/repos/nodes.js';
  */
 const SWEEP_MS = 500;
 
+/** How often a stream-holding node's beats reach the store (its `lastSeen`): not every beat. */
+const TOUCH_EVERY_MS = 5_000;
+
 interface Liveness {
   /** Node name → when its last beat arrived (ms): kept in memory, not written per beat. */
   beats: Map<string, number>;
+  /** Node name → when its `lastSeen` was last written. */
+  touched: Map<string, number>;
 }
 
 const state = new WeakMap<Orchestrator, Liveness>();
@@ -27,7 +32,7 @@ const state = new WeakMap<Orchestrator, Liveness>();
 function of(o: Orchestrator): Liveness {
   let l = state.get(o);
   if (!l) {
-    l = { beats: new Map() };
+    l = { beats: new Map(), touched: new Map() };
     state.set(o, l);
   }
   return l;
@@ -42,9 +47,18 @@ export async function recordBeat(o: Orchestrator, name: string): Promise<void> {
   await nodeStatusChanged(o, back, 'connected');
 }
 
+/** Whether this beat should also refresh the node's `lastSeen` in the store (every TOUCH_EVERY_MS). */
+export function touchDue(o: Orchestrator, name: string, now = Date.now()): boolean {
+  const l = of(o);
+  if (now - (l.touched.get(name) ?? 0) < TOUCH_EVERY_MS) return false;
+  l.touched.set(name, now);
+  return true;
+}
+
 /** Its event stream closed: it is disconnected (handled there), no longer judged by beats. */
 export function forgetBeats(o: Orchestrator, name: string): void {
   of(o).beats.delete(name);
+  of(o).touched.delete(name);
 }
 
 /** Which stream-holding nodes have been silent too long (pure: for the sweep and its test). */

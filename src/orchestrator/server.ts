@@ -6,6 +6,7 @@ import { installOrchestratorMetrics } from '../metrics/orchestrator.js';
 import { adminUserRoutes } from './api/admin-users.js';
 import { applyRoutes } from './api/apply.js';
 import { auditRoutes } from './api/audit.js';
+import { backupRoutes } from './api/backup.js';
 import { caRoutes } from './api/ca-info.js';
 import { contractRoutes } from './api/contracts.js';
 import { dataPlaneRoutes } from './api/dataplane.js';
@@ -35,12 +36,14 @@ import { type BootstrapResult, bootstrap } from './bootstrap.js';
 import { installConsole } from './console-assets.js';
 import type { Orchestrator } from './context.js';
 import { EventHub } from './events.js';
+import { checkKeyRecords, expectKeyFiles } from './key-records.js';
 import { startLivenessSweep } from './liveness.js';
 import { nodeStatusChanged } from './node-status.js';
 import { type FabricCa, loadOrCreateCa } from './pki/ca.js';
 import { issueServerCertificate } from './pki/server-cert.js';
 import type { Db } from './store/db.js';
-import { openStore } from './store/open.js';
+import { checkStoreIntegrity, dataChecksums } from './store/integrity.js';
+import { openStore, storeLocation } from './store/open.js';
 import { bumpPolicyEpoch } from './store/repos/meta.js';
 import { disconnectStale } from './store/repos/nodes.js';
 import { TicketKeyring } from './tickets/keyring.js';
@@ -80,12 +83,13 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     ...(opts.databaseUrl && { databaseUrl: opts.databaseUrl }),
     ...(opts.dataDir && { dataDir: opts.dataDir }),
   });
-  const boot = await bootstrap(db, {
-    ...(opts.dataDir && { dataDir: opts.dataDir }),
-    ...(opts.adminPassword && { adminPassword: opts.adminPassword }),
-  });
   const dataDir = opts.dataDir ?? '.trellis/orchestrator';
-  const ca = await loadOrCreateCa(dataDir);
+  // A damaged store or key file refuses the start, before anything is written (issue 11).
+  const opened = await checkedStart(db, dataDir, opts).catch(async (err: unknown) => {
+    await db.close().catch(() => undefined);
+    throw err;
+  });
+  const { boot, ca, ticketKeys } = opened;
   const tls = opts.tls && (await tlsServer(ca, opts.tls, opts.logger));
   const app = Fastify({
     serverFactory: (handler) => (tls ? tls.create(handler) : http.createServer(handler)),
@@ -96,7 +100,6 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     forceCloseConnections: true,
   });
   const events = new EventHub();
-  const ticketKeys = await TicketKeyring.load(dataDir);
   const ctx: Orchestrator = {
     db,
     log: opts.logger,
@@ -156,6 +159,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
   ]) {
     register(app, ctx);
   }
+  backupRoutes(app, ctx, dataDir);
   await installConsole(app);
 
   // Nodes heartbeat every few seconds; one silent for heartbeatTimeoutMs is shown red.
@@ -187,6 +191,33 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
       await db.close();
     },
   };
+}
+
+/**
+ * Everything start-up reads before it serves: the store checked against its manifest, the key
+ * files against the store's record of them (ticket.key is never regenerated when the store
+ * says one existed), then the first-start bootstrap.
+ */
+async function checkedStart(
+  db: Db,
+  dataDir: string,
+  opts: OrchestratorOptions,
+): Promise<{ boot: BootstrapResult; ca: FabricCa; ticketKeys: TicketKeyring }> {
+  await checkStoreIntegrity(db, storeLocation(opts, dataDir));
+  if (db.kind === 'pglite' && !(await dataChecksums(db))) {
+    opts.logger.warn(
+      'the store has no data checksums (created before they were enabled): a garbled page is not detected',
+    );
+  }
+  await expectKeyFiles(db, dataDir);
+  const boot = await bootstrap(db, {
+    ...(opts.dataDir && { dataDir: opts.dataDir }),
+    ...(opts.adminPassword && { adminPassword: opts.adminPassword }),
+  });
+  const ca = await loadOrCreateCa(dataDir);
+  const ticketKeys = await TicketKeyring.load(dataDir);
+  await checkKeyRecords(db, dataDir, ca, ticketKeys);
+  return { boot, ca, ticketKeys };
 }
 
 /** 1 hour: how often the self-issued server certificate's age is checked. */

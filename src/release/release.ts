@@ -194,6 +194,15 @@ interface CacheKey {
   bytes: number;
 }
 
+/**
+ * What a host runs from; the package's documentation stays with the package. Were docs in the
+ * release, a doc edit would be a new release id, hence changed units, hence every daemon and
+ * service of the fabric restarted by the next `fabric up` or deploy.
+ */
+export function isRuntimeFile(path: string): boolean {
+  return !(path.startsWith('docs/') || path === 'README.md');
+}
+
 export async function buildRelease(o: { packageRoot: string; cacheDir: string }): Promise<Release> {
   const root = await realpath(o.packageRoot);
   const manifest = await readManifest(root);
@@ -207,6 +216,7 @@ export async function buildRelease(o: { packageRoot: string; cacheDir: string })
     `${FORMAT}\n${root}\n${await readFile(join(root, 'package.json'), 'utf8')}\n`,
   );
   for (const f of await packageCandidates(root, manifest.files)) {
+    if (!isRuntimeFile(f.path)) continue;
     key.update(`${f.path}\0${f.st.size}\0${f.st.mtimeMs}\0${fileMode(f.st)}\n`);
   }
   for (const dep of deps) {
@@ -231,6 +241,7 @@ export async function buildRelease(o: { packageRoot: string; cacheDir: string })
   for (const dep of deps) await walk(dep.source, dep.target, depFiles);
   const own: FileEntry[] = [];
   for (const path of await packedFiles(root)) {
+    if (!isRuntimeFile(path)) continue;
     const source = join(root, path);
     own.push({ path, source, st: await stat(source) });
   }

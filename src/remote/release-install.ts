@@ -1,6 +1,7 @@
+import { realpath } from 'node:fs/promises';
 import { TrellisError } from '../errors.js';
 import { hostLayout } from '../host/layout.js';
-import type { Release } from '../release/release.js';
+import { type Release, runningPackageRoot } from '../release/release.js';
 import { type Connection, lastLine, shellQuote } from './connection.js';
 
 /**
@@ -18,10 +19,14 @@ export interface InstalledRelease {
   wrapper: string;
 }
 
-export async function installRelease(conn: Connection, release: Release): Promise<InstalledRelease> {
+/** The release a host runs: copied from `release()` (built once, on first need), or linked. */
+export async function installRelease(
+  conn: Connection,
+  release: () => Promise<Release>,
+): Promise<InstalledRelease> {
+  if (conn.host.vars.trellis_release === 'link') return linkRelease(conn);
+  const r = await release();
   const layout = hostLayout(conn.host.root);
-  const dir = layout.release(release.id);
-  const q = shellQuote;
   const node = await conn.exec(['sh', '-c', 'command -v node']);
   const nodePath = node.stdout.trim();
   if (node.code !== 0 || !nodePath.startsWith('/')) {
@@ -29,6 +34,34 @@ export async function installRelease(conn: Connection, release: Release): Promis
       hint: 'install Node.js 20 or later on the host (Trellis copies itself, but not Node)',
     });
   }
+  await copyRelease(conn, r);
+  const bin = `${layout.release(r.id)}/bin/trellis.js`;
+  await writeWrapper(conn, r.id, nodePath, bin);
+  return { id: r.id, node: nodePath, bin, wrapper: layout.wrapper };
+}
+
+/**
+ * `trellis_release: link`, for hosts on the controller's own machine (the lab): the host runs
+ * the controller's Trellis where it is — the same node, the same package — instead of an
+ * unpacked copy of it. Everything after the wrapper is the same as for a copied release.
+ */
+async function linkRelease(conn: Connection): Promise<InstalledRelease> {
+  if (conn.host.connection !== 'local') {
+    throw new TrellisError(
+      'TRELLIS_ERR_VALIDATION',
+      `${conn.host.name}: trellis_release: link needs ansible_connection: local (a host over SSH gets a copy)`,
+    );
+  }
+  // The real path: the host derives its release from the path it runs from (see thisRelease).
+  const bin = `${await realpath(await runningPackageRoot())}/bin/trellis.js`;
+  await writeWrapper(conn, 'linked', process.execPath, bin);
+  return { id: 'linked', node: process.execPath, bin, wrapper: hostLayout(conn.host.root).wrapper };
+}
+
+async function copyRelease(conn: Connection, release: Release): Promise<void> {
+  const layout = hostLayout(conn.host.root);
+  const dir = layout.release(release.id);
+  const q = shellQuote;
   const present = await conn.exec(['test', '-f', `${dir}/.complete`]);
   if (present.code !== 0) {
     // Unpacked beside, then renamed: a copy cut off half-way never looks like a release.
@@ -52,8 +85,18 @@ export async function installRelease(conn: Connection, release: Release): Promis
       );
     }
   }
-  const bin = `${dir}/bin/trellis.js`;
-  const wrapper = `#!/bin/sh\n# Written by trellis: runs release ${release.id}.\nexec ${q(nodePath)} ${q(bin)} "$@"\n`;
+}
+
+/**
+ * R/bin/trellis: what deploy, the Ansible role and operators run on the host. It carries the
+ * host's trellis_service_manager, so every `trellis host …` on the host agrees on who runs units.
+ */
+async function writeWrapper(conn: Connection, id: string, nodePath: string, bin: string): Promise<void> {
+  const layout = hostLayout(conn.host.root);
+  const q = shellQuote;
+  const manager = conn.host.vars.trellis_service_manager;
+  const env = manager === 'supervise' || manager === 'systemd' ? `TRELLIS_SERVICE_MANAGER=${manager} ` : '';
+  const wrapper = `#!/bin/sh\n# Written by trellis: runs release ${id}.\n${env}exec ${q(nodePath)} ${q(bin)} "$@"\n`;
   const res = await conn.exec(
     [
       'sh',
@@ -68,5 +111,4 @@ export async function installRelease(conn: Connection, release: Release): Promis
       `${conn.host.name}: writing ${layout.wrapper} failed: ${lastLine(res.stderr)}`,
     );
   }
-  return { id: release.id, node: nodePath, bin, wrapper: layout.wrapper };
 }

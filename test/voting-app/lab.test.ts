@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
@@ -61,13 +61,11 @@ async function writeLabFile(home: string): Promise<{ file: string; vmAddress: Re
     p.address = `${NET}.${11 + i}`;
   });
   const vmAddress: Record<string, string> = {};
-  spec.vms.forEach(
-    (vm: { name: string; address?: string; run?: { workload?: { module: string } } }, i: number) => {
-      vm.address = `${NET}.${21 + i}`;
-      vmAddress[vm.name] = vm.address;
-      if (vm.run?.workload) vm.run.workload.module = join(EXAMPLE, vm.run.workload.module);
-    },
-  );
+  spec.apps = spec.apps.map((a: string) => join(EXAMPLE, a));
+  spec.vms.forEach((vm: { name: string; address?: string }, i: number) => {
+    vm.address = `${NET}.${21 + i}`;
+    vmAddress[vm.name] = vm.address;
+  });
   const file = join(home, 'voting-lab.yaml');
   await writeFile(file, YAML.stringify(spec));
   return { file, vmAddress };
@@ -92,11 +90,21 @@ describe('the Voting App in the lab: deploy, vote, transit, console, purge', () 
   };
   const nodes = async () => JSON.parse(await ok('get', 'nodes', '-o', 'json')) as FabricNode[];
   const flows = async (p: string) => JSON.parse(await ok('flows', p, '-o', 'json')) as FlowTableReport;
-  const labState = async () =>
-    JSON.parse(await readFile(join(home, 'lab', 'state.json'), 'utf8')) as {
-      supervisor: { pid: number };
-      children: { name: string; pid: number | null }[];
+  /** What every lab host's supervisor last wrote: its pid and its units' (a host is a directory). */
+  const hostStatus = async (host: string) =>
+    JSON.parse(await readFile(join(home, 'lab', 'hosts', host, 'run', 'status.json'), 'utf8')) as {
+      pid: number;
+      units: { name: string; kind: string; pid: number | null }[];
     };
+  const units = async () => {
+    const all: { host: string; name: string; kind: string; pid: number | null }[] = [];
+    for (const host of ['orchestrator', ...PROCESSORS, ...Object.keys(TABLE6)]) {
+      const st = await hostStatus(host).catch(() => ({ units: [] }) as { units: [] });
+      all.push(...st.units.map((u) => ({ ...u, host })));
+    }
+    return all;
+  };
+  const unitPid = async (name: string) => (await units()).find((u) => u.name === name)?.pid ?? undefined;
   const shot = (name: string) => page.screenshot({ path: join(SHOTS, `lab-${name}.png`) });
 
   beforeAll(async () => {
@@ -107,11 +115,15 @@ describe('the Voting App in the lab: deploy, vote, transit, console, purge', () 
     proxy = `${lab.vmAddress['aws-11']}:8000`;
     const up = await cli('lab', 'up', '-f', labFile, '--detach');
     expect(up.code, up.stderr + up.stdout + (await logTails(home))).toBe(0);
-    const state = await labState();
-    startedPids = [state.supervisor.pid, ...state.children.flatMap((c) => (c.pid ? [c.pid] : []))];
+    startedPids = (await units()).flatMap((u) => (u.pid ? [u.pid] : []));
+    for (const host of ['orchestrator', ...PROCESSORS, ...Object.keys(TABLE6)])
+      startedPids.push((await hostStatus(host)).pid);
     adminPassword = (await readFile(join(home, 'lab', 'admin-password'), 'utf8')).trim();
     consoleUrl = `https://${ORCHESTRATOR}:7420`;
-    const caPem = await readFile(join(home, 'lab', 'orchestrator', 'ca.crt'), 'utf8');
+    const caPem = await readFile(
+      join(home, 'lab', 'hosts', 'orchestrator', 'state', 'orchestrator', 'ca.crt'),
+      'utf8',
+    );
     const api = new ApiClient(consoleUrl, undefined, pinnedFetch({ caPem }));
     admin = api.withToken((await api.login('admin', adminPassword)).token);
     if (runConsoleTests) {
@@ -130,7 +142,7 @@ describe('the Voting App in the lab: deploy, vote, transit, console, purge', () 
       startedPids.every((p) => !existsSync(`/proc/${p}`)) ? true : undefined,
     ).catch(() => undefined);
     expect(startedPids.filter((p) => existsSync(`/proc/${p}`))).toEqual([]);
-    // The stores' data directories live outside the lab's home (see src/deploy/data-dir.ts).
+    // The lab hosts' roots, with the stores' data, live outside the lab's home (src/lab/host-roots.ts).
     const dataRoot = await readFile(labPaths(home).dataDirRecord, 'utf8').catch(() => '');
     await rm(home, { recursive: true, force: true });
     if (dataRoot.trim()) await rm(dataRoot.trim(), { recursive: true, force: true });
@@ -161,21 +173,23 @@ describe('the Voting App in the lab: deploy, vote, transit, console, purge', () 
   });
 
   it('trellis deploy is idempotent and refuses, by name, what it cannot do — installing nothing', async () => {
-    const before = (await labState()).children.find((c) => c.name === 'aws-11.workload')?.pid;
+    const before = await unitPid('workload-aws-11');
+    expect(before).toBeDefined();
     const again = await ok('deploy', '--hostowner=http-proxy', '--virtualmachine=aws-11');
     expect(again).toContain('voting-app/http-proxy is already installed on aws-11');
     expect(again).toContain('node aws-11 connected');
-    expect((await labState()).children.find((c) => c.name === 'aws-11.workload')?.pid).toBe(before);
+    expect(await unitPid('workload-aws-11')).toBe(before);
 
     const refusals: [string[], RegExp][] = [
+      // The node name aws-11 belongs to http-proxy (checked before the VM is touched).
       [
         ['--hostowner=worker', '--virtualmachine=aws-11'],
-        /virtual machine "aws-11" already runs host owner "http-proxy"/,
+        /node "aws-11" is registered to host owner "http-proxy" \(domain voting-app, connected\)/,
       ],
-      [['--hostowner=nobody', '--virtualmachine=aws-11'], /no host owner "nobody" in the lab's secrets file/],
+      [['--hostowner=nobody', '--virtualmachine=aws-11'], /no app of the lab describes host owner "nobody"/],
       [
         ['--hostowner=worker', '--virtualmachine=aws-99'],
-        /no virtual machine "aws-99" in the lab \(it has aws-11/,
+        /no host "aws-99" in .*inventory\.yaml \(its vms: aws-11/,
       ],
     ];
     for (const [args, message] of refusals) {
@@ -183,10 +197,11 @@ describe('the Voting App in the lab: deploy, vote, transit, console, purge', () 
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(message);
     }
-    const manifest = JSON.parse(
-      await readFile(join(home, 'lab', 'vms', 'aws-11', 'deployment.json'), 'utf8'),
-    );
-    expect(manifest).toMatchObject({ hostOwner: 'http-proxy', domain: 'voting-app', vm: 'aws-11' });
+    // aws-11 still runs what it ran, and nothing was installed anywhere else.
+    const aws11 = await hostStatus('aws-11');
+    expect(aws11.units.map((u) => u.name).sort()).toEqual(['agent-aws-11', 'workload-aws-11']);
+    expect(aws11.units.every((u) => u.pid !== null)).toBe(true);
+    expect(existsSync(join(home, 'lab', 'hosts', 'aws-99'))).toBe(false);
     expect((await nodes()).filter((n) => n.kind === 'workload')).toHaveLength(6);
   });
 
@@ -250,10 +265,10 @@ describe('the Voting App in the lab: deploy, vote, transit, console, purge', () 
     );
     const t1 = await tally();
 
-    const pid = (await labState()).children.find((c) => c.name === 'gcp-12.workload')!.pid!;
+    const pid = (await unitPid('workload-gcp-12'))!;
     process.kill(-pid, 'SIGKILL');
-    await until('the supervisor to restart voting-db', async () => {
-      const now = (await labState()).children.find((c) => c.name === 'gcp-12.workload')?.pid;
+    await until("gcp-12's supervisor to restart voting-db", async () => {
+      const now = await unitPid('workload-gcp-12');
       return now && now !== pid ? true : undefined;
     });
     // Its seq survived the restart: the new ballot is newer than the one counted before.
@@ -362,10 +377,9 @@ describe('the Voting App in the lab: deploy, vote, transit, console, purge', () 
   });
 
   it('trellis purge: the six nodes turn disconnected (red in the console without reload), their processes are gone', async () => {
-    const state = await labState();
-    const vmPids = state.children
-      .filter((c) => /\.(agent|workload)$/.test(c.name))
-      .flatMap((c) => (c.pid ? [c.pid] : []));
+    const vmPids = (await units())
+      .filter((u) => u.kind === 'agent' || u.kind === 'workload')
+      .flatMap((u) => (u.pid ? [u.pid] : []));
     expect(vmPids).toHaveLength(12);
     if (browser) {
       await nav(page, 'Topology');
@@ -387,16 +401,14 @@ describe('the Voting App in the lab: deploy, vote, transit, console, purge', () 
     await until('the purged processes to be gone', async () =>
       vmPids.every((p) => !existsSync(`/proc/${p}`)) ? true : undefined,
     );
-    const left = (await labState()).children.map((c) => c.name).sort();
-    expect(left).toEqual(['orchestrator', ...PROCESSORS].sort());
-    for (const vm of Object.keys(TABLE6))
-      expect(existsSync(join(home, 'lab', 'vms', vm, 'deployment.json'))).toBe(false);
+    const left = (await units()).map((u) => u.name).sort();
+    expect(left).toEqual(['orchestrator', ...PROCESSORS.map((p) => `processor-${p}`)].sort());
 
     // The VM is free, but its node name still belongs to http-proxy until an admin deletes it.
     const taken = await cli('deploy', '--hostowner=worker', '--virtualmachine=aws-11');
     expect(taken.code).toBe(1);
     expect(taken.stderr).toContain('node "aws-11" is registered to host owner "http-proxy"');
-    expect(existsSync(join(home, 'lab', 'vms', 'aws-11', 'deployment.json'))).toBe(false);
+    expect((await units()).filter((u) => u.host === 'aws-11')).toEqual([]);
   }, 60_000);
 
   it('deleting the disconnected nodes (Resources ✕, or trellis delete node) leaves only the 4 processors', async () => {
@@ -420,19 +432,19 @@ describe('the Voting App in the lab: deploy, vote, transit, console, purge', () 
     expect(all.every((n) => n.kind === 'processor' && n.status === 'connected')).toBe(true);
   }, 60_000);
 
-  it('a wrong password refuses the deploy and installs nothing; then deploy brings a service back', async () => {
-    const secrets = join(home, 'lab', 'secrets.yaml');
-    const kept = await readFile(secrets, 'utf8');
-    await writeFile(
-      secrets,
-      kept.replace(/^voting-app\/http-proxy: .*$/m, 'voting-app/http-proxy: not-its-password'),
-    );
+  it('a wrong admin password refuses the deploy and installs nothing; then deploy brings a service back', async () => {
+    // lab/admin-password names the orchestrator's own file; put a wrong one in its place.
+    const link = join(home, 'lab', 'admin-password');
+    const target = await readlink(link);
+    await rm(link);
+    await writeFile(link, 'not-the-admin-password\n', { mode: 0o600 });
     const r = await cli('deploy', '--hostowner=http-proxy', '--virtualmachine=aws-11');
-    await writeFile(secrets, kept);
+    await rm(link);
+    await symlink(target, link);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('the orchestrator refused the password of voting-app/http-proxy');
-    expect(existsSync(join(home, 'lab', 'vms', 'aws-11', 'deployment.json'))).toBe(false);
-    expect((await labState()).children.some((c) => c.name.startsWith('aws-11.'))).toBe(false);
+    expect(r.stderr).toContain(`the lab's orchestrator refused the admin password in ${link}`);
+    expect((await units()).filter((u) => u.host === 'aws-11')).toEqual([]);
+    expect((await nodes()).find((n) => n.name === 'aws-11')).toBeUndefined();
 
     const out = await ok('deploy', '--hostowner=http-proxy', '--virtualmachine=aws-11');
     expect(out).toContain('installed voting-app/http-proxy on aws-11');

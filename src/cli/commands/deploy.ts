@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
+import type { LoadedApp } from '../../app/app-file.js';
+import type { Controller } from '../../deploy/remote-deploy.js';
 import { TrellisError } from '../../errors.js';
+import type { Inventory } from '../../inventory/inventory.js';
 import { print } from '../output.js';
 import { client } from '../session.js';
 
@@ -34,34 +37,33 @@ export function registerDeploy(program: Command): void {
             throw new TrellisError('TRELLIS_ERR_VALIDATION', '--inventory and --app go together', {
               hint: 'trellis deploy --inventory inventory.yaml --app examples/voting-app/app.yaml --hostowner=… --virtualmachine=…',
             });
-          const { loadInventory } = await import('../../inventory/inventory.js');
-          const { loadAppFile } = await import('../../app/app-file.js');
-          const { deployRemote } = await import('../../deploy/remote-deploy.js');
-          const { connect } = await import('../../remote/connection.js');
-          const { currentRelease } = await import('../../release/release.js');
-          const res = await deployRemote(
-            {
-              inventory: await loadInventory(opts.inventory),
-              app: await loadAppFile(opts.app),
-              hostOwner: opts.hostowner,
-              vm: opts.virtualmachine,
-              ...(opts.domain && { domain: opts.domain }),
-            },
-            { admin: await client(), release: () => currentRelease(), connect },
-          );
-          if (opts.output === 'json')
-            print(JSON.stringify({ changed: res.changed, urls: res.urls }, null, 2));
-          else print(res.lines.join('\n'));
-          return;
         }
-        const { runningLabTarget } = await import('../../deploy/lab-target.js');
-        const { deploy } = await import('../../deploy/deploy.js');
-        const res = await deploy(
-          { hostOwner: opts.hostowner, vm: opts.virtualmachine, ...(opts.domain && { domain: opts.domain }) },
-          await runningLabTarget(),
+        const { deployRemote } = await import('../../deploy/remote-deploy.js');
+        let target: DeployTarget;
+        if (opts.inventory && opts.app) {
+          const { loadAppFile } = await import('../../app/app-file.js');
+          target = { ...(await inventoryTarget(opts.inventory)), app: await loadAppFile(opts.app) };
+        } else {
+          // Without --inventory: the running lab, whose inventory and apps `lab up` wrote.
+          const { runningLab, labAppFor } = await import('../../lab/lab-target.js');
+          const lab = await runningLab();
+          target = {
+            inventory: lab.inventory,
+            controller: lab.controller,
+            app: await labAppFor(lab.state, opts.hostowner, opts.domain),
+          };
+        }
+        const res = await deployRemote(
+          {
+            inventory: target.inventory,
+            app: target.app,
+            hostOwner: opts.hostowner,
+            vm: opts.virtualmachine,
+            ...(opts.domain && { domain: opts.domain }),
+          },
+          target.controller,
         );
-        if (opts.output === 'json')
-          print(JSON.stringify({ changed: res.changed, deployment: res.deployment }, null, 2));
+        if (opts.output === 'json') print(JSON.stringify({ changed: res.changed, urls: res.urls }, null, 2));
         else print(res.lines.join('\n'));
       },
     );
@@ -73,36 +75,44 @@ export function registerDeploy(program: Command): void {
     )
     .option('--domain <name>', 'only this domain')
     .option('--inventory <file>', 'Ansible YAML inventory: purge its vms group over SSH')
-    .option('--virtualmachine <name>', 'only this VM (with --inventory)')
+    .option('--virtualmachine <name>', 'only this VM')
     .option('-o, --output <format>', 'text or json', 'text')
     .action(
       async (opts: { domain?: string; inventory?: string; virtualmachine?: string; output: string }) => {
-        if (opts.inventory) {
-          if (opts.domain && opts.virtualmachine)
-            throw new TrellisError('TRELLIS_ERR_VALIDATION', 'give --domain or --virtualmachine, not both');
-          const { loadInventory } = await import('../../inventory/inventory.js');
-          const { purgeRemote } = await import('../../deploy/remote-deploy.js');
-          const { connect } = await import('../../remote/connection.js');
-          const { currentRelease } = await import('../../release/release.js');
-          const res = await purgeRemote(
-            {
-              inventory: await loadInventory(opts.inventory),
-              ...(opts.domain && { domain: opts.domain }),
-              ...(opts.virtualmachine && { vm: opts.virtualmachine }),
-            },
-            { admin: await client(), release: () => currentRelease(), connect },
-          );
-          if (opts.output === 'json') print(JSON.stringify({ nodes: res.nodes }, null, 2));
-          else print(res.lines.join('\n'));
-          return;
-        }
-        if (opts.virtualmachine)
-          throw new TrellisError('TRELLIS_ERR_VALIDATION', '--virtualmachine needs --inventory');
-        const { runningLabTarget } = await import('../../deploy/lab-target.js');
-        const { purge } = await import('../../deploy/purge.js');
-        const res = await purge(opts.domain ? { domain: opts.domain } : {}, await runningLabTarget());
+        if (opts.domain && opts.virtualmachine)
+          throw new TrellisError('TRELLIS_ERR_VALIDATION', 'give --domain or --virtualmachine, not both');
+        const { purgeRemote } = await import('../../deploy/remote-deploy.js');
+        const target = opts.inventory
+          ? await inventoryTarget(opts.inventory)
+          : await (await import('../../lab/lab-target.js')).runningLab();
+        const res = await purgeRemote(
+          {
+            inventory: target.inventory,
+            ...(opts.domain && { domain: opts.domain }),
+            ...(opts.virtualmachine && { vm: opts.virtualmachine }),
+          },
+          target.controller,
+        );
         if (opts.output === 'json') print(JSON.stringify({ nodes: res.nodes }, null, 2));
         else print(res.lines.join('\n'));
       },
     );
+}
+
+interface DeployTarget {
+  inventory: Inventory;
+  controller: Controller;
+  app: LoadedApp;
+}
+
+/** An inventory of the user's hosts, driven with the CLI's own login. */
+async function inventoryTarget(file: string): Promise<Omit<DeployTarget, 'app'>> {
+  const { loadInventory } = await import('../../inventory/inventory.js');
+  const { connect } = await import('../../remote/connection.js');
+  const { currentRelease } = await import('../../release/release.js');
+  const { once } = await import('../../fabric/up.js');
+  return {
+    inventory: await loadInventory(file),
+    controller: { admin: await client(), release: once(() => currentRelease()), connect },
+  };
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { readConfig, trellisHome, writeConfig } from '../config.js';
+import { trellisHome } from '../config.js';
 import { print, renderTable } from '../output.js';
 import { client } from '../session.js';
 
@@ -34,15 +34,8 @@ export function registerFabric(program: Command): void {
         secretsFile: opts.secrets ?? join(trellisHome(), 'secrets.yaml'),
         out: (l) => process.stderr.write(`${l}\n`),
       });
-      const cfg = await readConfig();
-      const file = await writeConfig({
-        ...cfg,
-        orchestrator: res.url,
-        token: res.session.token,
-        username: 'admin',
-        expiresAt: res.session.expiresAt,
-        pins: { ...cfg.pins, [res.url]: { fingerprint: res.fingerprint, caPem: res.caPem } },
-      });
+      const { keepFabricLogin } = await import('../fabric-login.js');
+      const file = await keepFabricLogin(res);
       print([...res.lines, `logged in:       admin (CA pinned, saved in ${file})`].join('\n'));
     });
 

@@ -1,19 +1,22 @@
 import type { Command } from 'commander';
-import type { FlowTableReport } from '../../orchestrator/context.js';
+import type { NamedFlowEntry, NamedFlowTableReport } from '../../model/flow-table.js';
 import { formatContractId } from '../../wire/node-id.js';
 import { print, render } from '../output.js';
 import { client } from '../session.js';
 import { outputOption } from './get.js';
 
+/** A name beside an ID, in parentheses, where the orchestrator knows one the caller may see. */
+const named = (n: NamedFlowEntry['srcNode']) => (n ? `(${n})` : '');
+
 /** Like `ovs-ofctl dump-flows`: one line per entry, key=value. */
-function dump(t: FlowTableReport): string {
+function dump(t: NamedFlowTableReport): string {
   const lines = [
     `processor ${t.processor} (reported ${t.reportedAt ?? 'never'})`,
     ` table=30, n_packets=${t.table30.packets}, n_bytes=${t.table30.bytes}, n_flows=${t.table30.flows}`,
   ];
   for (const e of t.table50) {
     lines.push(
-      ` table=50, n_packets=${e.packets}, n_bytes=${e.bytes}, idle_age=${e.idleAge}, idle_timeout=${e.idleTimeout}, in_port=${e.inPort},src=${e.srcNodeId},dst=${e.dstNodeId},contract=${formatContractId(e.contractId)},label=0x${e.flowLabel.toString(16).padStart(5, '0')} actions=output:${e.outPort}`,
+      ` table=50, n_packets=${e.packets}, n_bytes=${e.bytes}, idle_age=${e.idleAge}, idle_timeout=${e.idleTimeout}, in_port=${e.inPort},src=${e.srcNodeId}${named(e.srcNode)},dst=${e.dstNodeId}${named(e.dstNode)},contract=${formatContractId(e.contractId)}${named(e.contract)},label=0x${e.flowLabel.toString(16).padStart(5, '0')} actions=output:${e.outPort}`,
     );
   }
   if (t.table50.length === 0) lines.push(' table=50: (empty)');
@@ -28,7 +31,7 @@ export function registerFlows(program: Command): void {
     .addOption(outputOption())
     .action(async (processor: string, opts: { output: 'table' | 'json' | 'yaml' }) => {
       const api = await client();
-      const t = await api.request<FlowTableReport>(
+      const t = await api.request<NamedFlowTableReport>(
         'GET',
         `/api/v1/processors/${encodeURIComponent(processor)}/flows`,
       );

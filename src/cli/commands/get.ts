@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import type { ApiClient } from '../../api-client/client.js';
 import { TrellisError } from '../../errors.js';
+import type { DenialNode, DenialView } from '../../model/denial.js';
 import type {
   AuditEntry,
   Contract,
@@ -12,7 +13,6 @@ import type {
   ResourceUser,
 } from '../../model/index.js';
 import type { HealthEvent } from '../../orchestrator/api/health-events.js';
-import type { Denial } from '../../orchestrator/store/repos/denials.js';
 import { formatContractId } from '../../wire/node-id.js';
 import { type Column, type OutputFormat, print, render } from '../output.js';
 import { client } from '../session.js';
@@ -20,12 +20,42 @@ import { client } from '../session.js';
 export const outputOption = () =>
   new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table');
 
+/** The denials API's filters (`trellis get denials --contract … --node … --reason … --since …`). */
+interface DenialFilters {
+  contract?: string;
+  node?: string;
+  reason?: string;
+  since?: string;
+  until?: string;
+  group?: boolean;
+}
+const DENIAL_FILTERS = ['contract', 'node', 'reason', 'since', 'until', 'group'] as const;
+
+function denialsUrl(domain: string | undefined, f: DenialFilters): string {
+  const q = new URLSearchParams();
+  if (domain) q.set('domain', domain);
+  for (const k of DENIAL_FILTERS) if (f[k] !== undefined) q.set(k, String(f[k]));
+  const s = q.toString();
+  return `/api/v1/denials${s ? `?${s}` : ''}`;
+}
+
+const nodeName = (n: DenialNode | null) => (n ? (n.owner ? `${n.name} (${n.owner})` : n.name) : '—');
+
+/** An ISO time as an age, as `kubectl get` shows AGE. */
+function since(iso: string): string {
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  if (!Number.isFinite(s)) return iso;
+  if (s < 120) return `${s}s ago`;
+  if (s < 7200) return `${Math.round(s / 60)}m ago`;
+  return iso;
+}
+
 const roleUsers = (c: Contract, role: 'client' | 'server') =>
   c.roles.find((r) => r.name === role)?.users.join(',') ?? '';
 
 /** One entry per kind `trellis get` knows: how to fetch it and which columns a table shows. */
 interface Kind<T> {
-  fetch(api: ApiClient, domain: string | undefined): Promise<T[]>;
+  fetch(api: ApiClient, domain: string | undefined, filters: DenialFilters): Promise<T[]>;
   columns: Column<T>[];
 }
 
@@ -99,18 +129,22 @@ const KINDS: Record<string, Kind<unknown>> = {
       { header: 'OWNER', value: (n) => n.owner },
       { header: 'DOMAIN', value: (n) => n.domain },
       { header: 'STATUS', value: (n) => n.status },
-      { header: 'LAST SEEN', value: (n) => n.lastSeen },
+      // When the orchestrator last heard from the node, as an age: a live node says seconds.
+      { header: 'LAST SEEN', value: (n) => since(n.lastSeen) },
     ],
   }),
-  denials: kind<Denial>({
-    fetch: (api, domain) =>
-      api.request<Denial[]>('GET', `/api/v1/denials${domain ? `?domain=${encodeURIComponent(domain)}` : ''}`),
+  denials: kind<DenialView>({
+    fetch: (api, domain, filters) => api.request<DenialView[]>('GET', denialsUrl(domain, filters)),
     columns: [
       { header: 'AT', value: (d) => d.at },
+      { header: 'COUNT', value: (d) => d.count },
       { header: 'KIND', value: (d) => d.kind },
       { header: 'CONTRACT', value: (d) => `${d.domain}/${d.contract}` },
       { header: 'ROLE', value: (d) => d.role },
+      { header: 'SOURCE', value: (d) => nodeName(d.source) },
+      { header: 'DESTINATION', value: (d) => nodeName(d.destination) },
       { header: 'BY', value: (d) => d.reportedBy },
+      { header: 'CODE', value: (d) => d.code },
       { header: 'REASON', value: (d) => d.reason },
     ],
   }),
@@ -188,9 +222,22 @@ export function registerGet(program: Command): void {
     .argument('<kind>', 'what to list')
     .argument('[name]', 'only this one (for domain-topology: the domain)')
     .option('--domain <domain>', 'only this domain')
+    .option('--contract <name>', 'denials: only this contract')
+    .option('--node <name>', 'denials: only those this node reported or is the source or destination of')
+    .option(
+      '--reason <code>',
+      'denials: only this reason code (no-server, no-path, not-in-role, … as in docs/metrics.md)',
+    )
+    .option('--since <time>', 'denials: from this ISO time, or this long ago (30s, 15m, 2h, 7d)')
+    .option('--until <time>', 'denials: up to this ISO time, or this long ago')
+    .option('--group', 'denials: one row per repeated refusal, with a count')
     .addOption(outputOption())
     .action(
-      async (kindArg: string, name: string | undefined, opts: { domain?: string; output: OutputFormat }) => {
+      async (
+        kindArg: string,
+        name: string | undefined,
+        opts: DenialFilters & { domain?: string; output: OutputFormat },
+      ) => {
         const api = await client();
         if (kindArg === 'domain-topology') return getDomainTopology(api, name ?? opts.domain, opts.output);
         const k = KINDS[ALIASES[kindArg] ?? kindArg];
@@ -199,7 +246,14 @@ export function registerGet(program: Command): void {
             hint: `one of: ${Object.keys(KINDS).join(', ')}, domain-topology`,
           });
         }
-        let rows = await k.fetch(api, opts.domain);
+        const kindName = ALIASES[kindArg] ?? kindArg;
+        const used = DENIAL_FILTERS.filter((f) => opts[f] !== undefined);
+        if (kindName !== 'denials' && used.length > 0) {
+          throw new TrellisError('TRELLIS_ERR_VALIDATION', `--${used[0]} filters denials only`, {
+            hint: 'trellis get denials --contract C --node N --reason CODE --since 15m --group',
+          });
+        }
+        let rows = await k.fetch(api, opts.domain, opts);
         if (name) {
           rows = rows.filter((r) => (r as { name?: string }).name === name);
           if (rows.length === 0)

@@ -16,21 +16,24 @@ export function registerLab(program: Command): void {
 
   lab
     .command('up')
-    .description('start the orchestrator, apply the fabric, start processors, agents and workloads')
+    .description(
+      "the lab's hosts as an inventory on this machine: fabric up (orchestrator, processors), then deploy every VM",
+    )
     .option('-f, --file <lab.yaml>', 'lab file', 'examples/hello/lab.yaml')
-    .option('--detach', 'supervise the lab in the background and return once it is ready')
+    .option('--detach', 'return once everything is ready (each lab host keeps its own units running)')
     .action(async (opts: { file: string; detach?: boolean }) => {
       // The lab's modules load only for lab commands (agents and processors share this CLI).
       const { labUp } = await import('../../lab/up.js');
       const res = await labUp({ labFile: opts.file, detach: opts.detach === true, out });
-      // In the foreground labUp returns after Ctrl-C stopped every child; idle HTTP keep-alive
+      // In the foreground labUp returns after Ctrl-C took the lab down; idle HTTP keep-alive
       // sockets must not hold the terminal for a few more seconds.
       if (!opts.detach && res.started) process.exit(0);
+      if (opts.detach) process.exit(0);
     });
 
   lab
     .command('down')
-    .description('stop the lab: every process it started, then check none is left')
+    .description("stop the lab: fabric down on the lab's hosts, then check no process of theirs is left")
     .action(async () => {
       const { labDown } = await import('../../lab/down.js');
       await labDown({ out });
@@ -51,16 +54,5 @@ export function registerLab(program: Command): void {
       if (opts.output === 'json') print(JSON.stringify(status, null, 2));
       else if (opts.output === 'yaml') print(YAML().stringify(status).trimEnd());
       else print(renderStatus(status));
-    });
-
-  // What `lab up --detach` runs in the background; not meant to be typed.
-  lab
-    .command('supervise', { hidden: true })
-    .requiredOption('-f, --file <lab.yaml>', 'lab file')
-    .option('--log <file>', 'where this process writes (recorded for `lab status`)')
-    .action(async (opts: { file: string; log?: string }) => {
-      const { superviseLab } = await import('../../lab/supervise.js');
-      await superviseLab({ labFile: opts.file, out, supervisorLog: opts.log ?? null });
-      process.exit(0);
     });
 }

@@ -17,6 +17,7 @@ interface OrchestratorFlags {
   logLevel: string;
   nodeCertTtl?: string;
   ticketTtl?: string;
+  restore?: string;
 }
 
 /**
@@ -72,6 +73,10 @@ export function registerOrchestrator(program: Command): void {
       'lifetime of node certificates (env TRELLIS_NODE_CERT_TTL; default 7d); nodes renew at 2/3',
     )
     .option('--ticket-ttl <duration>', 'lifetime of flow tickets (env TRELLIS_TICKET_TTL; default 1h)')
+    .option(
+      '--restore <file>',
+      'restore a `trellis backup` file into --data-dir (which must be empty; with DATABASE_URL, an empty database) and exit',
+    )
     .addHelpText(
       'after',
       `
@@ -83,6 +88,7 @@ Examples:
     .action(async (opts: OrchestratorFlags) => {
       // Loaded here, not at the top: each process loads only the component it runs.
       daemonStarting();
+      if (opts.restore) return restore(opts.restore, opts.dataDir);
       const { createOrchestrator } = await import('../../orchestrator/server.js');
       const { orchestratorUrl, planListen } = await import('../../orchestrator/listen-plan.js');
 
@@ -158,6 +164,18 @@ Examples:
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+}
+
+/** `--restore FILE`: into an empty data dir (and database), then exit; a normal start serves it. */
+async function restore(file: string, dataDir: string): Promise<void> {
+  const { restoreBackup } = await import('../../orchestrator/backup/restore.js');
+  const databaseUrl = process.env.DATABASE_URL;
+  const r = await restoreBackup(file, { dataDir, ...(databaseUrl && { databaseUrl }) });
+  const c = r.counts;
+  process.stderr.write(
+    `restored ${file} into ${r.store}: ${c.domains ?? 0} domains, ${c.contracts ?? 0} contracts, ${c.nodes ?? 0} nodes, ${c.processors ?? 0} processors\n`,
+  );
+  process.stderr.write(`start it with: trellis orchestrator --data-dir ${dataDir} …\n`);
 }
 
 async function readPem(file: string, flag: string): Promise<string> {

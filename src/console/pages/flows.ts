@@ -1,5 +1,5 @@
 import type { Topology } from '../../api-client/client.js';
-import type { FlowTableReport as FlowReport } from '../../model/flow-table.js';
+import type { NamedFlowTableReport as FlowReport } from '../../model/flow-table.js';
 import { ago, cli, errorBox, h, hex32, mount, table } from '../dom.js';
 import { enc, navigate, type Page } from '../router.js';
 import { api } from '../session.js';
@@ -26,7 +26,11 @@ export const flowsPage: Page = (outlet, { processor }) => {
   const show = async (p: string) => {
     try {
       const f = await api((a) => a.request<FlowReport>('GET', `/api/v1/processors/${enc(p)}/flows`));
-      const node = (id: string) => h('span', { title: id }, names.get(id) ?? id);
+      // The name an operator knows, with the ID beside it (the flow table's key).
+      const beside = (name: string | null | undefined, id: string) =>
+        name
+          ? h('span', { title: id }, h('strong', null, name), ' ', h('code', { class: 'muted' }, id))
+          : h('code', null, id);
       mount(
         body,
         h(
@@ -44,11 +48,11 @@ export const flowsPage: Page = (outlet, { processor }) => {
           h('h2', null, 'Table 50 · per-flow entries'),
           table(
             'Table 50',
-            ['Source', 'Destination', 'Contract ID', 'Flow label', 'In', 'Out', 'Packets', 'Bytes', 'Idle'],
+            ['Source', 'Destination', 'Contract', 'Flow label', 'In', 'Out', 'Packets', 'Bytes', 'Idle'],
             f.table50.map((e) => [
-              node(e.srcNodeId),
-              node(e.dstNodeId),
-              h('code', null, hex32(e.contractId)),
+              beside(e.srcNode ?? names.get(e.srcNodeId), e.srcNodeId),
+              beside(e.dstNode ?? names.get(e.dstNodeId), e.dstNodeId),
+              beside(e.contract, hex32(e.contractId)),
               h('code', null, `0x${e.flowLabel.toString(16).padStart(5, '0')}`),
               e.inPort,
               e.outPort,

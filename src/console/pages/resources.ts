@@ -1,5 +1,5 @@
 import type { FabricNode } from '../../model/index.js';
-import { ago, badge, cli, errorBox, h, mount, table } from '../dom.js';
+import { badge, cli, errorBox, h, liveAgo, mount, table } from '../dom.js';
 import { onEvent } from '../events.js';
 import type { Page } from '../router.js';
 import { api } from '../session.js';
@@ -49,7 +49,7 @@ export const resourcesPage: Page = (outlet) => {
             n.owner,
             n.domain,
             badge(n.status),
-            ago(n.lastSeen),
+            liveAgo(n.lastSeen),
             h(
               'button',
               {
@@ -72,6 +72,15 @@ export const resourcesPage: Page = (outlet) => {
   const off = onEvent((e) => {
     if (e.type === 'node' || e.type === 'hello') void refresh();
   });
+  // lastSeen moves with every heartbeat, which sends no event: fetch the nodes again every
+  // few seconds so a live node's Last seen stays seconds old without a reload.
+  const timer = setInterval(() => void refresh(), LAST_SEEN_POLL_MS);
   void refresh();
-  return off;
+  return () => {
+    off();
+    clearInterval(timer);
+  };
 };
+
+/** Nodes heartbeat every 2–4 s; a 3 s fetch shows each one within a few seconds. */
+export const LAST_SEEN_POLL_MS = 3000;

@@ -1,11 +1,13 @@
 import type { ElementDefinition, StylesheetJson } from 'cytoscape';
 import type { PathAnswer, Topology } from '../../api-client/client.js';
 import type { Contract, FabricNode } from '../../model/index.js';
-import { ago, badge, cli, errorBox, h, mount } from '../dom.js';
+import { badge, cli, errorBox, h, liveAgo, mount } from '../dom.js';
 import { onEvent } from '../events.js';
 import { COLORS, graphView } from '../graph.js';
 import type { Page } from '../router.js';
 import { api } from '../session.js';
+import { layoutTopology } from '../topology-layout.js';
+import { LAST_SEEN_POLL_MS } from './resources.js';
 
 const STYLE: StylesheetJson = [
   {
@@ -65,81 +67,28 @@ const STYLE: StylesheetJson = [
   },
 ];
 
-/**
- * The processors' order around the ellipse with the fewest crossing links (tried exhaustively
- * for a small fabric; a large one keeps the API's order).
- */
-function circleOrder(names: string[], links: Topology['links']): string[] {
-  if (names.length > 7) return names;
-  let best = names;
-  let bestCrossings = Number.POSITIVE_INFINITY;
-  const permute = (done: string[], rest: string[]) => {
-    if (rest.length === 0) {
-      const at = new Map(done.map((n, i) => [n, i]));
-      const chords: [number, number][] = [];
-      for (const l of links) {
-        const a = at.get(l.a);
-        const b = at.get(l.b);
-        if (a !== undefined && b !== undefined) chords.push(a < b ? [a, b] : [b, a]);
-      }
-      // Two chords of a circle cross when exactly one end of one lies strictly inside the other.
-      const inside = (x: number, [a, b]: [number, number]) => a < x && x < b;
-      let crossings = 0;
-      for (const [i, p] of chords.entries()) {
-        for (const q of chords.slice(i + 1)) {
-          if (new Set([...p, ...q]).size === 4 && inside(q[0], p) !== inside(q[1], p)) crossings++;
-        }
-      }
-      if (crossings < bestCrossings) {
-        bestCrossings = crossings;
-        best = done;
-      }
-      return;
-    }
-    // The first processor stays first: rotations of one order are the same drawing.
-    for (const [i, n] of rest.entries()) permute([...done, n], [...rest.slice(0, i), ...rest.slice(i + 1)]);
-  };
-  permute(names.slice(0, 1), names.slice(1));
-  return best;
+/** Processors on an ellipse, workloads on rings outside it (src/console/topology-layout.ts). */
+function positions(t: Topology): Map<string, { x: number; y: number }> {
+  const drawn = new Set(t.processors.map((p) => p.name));
+  return layoutTopology({
+    processors: t.processors.map((p) => p.name),
+    workloads: t.workloads.map((w) => ({ name: w.name, processor: w.processors.find((x) => drawn.has(x)) })),
+    links: t.links,
+  });
 }
 
-/** Processors on an ellipse; each workload fanned out beyond its first processor. */
-function positions(t: Topology): Map<string, { x: number; y: number }> {
-  const pos = new Map<string, { x: number; y: number }>();
-  const procs = circleOrder(
-    t.processors.map((p) => p.name),
-    t.links,
-  );
-  procs.forEach((p, i) => {
-    const a = (2 * Math.PI * i) / Math.max(procs.length, 1) - Math.PI / 2;
-    pos.set(p, { x: 300 * Math.cos(a), y: 150 * Math.sin(a) });
-  });
-  const byProc = new Map<string, string[]>();
-  const loose: string[] = [];
-  for (const w of t.workloads) {
-    const p = w.processors.find((x) => pos.has(x));
-    if (p) byProc.set(p, [...(byProc.get(p) ?? []), w.name]);
-    else loose.push(w.name);
-  }
-  for (const [p, names] of byProc) {
-    const c = pos.get(p)!;
-    const base = Math.atan2(c.y, c.x || 0.001);
-    names.forEach((n, i) => {
-      // Wide enough apart that two VM labels (~50 px each) never overlap.
-      const a = base + (i - (names.length - 1) / 2) * 0.8;
-      pos.set(n, { x: c.x + 125 * Math.cos(a), y: c.y + 115 * Math.sin(a) });
-    });
-  }
-  for (const [i, n] of loose.entries()) pos.set(n, { x: -200 + i * 70, y: 320 });
-  return pos;
+/** One server instance of the highlighted contract and the path to it (or why there is none). */
+interface ServerPath {
+  server: string;
+  answer?: PathAnswer;
+  error?: unknown;
 }
 
 interface Highlight {
   contract: Contract;
-  answer?: PathAnswer;
   client?: string;
-  server?: string;
-  error?: unknown;
+  /** Every registered server instance: a contract served by two or more shows them all. */
+  servers: ServerPath[];
 }
 
 export const topologyPage: Page = (outlet) => {
@@ -187,7 +136,7 @@ export const topologyPage: Page = (outlet) => {
       ['Addresses', (n?.addresses ?? p?.addresses ?? []).join(', ') || '—'],
       ['Domain', n?.domain ?? '—'],
       ['Status', badge(n?.status ?? p?.status ?? 'unregistered')],
-      ['Last seen', n ? ago(n.lastSeen) : '—'],
+      ['Last seen', n ? liveAgo(n.lastSeen) : '—'],
     ];
     if (p) rows.splice(2, 0, ['Zone', p.zone]);
     if (n?.kind === 'workload') rows.splice(rows.length, 0, ['Processors', n.processors.join(', ') || '—']);
@@ -229,38 +178,35 @@ export const topologyPage: Page = (outlet) => {
     view.cy.elements().removeClass('onpath transit');
     pathInfo.replaceChildren();
     if (!highlight) return;
-    const { answer, client, server, contract } = highlight;
-    if (highlight.error) {
-      mount(pathInfo, errorBox(highlight.error));
-      return;
-    }
-    if (!answer || !client || !server) {
+    const { client, servers, contract } = highlight;
+    if (!client || servers.length === 0) {
       mount(
         pathInfo,
         h('p', { class: 'muted' }, `No registered client and server nodes for ${contract.name} yet.`),
       );
       return;
     }
-    const hops = answer.path;
-    hops.forEach((p, i) => {
-      view.cy.getElementById(`n:${p}`).addClass('onpath');
-      const next = hops[i + 1];
-      if (next)
-        view.cy.getElementById(`l:${p < next ? `${p}--${next}` : `${next}--${p}`}`).addClass('onpath');
-    });
-    for (const t of answer.constraints.waypoints) view.cy.getElementById(`n:${t}`).addClass('transit');
-    view.cy.getElementById(`n:${client}`).addClass('onpath');
-    view.cy.getElementById(`n:${server}`).addClass('onpath');
-    view.cy.getElementById(`a:${client}:${hops[0]}`).addClass('onpath');
-    view.cy.getElementById(`a:${server}:${hops[hops.length - 1]}`).addClass('onpath');
-    mount(
-      pathInfo,
-      h(
+    const line = (s: ServerPath) => {
+      if (!s.answer)
+        return h('div', { 'data-server': s.server }, `${client} → ${s.server}: `, errorBox(s.error));
+      const { answer } = s;
+      const hops = answer.path;
+      hops.forEach((p, i) => {
+        view.cy.getElementById(`n:${p}`).addClass('onpath');
+        const next = hops[i + 1];
+        if (next)
+          view.cy.getElementById(`l:${p < next ? `${p}--${next}` : `${next}--${p}`}`).addClass('onpath');
+      });
+      for (const t of answer.constraints.waypoints) view.cy.getElementById(`n:${t}`).addClass('transit');
+      view.cy.getElementById(`n:${s.server}`).addClass('onpath');
+      view.cy.getElementById(`a:${client}:${hops[0]}`).addClass('onpath');
+      view.cy.getElementById(`a:${s.server}:${hops[hops.length - 1]}`).addClass('onpath');
+      return h(
         'p',
-        null,
+        { 'data-server': s.server },
         h('strong', null, contract.name),
         ': ',
-        [client, ...hops, server].join(' → '),
+        [client, ...hops, s.server].join(' → '),
         h('span', { class: 'muted' }, ` · cost ${answer.cost}`),
         answer.constraints.waypoints.length
           ? h('span', { class: 'tag tag-transit' }, `transit ${answer.constraints.waypoints.join(', ')}`)
@@ -268,7 +214,15 @@ export const topologyPage: Page = (outlet) => {
         answer.constraints.avoid.length
           ? h('span', { class: 'tag' }, `avoid ${answer.constraints.avoid.join(', ')}`)
           : null,
-      ),
+      );
+    };
+    view.cy.getElementById(`n:${client}`).addClass('onpath');
+    mount(
+      pathInfo,
+      servers.length > 1
+        ? h('p', { class: 'muted' }, `${servers.length} server instances of ${contract.name}:`)
+        : null,
+      servers.map(line),
     );
   };
 
@@ -277,25 +231,33 @@ export const topologyPage: Page = (outlet) => {
     const contract = contracts.find((c) => c.domain === domain && c.name === cname);
     if (!contract) return null;
     const users = (r: string) => contract.roles.find((x) => x.name === r)?.users ?? [];
-    const pick = (r: string) =>
-      [...nodes.values()].find(
+    const inRole = (r: string) =>
+      [...nodes.values()].filter(
         (n) =>
           n.kind === 'workload' &&
           n.domain === domain &&
           users(r).includes(n.owner) &&
           n.processors.length > 0,
       );
-    const c = pick('client');
-    const s = pick('server');
-    if (!c || !s) return { contract };
-    try {
-      const answer = await api((a) =>
-        a.path(c.processors[0]!, s.processors[0]!, contract.name, contract.domain),
-      );
-      return { contract, answer, client: c.name, server: s.name };
-    } catch (err) {
-      return { contract, client: c.name, server: s.name, error: err };
-    }
+    const c = inRole('client')[0];
+    const servers = inRole('server');
+    if (!c || servers.length === 0) return { contract, servers: [] };
+    return {
+      contract,
+      client: c.name,
+      servers: await Promise.all(
+        servers.map(async (s): Promise<ServerPath> => {
+          try {
+            const answer = await api((a) =>
+              a.path(c.processors[0]!, s.processors[0]!, contract.name, contract.domain),
+            );
+            return { server: s.name, answer };
+          } catch (err) {
+            return { server: s.name, error: err };
+          }
+        }),
+      ),
+    };
   };
 
   let pending = 0;
@@ -415,10 +377,23 @@ export const topologyPage: Page = (outlet) => {
       timer = setTimeout(() => void refresh(), 100);
     }
   });
+  // Last seen moves with heartbeats, which send no event: while a node's details are open,
+  // fetch the nodes again every few seconds.
+  const seen = setInterval(() => {
+    if (overlay.hidden) return;
+    void api((a) => a.nodes())
+      .then((ns) => {
+        nodes = new Map(ns.map((n) => [n.name, n]));
+        const shown = overlay.querySelector('strong')?.textContent;
+        if (shown && !overlay.hidden) showOverlay(shown);
+      })
+      .catch(() => undefined);
+  }, LAST_SEEN_POLL_MS);
   void refresh();
   return () => {
     off();
     clearTimeout(timer);
+    clearInterval(seen);
     view.destroy();
   };
 };

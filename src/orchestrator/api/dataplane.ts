@@ -1,17 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { notFound, TrellisError } from '../../errors.js';
+import { DENIAL_CODES } from '../../model/denial.js';
 import { Name } from '../../model/index.js';
 import type { FlowTicket } from '../../wire/ticket.js';
 import type { Principal } from '../auth/principal.js';
 import { requireAdmin, requireDomainAdmin, visibleDomains } from '../auth/rbac.js';
 import type { FlowTableReport, Orchestrator } from '../context.js';
 import { computeBundle, type NodeView } from '../policy/bundle.js';
+import { parseTimeBound, viewDenials } from '../policy/denial-view.js';
+import { nameFlows } from '../policy/flow-names.js';
 import { fabricSnapshot } from '../policy/snapshot.js';
-import { contractEpochs } from '../store/repos/contracts.js';
+import { contractEpochs, listContracts } from '../store/repos/contracts.js';
 import { insertDenials, listDenials } from '../store/repos/denials.js';
 import { getMeta } from '../store/repos/meta.js';
-import { getNode } from '../store/repos/nodes.js';
+import { getNode, listNodes } from '../store/repos/nodes.js';
 import { requireOwner } from './nodes.js';
 import { route } from './route.js';
 
@@ -67,6 +70,23 @@ const DenialReport = z.strictObject({
   src: z.string().max(64).nullable(),
   dst: z.string().max(64).nullable(),
   reason: z.string().max(1024),
+});
+
+/** The most denials one listing reads from the store before filtering by code or node and grouping. */
+const DENIAL_SCAN = 10_000;
+
+const DenialsQuery = z.strictObject({
+  domain: Name.optional(),
+  contract: Name.optional(),
+  /** A node name: denials it reported, or whose source or destination it is. */
+  node: Name.optional(),
+  /** A reason code (src/model/denial.ts DENIAL_CODES). */
+  reason: z.enum(DENIAL_CODES).optional(),
+  since: z.string().max(64).optional(),
+  until: z.string().max(64).optional(),
+  /** Collapse repeats of one refusal into one row with a count and its first and last time. */
+  group: z.enum(['true', 'false']).optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).default(200),
 });
 
 const FlowEntry = z.strictObject({
@@ -185,16 +205,48 @@ export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
   route(app, o, {
     method: 'GET',
     url: '/api/v1/denials',
-    summary: 'Recent refused and would-deny flows with their reasons (newest first)',
+    summary:
+      'Recent refused and would-deny flows with their reasons, codes and node names (newest first); filters, time range and grouping of repeats',
     tag: 'data plane',
-    query: z.strictObject({
-      domain: Name.optional(),
-      limit: z.coerce.number().int().min(1).max(10_000).default(200),
-    }),
+    query: DenialsQuery,
     handler: async ({ principal, query }) => {
       requireAdmin(principal, 'read denials');
       if (query.domain) requireDomainAdmin(principal, query.domain, 'read denials');
-      return listDenials(o.db, query.domain ? [query.domain] : visibleDomains(principal), query.limit);
+      const only = query.domain ? [query.domain] : visibleDomains(principal);
+      const now = Date.now();
+      const bound = (field: 'since' | 'until') => {
+        const v = query[field];
+        if (v === undefined) return undefined;
+        const d = parseTimeBound(v, now);
+        if (d) return d;
+        throw new TrellisError(
+          'TRELLIS_ERR_VALIDATION',
+          `${field} "${v}" is neither an ISO time nor a duration`,
+          {
+            field: `query.${field}`,
+            hint: 'an ISO 8601 time (2026-01-01T10:00:00Z) or a duration back from now: 30s, 15m, 2h, 7d',
+          },
+        );
+      };
+      const nodeRow = query.node ? await getNode(o.db, query.node) : undefined;
+      const nodes = await listNodes(o.db, null);
+      // Code, node names and grouping are decided after the store's filters: scan more rows
+      // than asked for when they will be narrowed or collapsed.
+      const narrowed = query.reason !== undefined || query.node !== undefined || query.group === 'true';
+      const rows = await listDenials(o.db, {
+        only,
+        contract: query.contract,
+        since: bound('since'),
+        until: bound('until'),
+        node: query.node ? { name: query.node, nodeId: nodeRow?.nodeId } : undefined,
+        limit: narrowed ? DENIAL_SCAN : query.limit,
+      });
+      return viewDenials(rows, nodes, {
+        code: query.reason,
+        node: query.node,
+        group: query.group === 'true',
+        limit: query.limit,
+      });
     },
   });
 
@@ -230,7 +282,9 @@ export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
           table50: [],
         };
       }
-      return report;
+      if (report.table50.length === 0) return report;
+      const visible = visibleDomains(principal);
+      return nameFlows(report, await listNodes(o.db, null), await listContracts(o.db, visible), visible);
     },
   });
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { requireSystemAdmin } from '../auth/rbac.js';
 import type { Orchestrator } from '../context.js';
+import { recordTicketKeys } from '../key-records.js';
 import { PROPAGATION_MS } from '../tickets/keyring.js';
 import { write } from '../write.js';
 import { route } from './route.js';
@@ -47,6 +48,8 @@ export function ticketKeyRoutes(app: FastifyInstance, o: Orchestrator): void {
       requireSystemAdmin(principal, 'rotate the ticket key');
       const rotated = await write(o, principal, async (w) => {
         const r = await o.ticketKeys.rotate(o.ticketTtlSec);
+        // The store's record of the ring, checked at every start (key-records.ts).
+        await recordTicketKeys(w.sql, o.ticketKeys);
         // Public facts only: the key IDs and times, never key material.
         await w.audit({
           action: 'create',

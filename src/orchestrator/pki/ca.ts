@@ -229,8 +229,28 @@ export function signerFor(ca: FabricCa): Promise<Signer> {
 }
 
 function checkPair(certPem: string, keyPem: string, dir: string): FabricCa {
-  const key = createPrivateKey(keyPem);
-  if (!new X509Certificate(certPem).checkPrivateKey(key)) {
+  // A cut-short file otherwise fails as OpenSSL's `DECODER routines::unsupported`, naming nothing.
+  const damaged = (file: string, what: string, err: unknown) =>
+    new TrellisError(
+      'TRELLIS_ERR_UNAVAILABLE',
+      `${join(dir, file)} is damaged: not ${what} (${(err as Error).message})`,
+      {
+        hint: 'restore it from backup (trellis orchestrator --restore BACKUP --data-dir NEW_DIR); a new CA would orphan every node certificate',
+      },
+    );
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch (err) {
+    throw damaged('ca.key', 'a PEM private key', err);
+  }
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(certPem);
+  } catch (err) {
+    throw damaged('ca.crt', 'a PEM certificate', err);
+  }
+  if (!cert.checkPrivateKey(key)) {
     throw new TrellisError('TRELLIS_ERR_UNPROCESSABLE', `${dir}/ca.key does not belong to ${dir}/ca.crt`, {
       hint: 'restore the matching pair from backup',
     });

@@ -1,14 +1,33 @@
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { TrellisError } from '../../errors.js';
 import { tightenTree } from '../../node-runtime/private-files.js';
 import type { Db, Sql } from './db.js';
+import { RESTORE_HINT } from './integrity.js';
 import { Serial } from './serial.js';
 
 /** Embedded Postgres (WASM) in a data directory: the zero-setup default. */
 export async function openPglite(dir: string | undefined): Promise<Db> {
   if (dir !== undefined) await mkdir(dir, { recursive: true, mode: 0o700 });
-  const pg = dir === undefined ? new PGlite() : new PGlite(dir);
-  await pg.waitReady;
+  // Data checksums: a garbled page is then an error when read, not silently wrong rows. Postgres
+  // 18's initdb (PGlite 0.5) enables them by default; asking keeps that true whatever it defaults to.
+  const options = { initDbStartParams: ['--data-checksums'] };
+  const pg = dir === undefined ? new PGlite(options) : new PGlite(dir, options);
+  try {
+    await pg.waitReady;
+  } catch (err) {
+    // A damaged pg_control or WAL surfaces as WASM's "Aborted(). Build with -sASSERTIONS…" or
+    // "PGlite failed to initialize properly", which name neither the directory nor a way out.
+    if (dir === undefined) throw err;
+    const said = (err as Error).message;
+    const detail = /^Aborted\(\)|failed to initialize/.test(said) ? '' : ` (${said})`;
+    throw new TrellisError(
+      'TRELLIS_ERR_UNAVAILABLE',
+      `the store in ${dir} cannot be opened: Postgres stopped while reading its control file (${join(dir, 'global', 'pg_control')}) or write-ahead log (${join(dir, 'pg_wal')}), which are damaged${detail}`,
+      { hint: RESTORE_HINT },
+    );
+  }
   // PGlite sets its own file modes (0666, and 0644 for the relcache files it rewrites at every
   // start) whatever the umask: tighten them once it is up. Files it creates later are 0600.
   if (dir !== undefined) await tightenTree(dir);

@@ -64,10 +64,11 @@ export class TicketKeyring {
         file,
       );
     }
-    let parsed: RingFile;
+    let keys: RingKey[];
     try {
-      parsed = JSON.parse(text) as RingFile;
+      const parsed = JSON.parse(text) as RingFile;
       if (!Array.isArray(parsed.keys) || parsed.keys.length === 0) throw new Error('no keys');
+      keys = parsed.keys.map((k) => ringKey(createPrivateKey(k.pem), k.activatesAt, k.retiresAt));
     } catch (err) {
       throw new TrellisError(
         'TRELLIS_ERR_UNPROCESSABLE',
@@ -77,10 +78,7 @@ export class TicketKeyring {
         },
       );
     }
-    return new TicketKeyring(
-      parsed.keys.map((k) => ringKey(createPrivateKey(k.pem), k.activatesAt, k.retiresAt)),
-      file,
-    );
+    return new TicketKeyring(keys, file);
   }
 
   /** The key that signs now: the newest one already active. */

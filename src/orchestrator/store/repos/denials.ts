@@ -27,15 +27,41 @@ interface Row {
   reason: string;
 }
 
+export interface DenialQuery {
+  /** Only these domains (null: every domain). */
+  only: string[] | null;
+  contract?: string;
+  since?: Date;
+  until?: Date;
+  /** Only denials that name this node: reported by it, or with its node ID as source/destination. */
+  node?: { name: string; nodeId?: string };
+  limit: number;
+}
+
 /** Newest first. */
-export async function listDenials(sql: Sql, only: string[] | null, limit: number): Promise<Denial[]> {
-  const rows =
-    only === null
-      ? await sql.query<Row>('SELECT * FROM denials ORDER BY id DESC LIMIT $1', [limit])
-      : await sql.query<Row>('SELECT * FROM denials WHERE domain = ANY($1) ORDER BY id DESC LIMIT $2', [
-          only,
-          limit,
-        ]);
+export async function listDenials(sql: Sql, q: DenialQuery): Promise<Denial[]> {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const arg = (v: unknown) => {
+    args.push(v);
+    return `$${args.length}`;
+  };
+  if (q.only !== null) where.push(`domain = ANY(${arg(q.only)})`);
+  if (q.contract) where.push(`contract = ${arg(q.contract)}`);
+  if (q.since) where.push(`at >= ${arg(q.since.toISOString())}`);
+  if (q.until) where.push(`at <= ${arg(q.until.toISOString())}`);
+  if (q.node) {
+    const name = arg(q.node.name);
+    where.push(
+      q.node.nodeId
+        ? `(reported_by = ${name} OR src = ${arg(q.node.nodeId)} OR dst = $${args.length})`
+        : `reported_by = ${name}`,
+    );
+  }
+  const rows = await sql.query<Row>(
+    `SELECT * FROM denials ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${arg(q.limit)}`,
+    args,
+  );
   return rows.map((r) => ({
     at: iso(r.at),
     reportedBy: r.reported_by,
