@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { SessionPool } from '../dataplane/pool.js';
 import { AgentMetrics } from '../metrics/agent.js';
+import { poolHealth } from '../metrics/health.js';
 import { sendMetrics } from '../metrics/serve.js';
 import { loadOrCreateNodeKey } from '../node-identity/keys.js';
 import { advertisedEndpoint, endpointOf, type HostPort } from '../node-runtime/addresses.js';
@@ -106,7 +107,10 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const metrics = new AgentMetrics(stats);
   const denials = new DenialReporter(control, o.vm, log, (d) => metrics.denied(d));
   // Read at each new connection: a renewed certificate is used from the next one on.
-  const pool = new SessionPool(() => holder.current);
+  const pool = new SessionPool(
+    () => holder.current,
+    poolHealth(metrics.health, log, (r) => control.reportPeerHealth(o.vm, r)),
+  );
   const outbound = new Outbound({
     address: clientAddress,
     vm: o.vm,
@@ -115,6 +119,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     pool,
     denials,
     stats,
+    health: metrics.health,
     log,
     refresh: () => refresh(),
   });

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The agent's view of the orchestrator's bundle (GET /api/v1/nodes/:name/bundle). */
@@ -57,7 +57,11 @@ export interface AgentBundle {
 /** The bundle is cached on disk so a restart while the orchestrator is down still serves. */
 export async function saveBundle(dir: string, b: AgentBundle): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'bundle.json'), JSON.stringify(b), { mode: 0o600 });
+  // Written aside, then renamed: a reader (or a restart after a crash mid-write) sees the old
+  // bundle or the new one, never half of one. Refreshes come often when nodes come and go.
+  const file = join(dir, 'bundle.json');
+  await writeFile(`${file}.tmp`, JSON.stringify(b), { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
 }
 
 export async function loadCachedBundle(dir: string): Promise<AgentBundle | undefined> {

@@ -35,6 +35,11 @@ function fabric(dead: Set<string>, log: { endpoint: string; ticket: string }[]):
         return s;
       },
     }),
+    isEjected: () => false,
+    pingNow: () => undefined,
+    answeredSince: () => true,
+    pingWaitingMs: () => 0,
+    warm: () => undefined,
   } as unknown as SessionPool;
 }
 

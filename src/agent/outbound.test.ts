@@ -34,6 +34,11 @@ function fakeFabricOutbound(streams: FakeStream[]): Outbound {
         return s;
       },
     }),
+    isEjected: () => false,
+    pingNow: () => undefined,
+    answeredSince: () => true,
+    pingWaitingMs: () => 0,
+    warm: () => undefined,
   } as unknown as SessionPool;
   return new Outbound({
     address: '127.0.0.1',

@@ -1,9 +1,12 @@
 import net, { type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { watchFirstByte } from '../dataplane/first-byte.js';
 import { H } from '../dataplane/headers.js';
-import type { SessionPool } from '../dataplane/pool.js';
+import type { FailoverReason } from '../dataplane/health.js';
+import { PeerEjectedError, type SessionPool } from '../dataplane/pool.js';
 import { sourceFor } from '../dataplane/source.js';
 import { splice } from '../dataplane/splice.js';
+import type { HealthMetrics } from '../metrics/health.js';
 import type { DenialReporter } from '../node-runtime/denials.js';
 import { flowLabel } from '../wire/ticket.js';
 import type { AgentClientEntry, AgentTarget, AgentTicket } from './bundle.js';
@@ -11,7 +14,7 @@ import { type ActiveFlow, MOVE_IDLE_MS, pathKey, readyToMove } from './flow-move
 import { foreignSourceReason, fromOwnVm } from './own-vm.js';
 import type { Stats } from './stats.js';
 
-/** How long a first hop that could not be reached is tried last: it is probably down. */
+/** How long a processor or server instance that did not answer is tried last: it is probably down. */
 export const HOP_DOWN_MS = 5_000;
 
 /**
@@ -27,8 +30,10 @@ export class Outbound {
   readonly #active = new Map<string, Map<Socket, ActiveFlow>>();
   #rr = 0;
   #mover: NodeJS.Timeout | null = null;
-  /** First-hop endpoints that failed to connect, until when they are tried last. */
+  /** Processors (by name) that did not answer, until when paths through them are tried last. */
   readonly #down = new Map<string, number>();
+  /** Server instances (by node name) a processor found not answering, until when they are tried last. */
+  readonly #serverDown = new Map<string, number>();
 
   constructor(
     private o: {
@@ -43,6 +48,8 @@ export class Outbound {
       pool: SessionPool;
       denials: DenialReporter;
       stats: Stats;
+      /** Failovers counted by the peer skipped (metrics/health.ts). */
+      health?: HealthMetrics;
       log: Logger;
       /** Fetches a fresh bundle (after a processor says our ticket is stale). */
       refresh: () => Promise<void>;
@@ -65,6 +72,12 @@ export class Outbound {
    * workload then gets a refused flow with a reason instead of a connection error.
    */
   async update(entries: AgentClientEntry[], ports: Map<string, number>): Promise<void> {
+    // Every first hop a flow may fail over to is connected ahead of need: a failover then
+    // costs no handshake, which on a loaded host is most of a hung hop's gap.
+    for (const e of entries)
+      for (const t of e.targets)
+        for (const k of tickets(t))
+          this.o.pool.warm(k.path[0]!.endpoint, { kind: 'processor', name: k.path[0]!.name });
     for (const e of entries) {
       this.#entries.set(e.contract, e);
       const usable = e.allowed || (e.mode === 'audit' && this.#servers.has(e.contract));
@@ -100,12 +113,28 @@ export class Outbound {
     return new Set(t ? tickets(t).map((x) => pathKey(x.path)) : [pathKey(undefined)]);
   }
 
-  /** A target's tickets, preferred first, with first hops that just failed moved to the end. */
+  /**
+   * A target's tickets, preferred first, with paths through a processor that just failed (or
+   * a first hop our pool ejected) moved to the end: tried last, never dropped, so a wrong
+   * guess costs a detour, not a refusal.
+   */
   #ordered(t: AgentTarget): AgentTicket[] {
     const now = Date.now();
     const all = tickets(t);
-    const up = all.filter((x) => !((this.#down.get(x.path[0]!.endpoint) ?? 0) > now));
+    const up = all.filter(
+      (x) =>
+        !this.o.pool.isEjected(x.path[0]!.endpoint) &&
+        !x.path.some((hop) => (this.#down.get(hop.name) ?? 0) > now),
+    );
     return up.length === all.length ? all : [...up, ...all.filter((x) => !up.includes(x))];
+  }
+
+  /** Targets round-robin from `start`, with server instances found not answering moved to the end. */
+  #targetsFrom(targets: AgentTarget[], start: number): AgentTarget[] {
+    const now = Date.now();
+    const turned = targets.map((_, n) => targets[(start + n) % targets.length]!);
+    const up = turned.filter((t) => !((this.#serverDown.get(t.server) ?? 0) > now));
+    return up.length === turned.length ? turned : [...up, ...turned.filter((t) => !up.includes(t))];
   }
 
   #startMover(): void {
@@ -198,22 +227,45 @@ export class Outbound {
     const start = this.#rr++;
     let refreshed = retried;
     // Every (server, ticket) to try, servers round-robin, each server's tickets preferred first.
-    const tries: { t: AgentTarget; k: AgentTicket }[] = [];
-    for (let n = 0; n < targets.length; n++) {
-      const t = targets[(start + n) % targets.length]!;
-      for (const k of this.#ordered(t)) tries.push({ t, k });
-    }
-    const attempt = (i: number) => {
-      if (i >= tries.length) return deny(`refused: every server of contract "${contract}" is unreachable`);
-      const { t, k } = tries[i]!;
+    const remaining: { t: AgentTarget; k: AgentTicket }[] = [];
+    for (const t of this.#targetsFrom(targets, start))
+      for (const k of this.#ordered(t)) remaining.push({ t, k });
+    /** The next try: the first whose server and processors are not known to be down now (what
+     * this flow's earlier tries just learnt included), else simply the next. */
+    const pick = () => {
+      const now = Date.now();
+      const i = remaining.findIndex(
+        ({ t, k }) =>
+          !((this.#serverDown.get(t.server) ?? 0) > now) &&
+          !this.o.pool.isEjected(k.path[0]!.endpoint) &&
+          !k.path.some((p) => (this.#down.get(p.name) ?? 0) > now),
+      );
+      return remaining.splice(Math.max(0, i), 1)[0];
+    };
+    const attempt = () => {
+      const next = pick();
+      if (!next) return deny(`refused: every server of contract "${contract}" is unreachable`);
+      const { t, k } = next;
       const hop = k.path[0]!;
-      const unreachable = () => {
-        this.#down.set(hop.endpoint, Date.now() + HOP_DOWN_MS);
-        attempt(i + 1);
+      // Settled once: a watchdog, an error and a late answer must not each start a next try.
+      let settled = false;
+      let cancelWatch = () => {};
+      const failover = (peer: string, reason: FailoverReason) => {
+        if (settled) return;
+        settled = true;
+        cancelWatch();
+        this.o.health?.failover(peer, reason);
+        attempt();
+      };
+      const unreachable = (reason: FailoverReason) => {
+        this.#down.set(hop.name, Date.now() + HOP_DOWN_MS);
+        failover(hop.name, reason);
       };
       let stream: import('node:http2').ClientHttp2Stream;
+      let session: import('node:http2').ClientHttp2Session;
       try {
-        stream = this.o.pool.get(hop.endpoint, { kind: 'processor', name: hop.name }).request({
+        session = this.o.pool.get(hop.endpoint, { kind: 'processor', name: hop.name });
+        stream = session.request({
           ':method': 'CONNECT',
           ':authority': t.server,
           [H.ticket]: k.token,
@@ -221,21 +273,50 @@ export class Outbound {
           [H.flowLabel]: String(flowLabel()),
           [H.source]: sourceFor(socket.remoteAddress, socket.remotePort, this.o.registered ?? []),
         });
-      } catch {
-        return unreachable();
+      } catch (err) {
+        return unreachable(err instanceof PeerEjectedError ? 'ejected' : 'unreachable');
+      }
+      // A first hop that accepts the stream but never answers (hung) fails over at once rather
+      // than holding the flow; the last try has nowhere to go, so it waits.
+      if (remaining.length > 0) {
+        cancelWatch = watchFirstByte({
+          pool: this.o.pool,
+          session,
+          nodesBeyondNext: k.path.length,
+          hung: () => {
+            stream.destroy();
+            unreachable('first-byte-timeout');
+          },
+          slow: () => {
+            stream.destroy();
+            failover(hop.name, 'first-byte-timeout');
+          },
+        });
       }
       let answered = false;
       stream.on('error', () => {
-        if (!answered) unreachable();
+        if (!answered) unreachable('unreachable');
         else socket.destroy();
       });
       stream.on('response', (h) => {
+        if (settled) return void stream.destroy();
         answered = true;
-        this.#down.delete(hop.endpoint);
+        cancelWatch();
+        this.#down.delete(hop.name);
         const status = Number(h[':status']);
-        if (status === 502 || status === 503) {
+        if (status === 502 || status === 503 || status === 504) {
           stream.destroy();
-          return attempt(i + 1);
+          const named = h[H.unreachable];
+          if (typeof named !== 'string' || !named) return failover(hop.name, 'refused');
+          // A processor found the server instance (or a later processor) not answering: skip
+          // it for a while, and in this flow go straight to the next server or another path.
+          const until = Date.now() + HOP_DOWN_MS;
+          if (named === t.server) {
+            this.#serverDown.set(named, until);
+            for (let n = remaining.length - 1; n >= 0; n--)
+              if (remaining[n]!.t.server === named) remaining.splice(n, 1);
+          } else this.#down.set(named, until);
+          return failover(named, 'unreachable');
         }
         if (status === 412 && !refreshed) {
           // A policy change raced this flow: take the new bundle's decision, once.
@@ -283,7 +364,7 @@ export class Outbound {
         socket.resume();
       });
     };
-    attempt(0);
+    attempt();
   }
 
   /** Re-runs flow setup with the current entry (after a refresh). */

@@ -44,7 +44,7 @@ export interface Topology {
   processors: {
     name: string;
     zone: string;
-    status: 'connected' | 'disconnected' | 'unregistered';
+    status: 'connected' | 'disconnected' | 'unreachable' | 'unregistered';
     nodeId: string | null;
     addresses: string[];
   }[];

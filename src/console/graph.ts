@@ -108,6 +108,8 @@ export const COLORS = {
   processor: '#2e9e5b',
   workload: '#3b7dd8',
   down: '#d64545',
+  /** A node that holds its stream but stopped answering. */
+  unreachable: '#e8590c',
   idle: '#9aa5b1',
   edge: '#9aa5b1',
   path: '#f08c00',

@@ -3,6 +3,7 @@ import type { Stats } from '../agent/stats.js';
 import type { DenialRecord } from '../node-runtime/denials.js';
 import { denialReason } from './denial-reason.js';
 import { eventLagHistogram, observeEventLag } from './event-lag.js';
+import { HealthMetrics } from './health.js';
 import { createRegistry } from './registry.js';
 
 /**
@@ -14,6 +15,8 @@ export class AgentMetrics {
   readonly registry: Registry;
   readonly #denials: Counter<'contract' | 'reason'>;
   readonly #lag: Histogram;
+  /** Ejections, restores and failovers (metrics/health.ts). */
+  readonly health: HealthMetrics;
 
   constructor(stats: Stats, opts: { processMetrics?: boolean } = {}) {
     this.registry = createRegistry('agent', opts);
@@ -58,6 +61,7 @@ export class AgentMetrics {
       registers,
     });
     this.#lag = eventLagHistogram(this.registry);
+    this.health = new HealthMetrics(this.registry);
   }
 
   /** Hooked to the DenialReporter: every reported denial passes here. */

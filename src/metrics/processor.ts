@@ -2,6 +2,7 @@ import { Counter, Gauge, type Histogram, type Registry } from 'prom-client';
 import { formatContractId } from '../wire/node-id.js';
 import { denialReason } from './denial-reason.js';
 import { eventLagHistogram, observeEventLag } from './event-lag.js';
+import { HealthMetrics } from './health.js';
 import { createRegistry } from './registry.js';
 
 /** The admin listener's port when `--admin-listen` is not given (on the data plane's host). */
@@ -19,6 +20,8 @@ export class ProcessorMetrics {
   readonly #active: Gauge;
   readonly #denials: Counter<'reason'>;
   readonly #lag: Histogram;
+  /** Ejections, restores and failovers (metrics/health.ts). */
+  readonly health: HealthMetrics;
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     this.registry = createRegistry('processor', opts);
@@ -43,6 +46,7 @@ export class ProcessorMetrics {
       registers,
     });
     this.#lag = eventLagHistogram(this.registry);
+    this.health = new HealthMetrics(this.registry);
   }
 
   flowOpened(contractId: number): void {

@@ -4,7 +4,8 @@ import { Name } from './names.js';
 export const NodeKind = z.enum(['processor', 'workload']);
 export type NodeKind = z.infer<typeof NodeKind>;
 
-export const NodeStatus = z.enum(['connected', 'disconnected']);
+/** unreachable: its event stream is open but it stopped answering (docs/dataplane.md, Health). */
+export const NodeStatus = z.enum(['connected', 'disconnected', 'unreachable']);
 export type NodeStatus = z.infer<typeof NodeStatus>;
 
 /**

@@ -7,6 +7,7 @@ import { pinnedFetch, type TrustSource } from '../api-client/trust.js';
 import { TrellisError } from '../errors.js';
 import type { FabricNode } from '../model/index.js';
 import { backoffMs, sleep } from './backoff.js';
+import { BEAT_MS } from './beat.js';
 import { nodeTrust } from './orchestrator-trust.js';
 import { waitingOutRateLimits } from './rate-limit.js';
 import { SseParser } from './sse.js';
@@ -238,20 +239,29 @@ export class ControlSession {
   }
 
   /**
-   * Heartbeats every `everyMs` while the event stream is down, and every `openEveryMs` while
-   * it is open: the open stream keeps the node connected, but only a request the node sends
-   * tells the orchestrator it was heard from (its `lastSeen`, shown live in the console and
-   * `trellis get nodes`); a stopped process keeps its stream's socket open.
+   * Beats every BEAT_MS: with the event stream open they prove the process still answers (an
+   * open stream alone does not: a stopped process keeps its TCP connection), so the
+   * orchestrator marks a node whose beats stop `unreachable` (orchestrator/liveness.ts), and
+   * they tell it the node was heard from (its `lastSeen`, shown live in the console and
+   * `trellis get nodes`). While the stream is down they keep the node shown connected, every ~2 s.
    */
-  heartbeat(node: string, everyMs = 2_000, openEveryMs = 5_000): void {
-    let last = 0;
+  heartbeat(node: string, everyMs = BEAT_MS): void {
+    let tick = 0;
     const t = setInterval(() => {
-      if (this.#streamOpen && Date.now() - last < openEveryMs - everyMs / 2) return;
-      last = Date.now();
+      tick++;
+      if (!this.#streamOpen && tick % 3 !== 0) return;
       this.call((api) => api.request('POST', `/api/v1/nodes/${node}/heartbeat`)).catch(() => undefined);
     }, everyMs);
     t.unref();
     this.#timers.push(t);
+  }
+
+  /**
+   * Reports a peer ejected (or back) by this node's session pool; the orchestrator shows it as
+   * a `peer-health` event. Best effort: the log and the metrics keep it if this fails.
+   */
+  reportPeerHealth(node: string, r: { peer: string; state: 'ejected' | 'restored'; reason?: string }): void {
+    this.call((api) => api.request('POST', `/api/v1/nodes/${node}/peer-health`, r)).catch(() => undefined);
   }
 
   /**

@@ -11,7 +11,21 @@ export type FabricEvent =
       domain: string;
       /** Agents refresh only for nodes whose owner is one of their bundle's `peers`. */
       owner: string;
-      status: 'connected' | 'disconnected' | 'deleted';
+      status: 'connected' | 'disconnected' | 'unreachable' | 'deleted';
+    }
+  /**
+   * A data-plane node ejected a peer that stopped answering PINGs (its flows fail over), or
+   * took it back. `domain`: the reporter's; `peerDomain`: the peer's (who may see it, both).
+   */
+  | {
+      type: 'peer-health';
+      node: string;
+      domain: string;
+      peer: string;
+      peerDomain: string;
+      state: 'ejected' | 'restored';
+      reason?: 'ping-timeout' | 'connect-timeout';
+      at: string;
     };
 
 type Listener = (e: FabricEvent) => void;
@@ -29,7 +43,15 @@ export class EventHub {
     return () => this.#listeners.delete(l);
   }
 
+  /** In-process recorders (recent health events): see every event, not counted as subscribers. */
+  readonly #taps = new Set<Listener>();
+
+  tap(l: Listener): void {
+    this.#taps.add(l);
+  }
+
   publish(e: FabricEvent): void {
+    for (const l of this.#taps) l(e);
     for (const l of this.#listeners) l(e);
   }
 

@@ -17,7 +17,7 @@ export interface NodeRef {
 export async function nodeStatusChanged(
   o: Pick<Orchestrator, 'events' | 'bumpEpoch'>,
   nodes: readonly NodeRef[],
-  status: 'connected' | 'disconnected' | 'deleted',
+  status: 'connected' | 'disconnected' | 'unreachable' | 'deleted',
 ): Promise<void> {
   for (const n of nodes) {
     o.events.publish({ type: 'node', name: n.name, kind: n.kind, domain: n.domain, owner: n.owner, status });

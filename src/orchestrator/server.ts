@@ -14,6 +14,7 @@ import { domainRoutes } from './api/domains.js';
 import { installErrorHandling } from './api/errors.js';
 import { eventRoutes } from './api/events.js';
 import { healthRoutes } from './api/health.js';
+import { healthEventRoutes } from './api/health-events.js';
 import { installJsonBody } from './api/json-body.js';
 import { linkRoutes } from './api/links.js';
 import { loginRoutes } from './api/login.js';
@@ -36,6 +37,7 @@ import { installConsole } from './console-assets.js';
 import type { Orchestrator } from './context.js';
 import { EventHub } from './events.js';
 import { checkKeyRecords, expectKeyFiles } from './key-records.js';
+import { startLivenessSweep } from './liveness.js';
 import { nodeStatusChanged } from './node-status.js';
 import { type FabricCa, loadOrCreateCa } from './pki/ca.js';
 import { issueServerCertificate } from './pki/server-cert.js';
@@ -151,6 +153,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     auditRoutes,
     applyRoutes,
     eventRoutes,
+    healthEventRoutes,
     dataPlaneRoutes,
     ticketKeyRoutes,
   ]) {
@@ -173,6 +176,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
       .catch((err: unknown) => ctx.log.warn({ err }, 'heartbeat sweep failed'));
   }, 2_000);
   sweep.unref();
+  const stopLiveness = startLivenessSweep(ctx);
 
   return {
     app,
@@ -180,6 +184,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     boot,
     async close() {
       clearInterval(sweep);
+      stopLiveness();
       tls?.stop();
       ctx.closing = true;
       await app.close();

@@ -1,14 +1,17 @@
 import http2, { type Http2SecureServer, type ServerHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import { watchFirstByte } from '../dataplane/first-byte.js';
 import { H2_SETTINGS, SESSION_WINDOW } from '../dataplane/h2-settings.js';
 import { H } from '../dataplane/headers.js';
-import { SessionPool } from '../dataplane/pool.js';
+import { PeerEjectedError, SessionPool } from '../dataplane/pool.js';
 import { certificateAddresses, checkFirstHopSource, parseSource } from '../dataplane/source.js';
 import { splice } from '../dataplane/splice.js';
 import { TicketCache } from '../dataplane/ticket-cache.js';
+import { poolHealth } from '../metrics/health.js';
 import { DEFAULT_ADMIN_PORT, ProcessorMetrics } from '../metrics/processor.js';
 import { listenMetrics } from '../metrics/serve.js';
+import { Name } from '../model/index.js';
 import { loadOrCreateNodeKey } from '../node-identity/keys.js';
 import { advertisedEndpoint, endpointOf, type HostPort } from '../node-runtime/addresses.js';
 import { type ControlOptions, ControlSession, type NodeIdentity } from '../node-runtime/control.js';
@@ -95,9 +98,12 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
 
   const flows = new FlowTable();
   // Read at each new connection: a renewed certificate is used from the next one on.
-  const pool = new SessionPool(() => holder.current);
-  const denials = new DenialReporter(control, o.name, log);
   const metrics = new ProcessorMetrics();
+  const pool = new SessionPool(
+    () => holder.current,
+    poolHealth(metrics.health, log, (r) => control.reportPeerHealth(o.name, r)),
+  );
+  const denials = new DenialReporter(control, o.name, log);
 
   const server: Http2SecureServer = http2.createSecureServer({
     ...mtlsServerOptions(identity),
@@ -151,13 +157,27 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
     return a;
   };
 
-  function refuse(stream: ServerHttp2Stream, status: number, reason: string, relayed = false): void {
+  /** `unreachable`: the node that did not answer, passed back so the client agent skips it. */
+  function refuse(
+    stream: ServerHttp2Stream,
+    status: number,
+    reason: string,
+    relayed = false,
+    unreachable?: string,
+  ): void {
     if (stream.destroyed || stream.headersSent) {
       stream.destroy();
       return;
     }
     if (!relayed) metrics.denied(reason);
-    stream.respond({ ':status': status, [H.reason]: reason.slice(0, 1000) }, { endStream: true });
+    stream.respond(
+      {
+        ':status': status,
+        [H.reason]: reason.slice(0, 1000),
+        ...(unreachable && { [H.unreachable]: unreachable }),
+      },
+      { endStream: true },
+    );
   }
 
   function handle(stream: ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
@@ -224,8 +244,10 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
     const inPort = v.hop === 0 ? t.src : t.path[v.hop - 1]!.name;
     const flowLabel = Number(headers[H.flowLabel]) || 0;
     let upstream: http2.ClientHttp2Stream;
+    let session: http2.ClientHttp2Session;
     try {
-      upstream = pool.get(next.endpoint, next.expect).request({
+      session = pool.get(next.endpoint, next.expect);
+      upstream = session.request({
         ':method': 'CONNECT',
         ':authority': t.dst,
         [H.ticket]: headers[H.ticket] as string,
@@ -234,13 +256,39 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
         [H.source]: source.value,
       });
     } catch (err) {
-      return refuse(stream, 502, `refused: next hop ${next.port} unreachable (${(err as Error).message})`);
+      // An ejected next hop (it missed its PING) is refused at once: the agent fails over now.
+      if (err instanceof PeerEjectedError) metrics.health.failover(next.port, 'ejected');
+      const msg = `refused: next hop ${next.port} unreachable (${(err as Error).message})`;
+      return refuse(stream, 502, msg, false, next.port);
     }
-    upstream.on('error', (err) =>
-      refuse(stream, 502, `refused: next hop ${next.port} failed (${err.message})`),
-    );
+    // A next hop that accepted the stream but never answers (hung) must not hold the flow: it
+    // is turned back at once, naming the hung node, so the client agent fails over.
+    const cancelWatch = watchFirstByte({
+      pool,
+      session,
+      nodesBeyondNext: last ? 0 : t.path.length - v.hop - 1,
+      hung: () => {
+        metrics.health.failover(next.port, 'first-byte-timeout');
+        log.warn({ next: next.port }, 'next hop does not answer PING: flow turned back');
+        upstream.destroy();
+        refuse(stream, 504, `refused: next hop ${next.port} does not answer`, false, next.port);
+      },
+      slow: () => {
+        log.warn({ next: next.port }, 'no answer from beyond the next hop: flow turned back');
+        upstream.destroy();
+        refuse(stream, 504, `refused: no answer through ${next.port} in time`);
+      },
+    });
+    upstream.once('close', cancelWatch);
+    upstream.on('error', (err) => {
+      cancelWatch();
+      // Its session was ejected under it (missed PING): name the hop so the agent skips it.
+      const gone = pool.isEjected(next.endpoint) ? next.port : undefined;
+      refuse(stream, 502, `refused: next hop ${next.port} failed (${err.message})`, false, gone);
+    });
     // What the next hop answers is a peer's too: a surprise in it ends this flow, not the processor.
     upstream.on('response', (h) => {
+      cancelWatch();
       try {
         answered(h);
       } catch (err) {
@@ -250,9 +298,19 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
       }
     });
     function answered(h: http2.IncomingHttpHeaders): void {
+      // The hop before us gave up first (its watchdog): nothing is waiting for this answer.
+      if (stream.destroyed) return void upstream.destroy();
       const status = Number(h[':status']);
       if (status !== 200) {
-        refuse(stream, status, String(h[H.reason] ?? `refused by ${next.port} (${status})`), true);
+        const named = h[H.unreachable];
+        const unreachable = typeof named === 'string' && Name.safeParse(named).success ? named : undefined;
+        refuse(
+          stream,
+          status,
+          String(h[H.reason] ?? `refused by ${next.port} (${status})`),
+          true,
+          unreachable,
+        );
         upstream.destroy();
         return;
       }

@@ -12,6 +12,7 @@ import type {
   Processor,
   ResourceUser,
 } from '../../model/index.js';
+import type { HealthEvent } from '../../orchestrator/api/health-events.js';
 import { formatContractId } from '../../wire/node-id.js';
 import { type Column, type OutputFormat, print, render } from '../output.js';
 import { client } from '../session.js';
@@ -147,6 +148,23 @@ const KINDS: Record<string, Kind<unknown>> = {
       { header: 'REASON', value: (d) => d.reason },
     ],
   }),
+  // Node status changes (connected, unreachable, disconnected) and peer ejections, oldest first.
+  events: kind<HealthEvent>({
+    fetch: async (api, domain) => {
+      const all = await api.request<HealthEvent[]>('GET', '/api/v1/events/recent');
+      return domain
+        ? all.filter((e) => e.domain === domain || (e.type === 'peer-health' && e.peerDomain === domain))
+        : all;
+    },
+    columns: [
+      { header: 'AT', value: (e) => e.at },
+      { header: 'EVENT', value: (e) => e.type },
+      { header: 'NODE', value: (e) => (e.type === 'node' ? e.name : e.node) },
+      { header: 'STATUS', value: (e) => (e.type === 'node' ? e.status : e.state) },
+      { header: 'PEER', value: (e) => (e.type === 'peer-health' ? e.peer : '') },
+      { header: 'REASON', value: (e) => (e.type === 'peer-health' ? (e.reason ?? '') : '') },
+    ],
+  }),
   audit: kind<AuditEntry>({
     fetch: (api, domain) => api.audit(domain),
     columns: [
@@ -169,6 +187,7 @@ const ALIASES: Record<string, string> = {
   link: 'links',
   node: 'nodes',
   denial: 'denials',
+  event: 'events',
 };
 
 async function getDomainTopology(

@@ -40,6 +40,7 @@ const STYLE: StylesheetJson = [
   { selector: 'node.workload', style: { width: 28, height: 28, 'background-color': COLORS.workload } },
   { selector: 'node.unregistered', style: { 'background-color': COLORS.idle } },
   { selector: 'node.disconnected', style: { 'background-color': COLORS.down } },
+  { selector: 'node.unreachable', style: { 'background-color': COLORS.unreachable } },
   { selector: 'node:selected', style: { 'border-color': COLORS.text, 'border-width': 3 } },
   {
     selector: 'edge',

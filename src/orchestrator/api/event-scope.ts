@@ -10,6 +10,7 @@ import type { FabricEvent } from '../events.js';
  * fabric-wide numbers every node needs.
  */
 export function eventVisibleTo(p: Principal, e: FabricEvent | { type: 'hello'; epoch: number }): boolean {
+  if (e.type === 'peer-health') return canSeeDomain(p, e.domain) || canSeeDomain(p, e.peerDomain);
   if (e.type !== 'node' || e.kind === 'processor') return true;
   return canSeeDomain(p, e.domain);
 }

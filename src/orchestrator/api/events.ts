@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { Name } from '../../model/index.js';
 import type { Orchestrator } from '../context.js';
 import type { FabricEvent } from '../events.js';
+import { forgetBeats } from '../liveness.js';
 import { nodeStatusChanged } from '../node-status.js';
 import { getMeta } from '../store/repos/meta.js';
 import { getNode, setNodeStatus, touchNode } from '../store/repos/nodes.js';
@@ -83,11 +84,12 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
           return;
         }
         o.liveStreams.delete(nodeName);
+        forgetBeats(o, nodeName);
         // The process is gone (or cut off): show it at once rather than after the heartbeat timeout.
         const name = nodeName;
         void (async () => {
           const node = await getNode(o.db, name);
-          if (node?.status !== 'connected') return;
+          if (node?.status !== 'connected' && node?.status !== 'unreachable') return;
           await setNodeStatus(o.db, name, 'disconnected');
           await nodeStatusChanged(o, [node], 'disconnected');
         })().catch((err: unknown) => o.log.warn({ err }, 'marking node disconnected failed'));

@@ -14,7 +14,7 @@ import { route } from './route.js';
 const ProcessorView = z.object({
   name: z.string(),
   zone: z.string(),
-  status: z.enum(['connected', 'disconnected', 'unregistered']),
+  status: z.enum(['connected', 'disconnected', 'unreachable', 'unregistered']),
   nodeId: z.string().nullable(),
   addresses: z.array(z.string()),
 });

@@ -205,4 +205,14 @@ END
 $$;
 `,
   },
+  {
+    version: 6,
+    name: 'node-status-unreachable',
+    sql: `
+-- unreachable: the node holds its event stream open but stopped answering its beats
+-- (SIGSTOP, a wedged process); paths avoid it until it answers again.
+ALTER TABLE nodes DROP CONSTRAINT nodes_status_check;
+ALTER TABLE nodes ADD CONSTRAINT nodes_status_check CHECK (status IN ('connected', 'disconnected', 'unreachable'));
+`,
+  },
 ];

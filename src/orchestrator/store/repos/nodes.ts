@@ -100,6 +100,28 @@ export async function disconnectStale(
   );
 }
 
+type NodeRefRow = { name: string; kind: NodeKind; domain: string; owner: string };
+
+/** Marks connected nodes among `names` unreachable (they hold a stream but stopped beating); returns them. */
+export async function markUnreachable(sql: Sql, names: string[]): Promise<NodeRefRow[]> {
+  return sql.query<NodeRefRow>(
+    `UPDATE nodes SET status = 'unreachable'
+     WHERE status = 'connected' AND name = ANY($1)
+     RETURNING name, kind, domain, owner`,
+    [names],
+  );
+}
+
+/** An unreachable node answered: connected again (and seen now); returns it, or nothing if it was not unreachable. */
+export async function markReachable(sql: Sql, name: string): Promise<NodeRefRow[]> {
+  return sql.query<NodeRefRow>(
+    `UPDATE nodes SET status = 'connected', last_seen = $2
+     WHERE status = 'unreachable' AND name = $1
+     RETURNING name, kind, domain, owner`,
+    [name, new Date().toISOString()],
+  );
+}
+
 export async function setNodeStatus(sql: Sql, name: string, status: NodeStatus): Promise<void> {
   await sql.query('UPDATE nodes SET status = $2 WHERE name = $1', [name, status]);
 }
