@@ -319,6 +319,7 @@ describe('trellis lab up/status/down (the same deploy path as real hosts, local 
   let lab: LabFixture;
   let state: LabState;
   let before: LabStatus;
+  let nodeIds: Record<string, string> = {};
 
   beforeAll(async () => {
     lab = await labFixture();
@@ -411,6 +412,7 @@ describe('trellis lab up/status/down (the same deploy path as real hosts, local 
     const { token } = await api.login('admin', password);
     const contracts = await api.withToken(token).contracts('hello');
     expect(contracts.map((c) => c.name)).toEqual(['hello']);
+    nodeIds = Object.fromEntries((await api.withToken(token).nodes()).map((n) => [n.name, n.nodeId]));
     expect(await readFile(join(lab.home, 'config.yaml'), 'utf8')).toContain(url);
     const secrets = await readFile(join(lab.home, 'lab', 'secrets.yaml'), 'utf8');
     // Host owners enrol with one-use tokens; only `apply`'s generated passwords are kept here.
@@ -447,6 +449,37 @@ describe('trellis lab up/status/down (the same deploy path as real hosts, local 
     const status = await lab.cli('lab', 'status');
     expect(status.code).toBe(1);
     expect(status.stderr).toContain('no lab is running');
+  });
+
+  // Regression: `lab down` (fabric down) uninstalled every unit's state with it — the
+  // orchestrator's store and CA, the nodes' keys — so the next `lab up` came up as a new fabric
+  // (new CA, new admin password) and, over a kept store, nodes were refused as takeovers
+  // ("registered with another key"). A stop keeps state; `npm run demo` twice is the same fabric.
+  it('lab up after lab down resumes the same fabric: same CA, same admin password, same node IDs', {
+    timeout: 240_000,
+  }, async () => {
+    const ca = join(lab.home, 'lab', 'hosts', 'orchestrator', 'state', 'orchestrator', 'ca.crt');
+    const caBefore = await readFile(ca, 'utf8');
+    const password = (await readFile(join(lab.home, 'lab', 'admin-password'), 'utf8')).trim();
+    const ids = async () => {
+      const api = new ApiClient(
+        `https://127.0.0.1:${lab.orchPort}`,
+        undefined,
+        pinnedFetch({ caPem: caBefore }),
+      );
+      const admin = api.withToken((await api.login('admin', password)).token);
+      return Object.fromEntries((await admin.nodes()).map((n) => [n.name, [n.nodeId, n.status]]));
+    };
+    const up = await lab.cli('lab', 'up', '-f', lab.labFile, '--detach');
+    expect(up.code, up.stderr + up.stdout + (await logTails(lab.home))).toBe(0);
+    expect(await readFile(ca, 'utf8')).toBe(caBefore);
+    const after = await ids();
+    expect(Object.keys(after).sort()).toEqual(['aws-p1', 'aws-vm1', 'gcp-p1', 'gcp-vm1']);
+    expect(Object.values(after).every(([, st]) => st === 'connected')).toBe(true);
+    // The same keys: the same node IDs (an ID is derived from the node's key).
+    expect(Object.fromEntries(Object.entries(after).map(([n, [id]]) => [n, id]))).toEqual(nodeIds);
+    expect((await get(`http://${lab.vm1}:${lab.s1Port}/`)).status).toBe(200);
+    await expectLabGone(lab, [], state.hostsDir);
   });
 });
 

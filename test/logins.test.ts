@@ -218,7 +218,9 @@ describe('logins that cannot be turned against their owner', () => {
     expect(again.stderr).toContain('not logged in');
   });
 
-  it('`trellis logout` over HTTPS uses the pinned CA and keeps the pin', async () => {
+  // It starts an orchestrator of its own: spawnOrchestrator allows a first start 60 s under a
+  // loaded CI (the suite's default 30 s test timeout cut it short once).
+  it('`trellis logout` over HTTPS uses the pinned CA and keeps the pin', { timeout: 90_000 }, async () => {
     const secure = await spawnOrchestrator({
       dataDir: join(dir, 'orchestrator-https'),
       env,

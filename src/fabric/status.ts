@@ -46,7 +46,8 @@ export async function fabricStatus(
 /**
  * `trellis fabric down`: every unit on every host stops and is uninstalled — services and
  * agents first, then processors, the orchestrator last (so nodes see their orchestrator until
- * they are gone). Releases and data stay; `fabric up` starts it all again.
+ * they are gone). Releases, data and every unit's state (the orchestrator's store and CA, node
+ * keys and certificates) stay; `fabric up` starts it all again with the same identities.
  */
 export async function fabricDown(
   inv: Inventory,
@@ -69,7 +70,8 @@ export async function fabricDown(
           .sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind))
           .map((u) => u.name);
         if (names.length === 0) return;
-        await remoteRemove(conn, names);
+        // A stop, not an uninstall: the next `fabric up` resumes with the same store, CA and node keys.
+        await remoteRemove(conn, names, { keepState: true });
         out(`${h.name}: stopped ${names.join(', ')}`);
       }),
     );

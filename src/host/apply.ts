@@ -67,14 +67,30 @@ export async function applyLocked(layout: HostLayout, req: z.output<typeof HostA
   return { status: await hostStatus(root), changed };
 }
 
-/** `trellis host remove NAME…`: stop and uninstall units (their tokens and node state go too). */
-export async function hostRemove(root: string, names: string[], timeoutMs = 30_000): Promise<HostStatus> {
+/**
+ * `trellis host remove NAME…`: stop and uninstall units. Their tokens go; so does their state
+ * (node key, certificate) — an uninstalled node's name stays its owner's until an admin deletes
+ * it — unless `keepState`: `fabric down` is a stop, and the next `fabric up` must find the same
+ * orchestrator store and CA, and nodes that log in with the keys they registered.
+ */
+export async function hostRemove(
+  root: string,
+  names: string[],
+  opts: { keepState?: boolean; timeoutMs?: number } = {},
+): Promise<HostStatus> {
   const layout = hostLayout(root);
   await mkdir(layout.run, { recursive: true, mode: 0o700 });
-  return withHostLock(layout, () => removeLocked(layout, names, timeoutMs));
+  return withHostLock(layout, () =>
+    removeLocked(layout, names, opts.timeoutMs ?? 30_000, opts.keepState === true),
+  );
 }
 
-async function removeLocked(layout: HostLayout, names: string[], timeoutMs: number): Promise<HostStatus> {
+async function removeLocked(
+  layout: HostLayout,
+  names: string[],
+  timeoutMs: number,
+  keepState: boolean,
+): Promise<HostStatus> {
   const root = layout.root;
   const manager = serviceManager(layout);
   const present = new Set((await readUnits(layout)).map((u) => u.name));
@@ -96,7 +112,7 @@ async function removeLocked(layout: HostLayout, names: string[], timeoutMs: numb
     // A unit whose supervisor died (kill -9) is still running, unsupervised: stop it too.
     for (const pid of await markedProcesses(UNIT_MARKER, `${root}#${n}`))
       await stopGroup(pid).catch(() => undefined);
-    await rm(layout.state(n), { recursive: true, force: true });
+    if (!keepState) await rm(layout.state(n), { recursive: true, force: true });
     await rm(join(layout.secrets, `${n}.token`), { force: true });
   }
   return hostStatus(root);

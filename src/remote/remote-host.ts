@@ -31,9 +31,22 @@ async function hostCommand<T>(conn: Connection, sub: 'apply' | 'attach', doc: un
   return JSON.parse(res.stdout) as T;
 }
 
-export async function remoteRemove(conn: Connection, units: string[]): Promise<HostStatus> {
+/** `trellis host remove` on the host; `keepState` for a stop that a later apply resumes (fabric down). */
+export async function remoteRemove(
+  conn: Connection,
+  units: string[],
+  opts: { keepState?: boolean } = {},
+): Promise<HostStatus> {
   const { wrapper } = hostLayout(conn.host.root);
-  const res = await conn.exec([wrapper, 'host', 'remove', '--root', conn.host.root, ...units]);
+  const res = await conn.exec([
+    wrapper,
+    'host',
+    'remove',
+    '--root',
+    conn.host.root,
+    ...(opts.keepState ? ['--keep-state'] : []),
+    ...units,
+  ]);
   if (res.code !== 0) throw hostFailure(conn, 'remove', res.stderr);
   return HostStatus.parse(JSON.parse(res.stdout));
 }

@@ -48,10 +48,20 @@ export function registerHost(program: Command): void {
     host
       .command('remove')
       .description('stop and uninstall units (their tokens and node state go; data/ stays)')
+      .option(
+        '--keep-state',
+        "keep each unit's state/ (node key and certificate, the orchestrator's store): a stop that a later apply resumes with the same identity",
+      )
       .argument('<unit...>'),
-  ).action(async (names: string[], opts: { root: string }) => {
+  ).action(async (names: string[], opts: { root: string; keepState?: boolean }) => {
     const { hostRemove } = await import('../../host/apply.js');
-    print(JSON.stringify(await hostRemove(absolute(opts.root), names), null, 2));
+    print(
+      JSON.stringify(
+        await hostRemove(absolute(opts.root), names, { keepState: opts.keepState === true }),
+        null,
+        2,
+      ),
+    );
   });
 
   rootOption(
