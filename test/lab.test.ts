@@ -478,7 +478,13 @@ describe('trellis lab up/status/down (the same deploy path as real hosts, local 
     expect(Object.values(after).every(([, st]) => st === 'connected')).toBe(true);
     // The same keys: the same node IDs (an ID is derived from the node's key).
     expect(Object.fromEntries(Object.entries(after).map(([n, [id]]) => [n, id]))).toEqual(nodeIds);
-    expect((await get(`http://${lab.vm1}:${lab.s1Port}/`)).status).toBe(200);
+    // Ready means every unit is up; the first flow may still wait for a grant to arrive.
+    let res = await get(`http://${lab.vm1}:${lab.s1Port}/`);
+    for (let i = 0; i < 20 && res.status !== 200; i++) {
+      await sleep(250);
+      res = await get(`http://${lab.vm1}:${lab.s1Port}/`);
+    }
+    expect(res.status, res.body + (await logTails(lab.home))).toBe(200);
     await expectLabGone(lab, [], state.hostsDir);
   });
 });
