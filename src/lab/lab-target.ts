@@ -55,17 +55,19 @@ export async function labAdmin(paths: LabPaths, url: string): Promise<ApiClient>
   }
 }
 
+/** Lab hosts run this machine's Trellis in place (trellis_release: link): nothing is ever copied. */
+export const noCopy = () =>
+  Promise.reject(
+    new TrellisError(
+      'TRELLIS_ERR_INTERNAL',
+      'a lab host asked for a copy of the release (trellis_release is not link)',
+    ),
+  );
+
 async function labController(paths: LabPaths, state: LabState): Promise<Controller> {
   return {
     admin: await labAdmin(paths, state.orchestrator.url),
-    // Lab hosts link this machine's Trellis (trellis_release: link): nothing is ever built.
-    release: () =>
-      Promise.reject(
-        new TrellisError(
-          'TRELLIS_ERR_INTERNAL',
-          'a lab host asked for a release copy (trellis_release is not link)',
-        ),
-      ),
+    release: noCopy,
     connect,
   };
 }

@@ -20,6 +20,7 @@ import { labHostsDir } from './host-roots.js';
 import { exposeName, type LabApp, labApps } from './lab-apps.js';
 import { LAB_ORCHESTRATOR_HOST, type LoadedLab } from './lab-file.js';
 import { labInventory } from './lab-inventory.js';
+import { noCopy } from './lab-target.js';
 import { loadLab } from './load.js';
 import {
   claimState,
@@ -172,10 +173,6 @@ export async function labUp(opts: UpOptions): Promise<UpResult> {
   stopSignals();
   return { started: true, state };
 }
-
-/** Lab hosts run this machine's Trellis in place (trellis_release: link): nothing to copy. */
-const noCopy = () =>
-  Promise.reject(new TrellisError('TRELLIS_ERR_INTERNAL', 'a lab host asked for a copy of the release'));
 
 /**
  * `ready`: deployed and its orchestrator runs; `starting`: a `lab up` is still at it; `gone`:
