@@ -207,6 +207,23 @@ function tryAsk(addr: string, timeoutMs = 5000): Promise<{ body: string; ended: 
   });
 }
 
+/** Another VM's address on the shared loopback: aws-11 refuses it and reports a denial naming it. */
+const STRANGER = '127.0.171.99';
+
+function foreignAsk(addr: string, from: string): Promise<void> {
+  const colon = addr.lastIndexOf(':');
+  return new Promise((resolve) => {
+    const s = net.connect({
+      host: addr.slice(0, colon),
+      port: Number(addr.slice(colon + 1)),
+      localAddress: from,
+    });
+    s.on('error', () => resolve());
+    s.on('close', () => resolve());
+    s.setTimeout(5000, () => s.destroy());
+  });
+}
+
 // ---- raw HTTP/2 -------------------------------------------------------------------------
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -370,6 +387,50 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
     expect((await tryAsk(helloAddr)).body).toMatch(/^Hello from 127\.0\.171\.11:\d+$/);
     alive();
   };
+  /** The processor's flow table reaches the orchestrator: a report made after this call arrives. */
+  const flowReportsArrive = async (name: string) => {
+    // Reports go every second; one received this long after now was taken after now.
+    const since = Date.now() + 1200;
+    await f.waitFor(
+      async () => {
+        const r = await f.admin.request<{ reportedAt: string | null }>(
+          'GET',
+          `/api/v1/processors/${name}/flows`,
+        );
+        return r.reportedAt !== null && Date.parse(r.reportedAt) > since;
+      },
+      `a flow report from ${name} after the attacks`,
+      10_000,
+    );
+  };
+  /** A denial `name` reports now (one naming `marker`) reaches the orchestrator's Denials. */
+  const denialArrives = async (name: string, marker: string) => {
+    await f.waitFor(
+      async () => {
+        const rows = await f.admin.request<{ reason: string; reportedBy: string }[]>(
+          'GET',
+          `/api/v1/denials?node=${name}&limit=1000`,
+        );
+        return rows.some((d) => d.reportedBy === name && d.reason.includes(marker));
+      },
+      `${name}'s denial naming ${marker} in the orchestrator's Denials`,
+      10_000,
+    );
+  };
+  /** A refusal aws-p1 reports (a hop it is not), marked so it can be found among the others. */
+  const p1Denial = async () => {
+    const marker = String(Date.now());
+    const o = await stream(P1, aws11, toP1, {
+      ':method': 'CONNECT',
+      ':authority': 'gcp-11',
+      [H.ticket]: token,
+      [H.hop]: marker,
+      [H.flowLabel]: '7',
+      [H.source]: `${AWS11}:40000`,
+    });
+    expect(o).toHaveProperty('status', 403);
+    await denialArrives('aws-p1', marker);
+  };
   /** An error outcome may be a node dying: give its exit a moment to be seen, then check. */
   const settleAndCheck = async (o: Sent, names: string[]) => {
     if ('error' in o) await new Promise((r) => setTimeout(r, 30));
@@ -444,6 +505,44 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
     await f?.stop();
   });
 
+  it('regression (found writing this fuzzer): trellis-flow: 1.5 / -1 / 1e21 from a client node is refused, and its first processor keeps reporting its flow table', async () => {
+    // Was: Number(header) || 0 — 1.5 went into the flow table, and every PUT /flows of aws-p1
+    // was then refused 400 (flowLabel must be an integer ≥ 0) until the entry idled out (60 s):
+    // the operator's Flows lost every flow through aws-p1.
+    for (const label of ['1.5', '-1', '1e21', '0x10', ' 7', '1048576']) {
+      const o = await stream(P1, aws11, toP1, {
+        ':method': 'CONNECT',
+        ':authority': 'gcp-11',
+        [H.ticket]: token,
+        [H.hop]: '0',
+        [H.flowLabel]: label,
+        [H.source]: `${AWS11}:40000`,
+      });
+      expect(o, label).toHaveProperty('status', 403);
+      expect((o as { reason: string }).reason).toMatch(
+        /trellis-flow ".*" is not a flow label \(0\.\.1048575\)/,
+      );
+    }
+    await flowReportsArrive('aws-p1');
+    await stillServing();
+  }, 60_000);
+
+  it('regression (found writing this fuzzer): a 2,000-character trellis-hop does not stop aws-p1 reporting denials', async () => {
+    // Was: the refusal echoed the whole header into the denial's reason; the orchestrator takes
+    // reasons of at most 1,024 characters, answered the batch 400, and the processor retried
+    // that same batch for ever: no later denial of aws-p1 ever reached the Denials page.
+    const o = await stream(P1, aws11, toP1, {
+      ':method': 'CONNECT',
+      ':authority': 'gcp-11',
+      [H.ticket]: token,
+      [H.hop]: '9'.repeat(2000),
+      [H.flowLabel]: '7',
+      [H.source]: `${AWS11}:40000`,
+    });
+    expect(o).toHaveProperty('status', 403);
+    await p1Denial();
+  }, 60_000);
+
   it('1. CONNECT streams into a processor from an authenticated client node: every generated header set gets a status with a reason or a reset', async () => {
     let sent = 0;
     await fc.assert(
@@ -461,6 +560,9 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
     // The property is about what reached the processor: most generated header sets must have.
     expect(sent).toBeGreaterThan(RUNS / 2);
     await stillServing();
+    // What the fuzzer sent must not have blinded the operator either.
+    await flowReportsArrive('aws-p1');
+    await p1Denial();
   }, 240_000);
 
   it("2. the same into a server agent's inbound port: clean answers from a processor's certificate, never a delivery from a node's", async () => {
@@ -624,6 +726,21 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
       );
       // The answers came from the fake: the property exercised the agent, not a listener error.
       expect(answered).toBeGreaterThanOrEqual(RUNS);
+      // A refusal with a 5,000-character reason from the first hop, then one aws-11 makes
+      // itself (a connection from another VM's address): the second still reaches Denials.
+      answer = {
+        kind: 'respond',
+        status: 403,
+        reason: 'R'.repeat(5000),
+        unreachable: undefined,
+        extra: {},
+        data: [],
+        end: 'end',
+        code: 0,
+      };
+      expect((await tryAsk(helloAddr)).ended).toBe(true);
+      await foreignAsk(helloAddr, STRANGER);
+      await denialArrives('aws-11', STRANGER);
     } finally {
       const closed = new Promise<void>((r) => fake.close(() => r()));
       for (const s of fakeSessions) s.destroy();
