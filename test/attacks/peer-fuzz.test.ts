@@ -43,6 +43,10 @@ const GCP = { host: '127.0.171.3', port: BASE + 2, name: 'gcp-p1' };
 const AWS11 = '127.0.171.11';
 const GCP11 = '127.0.171.12';
 const GCP11_INBOUND = { host: GCP11, port: BASE + 20 };
+/** aws-p2 listens here and registers P2_FAKE, where the test's stand-in answers for it. */
+const P2 = { host: '127.0.171.2', port: BASE + 1, name: 'aws-p2' };
+const P2_FAKE = { host: '127.0.171.5', port: BASE + 5 };
+const AWS12 = '127.0.171.13';
 const RUNS = Number(process.env.TRELLIS_FUZZ_RUNS ?? 150);
 
 /** Header values a hostile peer might send: empty, huge, binary, unicode, numeric edge cases. */
@@ -87,6 +91,11 @@ const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'HEAD', 'PRI', 'conn
 /** Pseudo-headers and hop-by-hop names Node's client lets through or refuses (then not sent). */
 const EXTRA_NAMES = [':path', ':scheme', ':protocol', ':status', ':x', 'te', 'connection', 'host', 'x-a'];
 
+/** What Node's client lets through (it refuses control characters and anything above U+00FF). */
+const sendable: fc.Arbitrary<string> = nasty.map((v) => v.replace(/[^\t\x20-\x7e\x80-\xff]/g, '?'));
+/** Mostly values that get sent; the rest shows Node refusing them (raw HPACK covers those bytes). */
+const headerValue = fc.oneof({ weight: 5, arbitrary: sendable }, { weight: 1, arbitrary: nasty });
+
 function connectHeaders(o: {
   token: string;
   hops: string[];
@@ -95,15 +104,20 @@ function connectHeaders(o: {
   return fc
     .record({
       method: fc.oneof({ weight: 6, arbitrary: fc.constant('CONNECT') }, fc.constantFrom(...METHODS)),
-      authority: field(fc.oneof(fc.constantFrom('gcp-11', 'aws-11', 'gcp-p1'), nasty)),
+      authority: field(fc.oneof(fc.constantFrom('gcp-11', 'aws-11', 'gcp-p1'), headerValue)),
       ticket: field(ticketValue(o.token)),
-      hop: field(fc.oneof(fc.constantFrom(...o.hops, '-1', '16', '1.5', '', '0x0', ' 0'), nasty)),
-      flow: field(fc.oneof(fc.nat().map(String), nasty)),
+      hop: field(fc.oneof(fc.constantFrom(...o.hops, '-1', '16', '1.5', '', '0x0', ' 0'), headerValue)),
+      flow: field(
+        fc.oneof(fc.integer({ min: 0, max: 0xfffff }).map(String), fc.nat().map(String), headerValue),
+      ),
       source: field(o.source),
-      reason: field(nasty),
-      unreachable: field(nasty),
-      other: field(nasty),
-      extra: fc.dictionary(fc.constantFrom(...EXTRA_NAMES), nasty, { maxKeys: 2 }),
+      reason: field(headerValue),
+      unreachable: field(headerValue),
+      other: field(headerValue),
+      extra: fc.oneof(
+        { weight: 3, arbitrary: fc.constant({}) },
+        fc.dictionary(fc.constantFrom(...EXTRA_NAMES), headerValue, { maxKeys: 2 }),
+      ),
     })
     .map((r) => {
       const h: http2.OutgoingHttpHeaders = { ':method': r.method, ...r.extra };
@@ -306,7 +320,7 @@ function rawHeadersFrame(token: string): fc.Arbitrary<Buffer> {
   const value = fc.oneof(
     fc.constantFrom('CONNECT', 'gcp-11', token, '0', '2', `${AWS11}:40000`, '').map(bytes),
     fc.uint8Array({ maxLength: 64 }),
-    nasty.map(bytes),
+    nasty.map((v) => Buffer.from(v, 'utf8')),
   );
   return fc
     .record({
@@ -547,7 +561,11 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
     let sent = 0;
     await fc.assert(
       fc.asyncProperty(
-        connectHeaders({ token, hops: ['0', '1'], source: fc.oneof(fc.constant(`${AWS11}:40000`), nasty) }),
+        connectHeaders({
+          token,
+          hops: ['0', '1'],
+          source: fc.oneof(fc.constant(`${AWS11}:40000`), headerValue),
+        }),
         async (headers) => {
           const o = await stream(P1, aws11, toP1, headers);
           if (!('unsent' in o)) sent++;
@@ -567,7 +585,7 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
 
   it("2. the same into a server agent's inbound port: clean answers from a processor's certificate, never a delivery from a node's", async () => {
     let sent = 0;
-    const source = fc.oneof(fc.constant(`${AWS11}:40001`), fc.constant('[fd00::1]:80'), nasty);
+    const source = fc.oneof(fc.constant(`${AWS11}:40001`), fc.constant('[fd00::1]:80'), headerValue);
     await fc.assert(
       fc.asyncProperty(connectHeaders({ token, hops: ['2', '1', '0'], source }), async (headers) => {
         const o = await stream(GCP11_INBOUND, fakeGcpP1, toGcp11, headers);
@@ -633,18 +651,48 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
   }, 300_000);
 
   it('3. answers from a next hop back to a client agent: any status, reason, unreachable name, DATA and reset; the client agent stays up', async () => {
-    // aws-11's first hop is aws-p1 at P1: replace it with a "processor" the test controls, with
-    // a certificate from the fabric's CA naming it aws-p1.
-    const fakeP1 = await forgedIdentity(join(f.dir, 'orchestrator'), {
-      name: 'aws-p1',
+    // A first hop the test controls: the real aws-p2 registers (and heartbeats) with the
+    // endpoint P2_FAKE, where a "processor" holding a certificate from the fabric's CA naming
+    // aws-p2 answers aws-12's CONNECTs. In pass-through it carries them to the real aws-p2 (as
+    // aws-12, with a certificate naming aws-12), so the same agent's legitimate flow can be checked.
+    f.spawn(P2.name, [
+      'processor',
+      '--name',
+      P2.name,
+      '--listen',
+      `${P2.host}:${P2.port}`,
+      '--advertise',
+      `${P2_FAKE.host}:${P2_FAKE.port}`,
+      '--admin-listen',
+      `${P2.host}:9901`,
+      '--orchestrator',
+      f.orch.url,
+      '--switch-owner',
+      'fabric-ops',
+      '--domain',
+      'infra',
+      '--password-file',
+      await f.passwordFile('infra/fabric-ops'),
+      '--state-dir',
+      join(f.dir, P2.name),
+    ]);
+    await f.waitFor(
+      async () => (await f.admin.nodes()).some((n) => n.name === P2.name && n.status === 'connected'),
+      `${P2.name} registered`,
+    );
+    const orchDir = join(f.dir, 'orchestrator');
+    const fakeP2 = await forgedIdentity(orchDir, {
+      name: P2.name,
       kind: 'processor',
       domain: 'infra',
-      addresses: [P1.host],
+      addresses: [P2_FAKE.host],
     });
-    const realP1 = f.children.get('aws-p1')!;
-    const exited = new Promise((r) => realP1.once('exit', r));
-    f.kill('aws-p1');
-    await exited;
+    const asAws12 = await forgedIdentity(orchDir, {
+      name: 'aws-12',
+      kind: 'workload',
+      domain: 'hello',
+      addresses: [AWS12],
+    });
 
     type Answer = {
       kind: 'respond' | 'rst' | 'goaway' | 'destroy';
@@ -656,9 +704,33 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
       end: 'end' | 'rst';
       code: number;
     };
-    let answer: Answer | undefined;
+    let answer: Answer | 'pass' = 'pass';
     let answered = 0;
-    const fake = http2.createSecureServer(mtlsServerOptions(fakeP1));
+    let toRealP2: http2.ClientHttp2Session | undefined;
+    const pass = (st: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+      if (!toRealP2 || toRealP2.destroyed || toRealP2.closed) {
+        toRealP2 = http2.connect(
+          `https://${P2.host}:${P2.port}`,
+          mtlsClientOptions(asAws12, undefined, { kind: 'processor', name: P2.name }),
+        );
+        toRealP2.on('error', () => undefined);
+      }
+      const up = toRealP2.request({
+        ':method': 'CONNECT',
+        ':authority': String(headers[':authority']),
+        ...Object.fromEntries(Object.entries(headers).filter(([k]) => k.startsWith('trellis-'))),
+      });
+      up.on('error', () => st.destroy());
+      up.on('response', (h) => {
+        st.respond({
+          ':status': Number(h[':status']),
+          ...(h[H.reason] && { [H.reason]: String(h[H.reason]) }),
+        });
+        up.pipe(st);
+        st.pipe(up);
+      });
+    };
+    const fake = http2.createSecureServer(mtlsServerOptions(fakeP2));
     fake.on('sessionError', () => undefined);
     const fakeSessions = new Set<http2.ServerHttp2Session>();
     fake.on('session', (s) => {
@@ -666,12 +738,13 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
       s.once('close', () => fakeSessions.delete(s));
       s.on('error', () => undefined);
     });
-    fake.on('stream', (st) => {
+    fake.on('stream', (st, headers) => {
       st.on('error', () => undefined);
       const a = answer;
+      if (a === 'pass') return pass(st, headers);
       answered++;
       try {
-        if (!a || a.kind === 'rst') return void st.close(a?.code ?? 0);
+        if (a.kind === 'rst') return void st.close(a.code);
         if (a.kind === 'goaway') return void st.session?.goaway(a.code);
         if (a.kind === 'destroy') return void st.session?.destroy();
         st.respond({
@@ -688,24 +761,43 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
         st.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
       }
     });
-    await new Promise<void>((r) => fake.listen(P1.port, P1.host, () => r()));
+    await new Promise<void>((r) => fake.listen(P2_FAKE.port, P2_FAKE.host, () => r()));
     try {
+      const env = await f.envOf(
+        await f.agent({
+          vm: 'aws-12',
+          hostOwner: 'service1',
+          domain: 'hello',
+          address: AWS12,
+          processors: [P2.name],
+        }),
+      );
+      const hello12 = env.HELLO_ADDR!;
+      const legit = async () => {
+        await f.waitFor(
+          async () => (await tryAsk(hello12)).body.startsWith('Hello from'),
+          'the hello flow of aws-12',
+        );
+        expect((await tryAsk(hello12)).body).toMatch(/^Hello from 127\.0\.171\.13:\d+$/);
+      };
+      await legit();
+
       const answers: fc.Arbitrary<Answer> = fc.record({
         kind: fc.oneof(
           { weight: 8, arbitrary: fc.constant('respond' as const) },
           fc.constantFrom('rst' as const, 'goaway' as const, 'destroy' as const),
         ),
         status: fc.oneof(fc.constantFrom(200, 403, 412, 502, 503, 504), fc.integer({ min: 200, max: 599 })),
-        reason: fc.option(nasty, { nil: undefined }),
+        reason: fc.option(sendable, { nil: undefined }),
         unreachable: fc.option(
-          fc.oneof(fc.constantFrom('gcp-11', 'gcp-p1', 'aws-p1', 'aws-11', 'aws-p2'), nasty),
+          fc.oneof(fc.constantFrom('gcp-11', 'gcp-p1', 'aws-p1', 'aws-12', 'aws-p2'), sendable),
           {
             nil: undefined,
           },
         ),
         extra: fc.dictionary(
           fc.constantFrom('x-a', H.ticket, H.hop, H.source, H.flowLabel, 'content-length'),
-          nasty,
+          sendable,
           {
             maxKeys: 2,
           },
@@ -717,16 +809,16 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
       await fc.assert(
         fc.asyncProperty(answers, async (a) => {
           answer = a;
-          const r = await tryAsk(helloAddr);
+          const r = await tryAsk(hello12);
           expect(r.ended, `the workload's connection hung on ${JSON.stringify(a).slice(0, 500)}`).toBe(true);
           await new Promise((res) => setTimeout(res, 10));
-          alive(['aws-11', 'gcp-p1', 'gcp-11']);
+          alive(['aws-12', 'aws-p2', 'gcp-p1', 'gcp-11']);
         }),
         { numRuns: RUNS, endOnFailure: true },
       );
-      // The answers came from the fake: the property exercised the agent, not a listener error.
-      expect(answered).toBeGreaterThanOrEqual(RUNS);
-      // A refusal with a 5,000-character reason from the first hop, then one aws-11 makes
+      // The answers came from the fake: the property exercised the agent, not its refusals.
+      expect(answered, f.logs.get('aws-12')?.join('').slice(-4000)).toBeGreaterThanOrEqual(RUNS);
+      // A refusal with a 5,000-character reason from the first hop, then one aws-12 makes
       // itself (a connection from another VM's address): the second still reaches Denials.
       answer = {
         kind: 'respond',
@@ -738,16 +830,18 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
         end: 'end',
         code: 0,
       };
-      expect((await tryAsk(helloAddr)).ended).toBe(true);
-      await foreignAsk(helloAddr, STRANGER);
-      await denialArrives('aws-11', STRANGER);
+      expect((await tryAsk(hello12)).ended).toBe(true);
+      await foreignAsk(hello12, STRANGER);
+      await denialArrives('aws-12', STRANGER);
+      // And the same agent, through the same first hop, carries the real flow again.
+      answer = 'pass';
+      await legit();
     } finally {
+      toRealP2?.destroy();
       const closed = new Promise<void>((r) => fake.close(() => r()));
       for (const s of fakeSessions) s.destroy();
       await closed;
     }
-    // The real aws-p1 back on its address: the same client agent carries the real flow again.
-    await f.processor(P1.name, P1.host, P1.port);
     await stillServing();
   }, 300_000);
 });
