@@ -298,6 +298,11 @@ export class Outbound {
         if (!answered) unreachable('unreachable');
         else socket.destroy();
       });
+      // A first hop whose connection drops before it answers (it destroyed the session) closes
+      // the stream without an error: without this the workload's connection hung for ever.
+      stream.on('close', () => {
+        if (!answered) unreachable('unreachable');
+      });
       stream.on('response', (h) => {
         if (settled) return void stream.destroy();
         answered = true;

@@ -12,6 +12,9 @@ export interface DenialRecord {
   reason: string;
 }
 
+/** The longest reason a denial report may carry (the orchestrator refuses longer ones). */
+export const MAX_DENIAL_REASON = 1024;
+
 /** A denial as the orchestrator stores and lists it: when, and which node reported it. */
 export interface Denial extends DenialRecord {
   at: string;

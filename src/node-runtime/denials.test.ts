@@ -1,7 +1,9 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../api-client/client.js';
-import { dropRefused } from './denials.js';
+import { MAX_DENIAL_REASON } from '../model/denial.js';
+import type { ControlSession } from './control.js';
+import { DenialReporter, dropRefused } from './denials.js';
 
 const log = pino({ level: 'silent' });
 
@@ -21,5 +23,34 @@ describe('dropRefused (a denial report the orchestrator refuses)', () => {
     expect(dropRefused(['a', 'b'], away, log)).toEqual(['a', 'b']);
     expect(dropRefused(['a', 'b'], owner, log)).toEqual(['a', 'b']);
     expect(dropRefused(['a', 'b'], new Error('ECONNREFUSED'), log)).toEqual(['a', 'b']);
+  });
+});
+
+describe('DenialReporter.report', () => {
+  it("cuts a reason longer than the orchestrator takes (a peer's header or trellis-reason quoted in it), so the batch is not refused for ever", async () => {
+    const sent: { denials: { reason: string }[] }[] = [];
+    const control = {
+      call: (
+        fn: (api: { request: (m: string, p: string, body: unknown) => Promise<void> }) => Promise<void>,
+      ) => fn({ request: async (_m, _p, body) => void sent.push(body as (typeof sent)[number]) }),
+    } as unknown as ControlSession;
+    const r = new DenialReporter(control, 'aws-p1', log);
+    const base = {
+      kind: 'deny',
+      domain: 'hello',
+      contract: 'hello',
+      contractId: 1,
+      role: 'client',
+      src: null,
+      dst: null,
+    } as const;
+    r.report({ ...base, reason: `refused: ${'9'.repeat(5000)}` });
+    r.report({ ...base, reason: 'refused: short' });
+    await r.flush();
+    r.stop();
+    const [long, short] = sent[0]!.denials;
+    expect(long!.reason.length).toBe(MAX_DENIAL_REASON);
+    expect(long!.reason).toMatch(/^refused: 9+…$/);
+    expect(short!.reason).toBe('refused: short');
   });
 });

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { ApiError } from '../api-client/client.js';
-import type { DenialRecord } from '../model/denial.js';
+import { type DenialRecord, MAX_DENIAL_REASON } from '../model/denial.js';
 import type { ControlSession } from './control.js';
 
 export type { DenialRecord };
@@ -27,7 +27,11 @@ export class DenialReporter {
   report(d: DenialRecord): void {
     this.onReport?.(d);
     this.log.warn({ denial: d }, d.kind === 'deny' ? d.reason : `would-deny (audit mode): ${d.reason}`);
-    if (this.#queue.length < 10_000) this.#queue.push({ ...d, at: new Date().toISOString() });
+    // A reason may carry what a peer sent (a next hop's trellis-reason, a header it quoted):
+    // one the orchestrator refuses for its length would hold up this node's reports for ever.
+    const reason =
+      d.reason.length > MAX_DENIAL_REASON ? `${d.reason.slice(0, MAX_DENIAL_REASON - 1)}…` : d.reason;
+    if (this.#queue.length < 10_000) this.#queue.push({ ...d, reason, at: new Date().toISOString() });
   }
 
   async flush(): Promise<void> {

@@ -2,6 +2,7 @@ import http2, { type Http2SecureServer, type ServerHttp2Stream } from 'node:http
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { watchFirstByte } from '../dataplane/first-byte.js';
+import { parseFlowLabel } from '../dataplane/flow-label.js';
 import { H2_SETTINGS, SESSION_WINDOW } from '../dataplane/h2-settings.js';
 import { H } from '../dataplane/headers.js';
 import { PeerEjectedError, SessionPool } from '../dataplane/pool.js';
@@ -242,7 +243,13 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
           port: t.path[v.hop + 1]!.name,
         };
     const inPort = v.hop === 0 ? t.src : t.path[v.hop - 1]!.name;
-    const flowLabel = Number(headers[H.flowLabel]) || 0;
+    const label = parseFlowLabel(headers[H.flowLabel]);
+    if (!label.ok) {
+      const reason = `refused: ${label.reason} (from ${peer?.name ?? 'a peer'})`;
+      log.info({ reason }, 'flow refused');
+      return refuse(stream, 403, reason);
+    }
+    const flowLabel = label.value;
     let upstream: http2.ClientHttp2Stream;
     let session: http2.ClientHttp2Session;
     try {

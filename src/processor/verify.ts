@@ -39,7 +39,7 @@ export function verifyHop(input: {
     return {
       ok: false,
       ticket: t,
-      reason: `refused: ${input.me} is not hop ${input.hopHeader} of the ticket's path [${t.path.map((h) => h.name).join(', ')}] for ${where}`,
+      reason: `refused: ${input.me} is not hop ${shownHop(input.hopHeader)} of the ticket's path [${t.path.map((h) => h.name).join(', ')}] for ${where}`,
     };
   }
   const changed = input.contractEpochs[t.contractId];
@@ -66,4 +66,10 @@ export function verifyHop(input: {
     };
   }
   return { ok: true, ticket: t, hop };
+}
+
+/** The peer's `trellis-hop` as a refusal names it: short, so a reason fits a denial report. */
+function shownHop(raw: string | undefined): string {
+  if (raw === undefined) return '(none)';
+  return raw.length > 20 ? `${JSON.stringify(raw.slice(0, 20))}… (${raw.length} characters)` : raw;
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { notFound, TrellisError } from '../../errors.js';
-import { DENIAL_CODES } from '../../model/denial.js';
+import { DENIAL_CODES, MAX_DENIAL_REASON } from '../../model/denial.js';
 import { Name } from '../../model/index.js';
 import type { FlowTicket } from '../../wire/ticket.js';
 import type { Principal } from '../auth/principal.js';
@@ -69,7 +69,7 @@ const DenialReport = z.strictObject({
   role: z.enum(['client', 'server']),
   src: z.string().max(64).nullable(),
   dst: z.string().max(64).nullable(),
-  reason: z.string().max(1024),
+  reason: z.string().max(MAX_DENIAL_REASON),
 });
 
 /** The most denials one listing reads from the store before filtering by code or node and grouping. */
