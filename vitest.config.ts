@@ -4,13 +4,15 @@ import { defineConfig } from 'vitest/config';
  * Suites that simulate many hosts (network namespaces, an sshd and a dozen node processes each)
  * saturate both cores for minutes: run alongside them, the suites that measure failover or
  * count requests starve. So they run as a second group, after everything else (one vitest run,
- * one report).
+ * one report). The peer fuzzer joins them: its thousands of hostile streams a minute starved an
+ * orchestrator's first start in another suite past its hook's 60 s.
  */
 const MULTI_HOST = [
   'test/real-hosts.test.ts',
   'test/ansible-deploy.test.ts',
   'test/rig.test.ts',
   'test/package.test.ts',
+  'test/attacks/peer-fuzz.test.ts',
 ];
 
 export default defineConfig({

@@ -29,7 +29,9 @@ describe.each(storeTargets())(
       work = await mkdtemp(join(tmpdir(), 'trellis-e2e-'));
       fabric = join(work, 'fabric.yaml');
       await copyFile(FABRIC_FILE, fabric);
-    });
+      // A database to create, then an orchestrator's first start, which spawnOrchestrator allows
+      // 60 s on a loaded CI: the suite's 60 s hook timeout cut the pair short once.
+    }, 120_000);
     afterAll(async () => {
       await orch?.stop();
       await store?.cleanup();
