@@ -12,7 +12,7 @@ import { markedProcesses, stopGroup } from './processes.js';
 import { UNIT_MARKER } from './supervise.js';
 import { HostApply, parseHostDocument, type Unit, unitHash } from './unit.js';
 import { readUnits, removeUnit, writeAtomic, writeUnit } from './unit-files.js';
-import { fileExists, type Probe, tcpOpen } from './wait.js';
+import { endpointOpen, fileExists, type Probe } from './wait.js';
 
 /**
  * `trellis host apply`: the on-host half of every deploy (SSH, Ansible, the lab): write the
@@ -167,10 +167,7 @@ async function waitReady(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const u of units) {
-    const probes: Probe[] = u.ready.tcp.map((t) => {
-      const colon = t.lastIndexOf(':');
-      return tcpOpen(t.slice(0, colon).replace(/^\[|\]$/g, ''), Number(t.slice(colon + 1)));
-    });
+    const probes: Probe[] = u.ready.tcp.map(endpointOpen);
     if (u.ready.file) probes.push(fileExists(u.ready.file));
     const hash = unitHash(u);
     let firstRestarts: number | undefined;
@@ -199,13 +196,12 @@ async function refuseTakenPorts(manager: ServiceManager, starting: Unit[]): Prom
   for (const u of starting) {
     if (running.has(u.name)) continue;
     for (const t of u.ready.tcp) {
-      const colon = t.lastIndexOf(':');
-      if (await tcpOpen(t.slice(0, colon).replace(/^\[|\]$/g, ''), Number(t.slice(colon + 1)))()) {
+      if (await endpointOpen(t)()) {
         throw new TrellisError(
           'TRELLIS_ERR_CONFLICT',
           `unit ${u.name} cannot start: ${t} is already in use by another process`,
           {
-            hint: `find it with \`ss -ltnp 'sport = :${t.slice(colon + 1)}'\`; stop it, or give this host another address or port`,
+            hint: `find it with \`ss -ltnp 'sport = :${t.slice(t.lastIndexOf(':') + 1)}'\`; stop it, or give this host another address or port`,
           },
         );
       }

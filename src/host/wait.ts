@@ -6,6 +6,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 export type Probe = () => Promise<boolean>;
 
+/** A probe of an endpoint as units write it: `HOST:PORT`, `[V6]:PORT`. */
+export function endpointOpen(endpoint: string): Probe {
+  const colon = endpoint.lastIndexOf(':');
+  return tcpOpen(endpoint.slice(0, colon).replace(/^\[|\]$/g, ''), Number(endpoint.slice(colon + 1)));
+}
+
 export function tcpOpen(host: string, port: number): Probe {
   return () =>
     new Promise((resolve) => {

@@ -2,9 +2,10 @@ import { renderTable } from '../cli/output.js';
 import { fabricStatus } from '../fabric/status.js';
 import { loadInventory } from '../inventory/inventory.js';
 import { connect } from '../remote/connection.js';
+import { LAB_ORCHESTRATOR_HOST } from './lab-file.js';
 import { labAdmin } from './lab-target.js';
 import { type LabPaths, type LabState, labPaths, readState } from './state.js';
-import { labCondition } from './up.js';
+import { labCondition, orchestratorRuns } from './up.js';
 
 /**
  * `lab status`: what state.json says the lab is, what each lab host runs (its units, as
@@ -40,9 +41,13 @@ export async function labStatus(paths: LabPaths = labPaths()): Promise<LabStatus
   const reports = await fabricStatus(await loadInventory(state.inventory), connect, admin).catch(() => []);
   const report = (host: string) => reports.find((r) => r.host === host);
   const nodeStatus = (host: string) => (admin ? (report(host)?.node?.status ?? 'unregistered') : 'down');
-  const condition = await labCondition(state);
+  // A finished lab is gone when its orchestrator no longer runs: the report just read says so.
+  const gone =
+    state.phase === 'starting'
+      ? (await labCondition(state)) === 'gone'
+      : !orchestratorRuns(report(LAB_ORCHESTRATOR_HOST)?.status);
   return {
-    phase: condition === 'gone' ? 'gone' : state.phase,
+    phase: gone ? 'gone' : state.phase,
     labFile: state.labFile,
     inventory: state.inventory,
     orchestrator: { url: state.orchestrator.url, status: admin ? 'up' : 'down' },

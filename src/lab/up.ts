@@ -9,6 +9,7 @@ import { YAML } from '../cli/lazy-yaml.js';
 import { deployRemote } from '../deploy/remote-deploy.js';
 import { TrellisError } from '../errors.js';
 import { fabricUp } from '../fabric/up.js';
+import type { HostStatus } from '../host/host-status.js';
 import { isAlive } from '../host/processes.js';
 import { loadInventory } from '../inventory/inventory.js';
 import { tightenTree, usePrivateUmask } from '../node-runtime/private-files.js';
@@ -184,11 +185,15 @@ export async function labCondition(state: LabState): Promise<'ready' | 'starting
     const inv = await loadInventory(state.inventory);
     const host = inv.host(LAB_ORCHESTRATOR_HOST);
     if (!host) return 'gone';
-    const st = await remoteStatus(connect(host));
-    return st.units.some((u) => u.kind === 'orchestrator') && st.pid !== null ? 'ready' : 'gone';
+    return orchestratorRuns(await remoteStatus(connect(host))) ? 'ready' : 'gone';
   } catch {
     return 'gone';
   }
+}
+
+/** Whether the orchestrator host's supervisor runs and holds the orchestrator unit. */
+export function orchestratorRuns(st: HostStatus | null | undefined): boolean {
+  return !!st && st.pid !== null && st.units.some((u) => u.kind === 'orchestrator');
 }
 
 function initialState(
