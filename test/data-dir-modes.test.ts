@@ -24,7 +24,13 @@ const BASE = 20000 + Math.floor(Math.random() * 20000);
 async function notPrivate(dir: string): Promise<string[]> {
   const bad: string[] = [];
   const walk = async (p: string) => {
-    const st = await lstat(p);
+    // A running node replaces files by rename (x.tmp → x): an entry readdir listed may be gone
+    // by the time it is looked at, and a file that no longer exists exposes nothing.
+    const st = await lstat(p).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return undefined;
+      throw e;
+    });
+    if (!st) return;
     const mode = st.mode & 0o777;
     if (st.isDirectory()) {
       if (mode !== 0o700) bad.push(`${mode.toString(8)} ${p}/`);

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import http, { type Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
@@ -166,14 +166,20 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     await writeEnvFile();
   };
 
+  // Rewritten only when it changes: every bundle refresh calls this, and a workload (or a
+  // systemd EnvironmentFile= reader) should not see the file replaced under it for nothing.
+  let envText: string | undefined;
   const writeEnvFile = async () => {
     const lines = outbound
       .contracts()
       .map((c) => `${envName(c)}=${endpointOf({ host: clientAddress, port: outbound.port(c)! })}`);
+    const text = `${lines.join('\n')}\n`;
+    if (text === envText) return;
     await mkdir(dirname(o.envFile), { recursive: true });
     const tmp = `${o.envFile}.tmp`;
-    await writeFile(tmp, `${lines.join('\n')}\n`);
-    await (await import('node:fs/promises')).rename(tmp, o.envFile);
+    await writeFile(tmp, text, { mode: 0o600 });
+    await rename(tmp, o.envFile);
+    envText = text;
   };
 
   // Coalesced: a refresh asked for while another waits to start is the same refresh.
