@@ -9,13 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentBundle } from '../src/agent/bundle.js';
 import { ApiClient } from '../src/api-client/client.js';
 import { H } from '../src/dataplane/headers.js';
+import { type ExpectedPeer, type MtlsIdentity, mtlsClientOptions } from '../src/node-identity/tls-options.js';
 import type { NodeIdentity } from '../src/node-runtime/control.js';
 import { createCaInMemory, issueNodeCertificate } from '../src/orchestrator/pki/ca.js';
-import {
-  type ExpectedPeer,
-  type MtlsIdentity,
-  mtlsClientOptions,
-} from '../src/orchestrator/pki/tls-options.js';
 import { decodeTicket, type FlowTicket, signTicket } from '../src/wire/ticket.js';
 import { connectStream as attempt, type Outcome } from './attacks/support.js';
 import { TestFabric } from './support/fabric.js';

@@ -2,9 +2,8 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import http, { type Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
+import { poolHealth } from '../dataplane/health-metrics.js';
 import { SessionPool } from '../dataplane/pool.js';
-import { AgentMetrics } from '../metrics/agent.js';
-import { poolHealth } from '../metrics/health.js';
 import { sendMetrics } from '../metrics/serve.js';
 import { loadOrCreateNodeKey } from '../node-identity/keys.js';
 import { advertisedEndpoint, endpointOf, type HostPort } from '../node-runtime/addresses.js';
@@ -15,6 +14,7 @@ import { followIdentity, IdentityHolder, startRenewal } from '../node-runtime/re
 import { TicketKeySet } from '../node-runtime/ticket-keys.js';
 import { type AgentBundle, envName, loadCachedBundle, saveBundle } from './bundle.js';
 import { Inbound, type ServeMap } from './inbound.js';
+import { AgentMetrics } from './metrics.js';
 import { Outbound } from './outbound.js';
 import { fromOwnVm } from './own-vm.js';
 import { nextRefreshMs } from './refresh-schedule.js';

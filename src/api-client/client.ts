@@ -1,5 +1,6 @@
 import type { Change } from '../apply/plan.js';
 import type { ErrorBody } from '../errors.js';
+import type { BackupFile } from '../model/backup-file.js';
 import type {
   AdminUser,
   AuditEntry,
@@ -15,7 +16,6 @@ import type {
   ResourceUser,
   RoleName,
 } from '../model/index.js';
-import type { BackupFile } from '../orchestrator/backup/format.js';
 
 /** An error answered by the orchestrator (or the network), carrying the API's error body. */
 export class ApiError extends Error {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseFieldPath } from '../field-path.js';
 import {
   ContractMode,
   Description,
@@ -11,7 +12,6 @@ import {
   peerRole,
   type RoleName,
 } from '../model/index.js';
-import { parseFieldPath } from './source-map.js';
 
 /**
  * The schema of a fabric file (`trellis apply -f fabric.yaml`): the desired state of the

@@ -1,7 +1,7 @@
 import { ApiClient } from '../api-client/client.js';
 import { pinnedFetch } from '../api-client/trust.js';
 import { TrellisError } from '../errors.js';
-import { readConfig } from './config.js';
+import { readConfig } from '../home/config.js';
 
 /** The logged-in client: environment (TRELLIS_ORCHESTRATOR, TRELLIS_TOKEN) overrides config.yaml. */
 export async function client(): Promise<ApiClient> {

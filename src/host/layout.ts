@@ -48,3 +48,13 @@ export function hostLayout(root: string): HostLayout {
     status: join(root, 'run', 'status.json'),
   };
 }
+
+export interface InstalledRelease {
+  id: string;
+  /** Absolute path of node on the host (systemd units need one). */
+  node: string;
+  /** R/releases/<id>/bin/trellis.js */
+  bin: string;
+  /** R/bin/trellis */
+  wrapper: string;
+}

@@ -1,18 +1,8 @@
 import { existsSync } from 'node:fs';
-import type { UnitStatus } from './host-status.js';
 import type { HostLayout } from './layout.js';
+import type { ServiceManager } from './service-manager.js';
 import { superviseManager } from './supervise-manager.js';
 import { systemdManager } from './systemd-manager.js';
-
-/** Whoever keeps a host's units running: systemd where it runs, else `trellis supervise`. */
-export interface ServiceManager {
-  kind: 'systemd' | 'supervise';
-  /** Make the running set match R/units; `changed` units restart even if they are running. */
-  sync(changed: string[]): Promise<void>;
-  units(): Promise<UnitStatus[]>;
-  /** The supervisor's pid (supervise only). */
-  pid(): Promise<number | null>;
-}
 
 /**
  * systemd when it is PID 1 (`/run/systemd/system` exists, as sd_booted() checks);

@@ -3,7 +3,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readSuperviseStatus, type UnitStatus } from './host-status.js';
 import type { HostLayout } from './layout.js';
-import type { ServiceManager } from './manager.js';
+import type { ServiceManager } from './service-manager.js';
 import { runningSupervisor } from './supervise.js';
 import { unitHash } from './unit.js';
 import { readUnits } from './unit-files.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { UnitStatus } from './host-status.js';
 import type { HostLayout } from './layout.js';
-import type { ServiceManager } from './manager.js';
+import type { ServiceManager } from './service-manager.js';
 import { renderSystemdUnit, systemdName } from './systemd-unit.js';
 import { unitHash } from './unit.js';
 import { readUnits } from './unit-files.js';

@@ -1,6 +1,6 @@
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { trellisHome } from '../cli/config.js';
+import { trellisHome } from '../home/config.js';
 import { hostLayout } from '../host/layout.js';
 import { LAB_ORCHESTRATOR_HOST } from './lab-file.js';
 

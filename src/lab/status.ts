@@ -1,7 +1,7 @@
-import { renderTable } from '../cli/output.js';
 import { fabricStatus } from '../fabric/status.js';
 import { loadInventory } from '../inventory/inventory.js';
 import { connect } from '../remote/connection.js';
+import { renderTable } from '../text-table.js';
 import { LAB_ORCHESTRATOR_HOST } from './lab-file.js';
 import { labAdmin } from './lab-target.js';
 import { type LabPaths, type LabState, labPaths, readState } from './state.js';

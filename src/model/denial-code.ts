@@ -1,5 +1,5 @@
-import { denialReason } from '../metrics/denial-reason.js';
 import type { DenialCode } from './denial.js';
+import { denialReason } from './denial-reason.js';
 
 /** A client agent's reason when the contract has no server instance registered yet. */
 const NO_SERVER = /\bno server instance is connected\b/;

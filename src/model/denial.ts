@@ -1,4 +1,4 @@
-import { DENIAL_REASONS } from '../metrics/denial-reason.js';
+import { DENIAL_REASONS } from './denial-reason.js';
 
 /** A refused (or, in audit mode, would-be refused) flow, as the hop that refused it reports it. */
 export interface DenialRecord {

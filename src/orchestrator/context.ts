@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { FlowTableReport } from '../model/flow-table.js';
-import type { RegisteredRoute } from './api/route.js';
+import type { RegisteredRoute } from './api/registered-route.js';
 import type { NodeChallenges } from './auth/challenges.js';
 import type { Lockout } from './auth/lockout.js';
 import type { LoginGate } from './auth/login-gate.js';

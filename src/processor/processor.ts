@@ -5,24 +5,24 @@ import { watchFirstByte } from '../dataplane/first-byte.js';
 import { parseFlowLabel } from '../dataplane/flow-label.js';
 import { H2_SETTINGS, SESSION_WINDOW } from '../dataplane/h2-settings.js';
 import { H } from '../dataplane/headers.js';
+import { poolHealth } from '../dataplane/health-metrics.js';
 import { PeerEjectedError, SessionPool } from '../dataplane/pool.js';
 import { certificateAddresses, checkFirstHopSource, parseSource } from '../dataplane/source.js';
 import { splice } from '../dataplane/splice.js';
 import { TicketCache } from '../dataplane/ticket-cache.js';
-import { poolHealth } from '../metrics/health.js';
-import { DEFAULT_ADMIN_PORT, ProcessorMetrics } from '../metrics/processor.js';
 import { listenMetrics } from '../metrics/serve.js';
 import { Name } from '../model/index.js';
 import { loadOrCreateNodeKey } from '../node-identity/keys.js';
+import { type PeerIdentity, peerIdentity } from '../node-identity/peer-identity.js';
+import { mtlsServerOptions } from '../node-identity/tls-options.js';
 import { advertisedEndpoint, endpointOf, type HostPort } from '../node-runtime/addresses.js';
 import { type ControlOptions, ControlSession, type NodeIdentity } from '../node-runtime/control.js';
 import { DenialReporter } from '../node-runtime/denials.js';
 import { makeDirPrivate } from '../node-runtime/private-files.js';
 import { followIdentity, IdentityHolder, startRenewal } from '../node-runtime/renewal.js';
 import { type PublishedTicketKey, TicketKeySet } from '../node-runtime/ticket-keys.js';
-import { type PeerIdentity, peerIdentity } from '../orchestrator/pki/peer-identity.js';
-import { mtlsServerOptions } from '../orchestrator/pki/tls-options.js';
 import { type FlowEntry, FlowTable } from './flow-table.js';
+import { DEFAULT_ADMIN_PORT, ProcessorMetrics } from './metrics.js';
 import { verifyHop } from './verify.js';
 
 export interface ProcessorOptions {

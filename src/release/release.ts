@@ -18,8 +18,8 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
-import { trellisHome } from '../cli/config.js';
 import { TrellisError } from '../errors.js';
+import { trellisHome } from '../home/config.js';
 import { dependencyClosure, readManifest } from './closure.js';
 import { type TarEntry, writeTar } from './tar.js';
 

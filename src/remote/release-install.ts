@@ -1,6 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { TrellisError } from '../errors.js';
-import { hostLayout } from '../host/layout.js';
+import { hostLayout, type InstalledRelease } from '../host/layout.js';
+
 import { type Release, runningPackageRoot } from '../release/release.js';
 import { type Connection, lastLine, shellQuote } from './connection.js';
 
@@ -9,15 +10,6 @@ import { type Connection, lastLine, shellQuote } from './connection.js';
  * whole), and R/bin/trellis pointed at it. Copied from the controller, never assumed present
  * and never fetched by the host (hosts need no registry access). Needs sh, tar and node there.
  */
-export interface InstalledRelease {
-  id: string;
-  /** Absolute path of node on the host (systemd units need one). */
-  node: string;
-  /** R/releases/<id>/bin/trellis.js */
-  bin: string;
-  /** R/bin/trellis */
-  wrapper: string;
-}
 
 /** The release a host runs: copied from `release()` (built once, on first need), or linked. */
 export async function installRelease(

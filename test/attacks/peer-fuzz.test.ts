@@ -10,13 +10,13 @@ import type { AgentBundle } from '../../src/agent/bundle.js';
 import { ApiClient } from '../../src/api-client/client.js';
 import { H } from '../../src/dataplane/headers.js';
 import { formatSource, parseSource } from '../../src/dataplane/source.js';
-import type { NodeIdentity } from '../../src/node-runtime/control.js';
 import {
   type ExpectedPeer,
   type MtlsIdentity,
   mtlsClientOptions,
   mtlsServerOptions,
-} from '../../src/orchestrator/pki/tls-options.js';
+} from '../../src/node-identity/tls-options.js';
+import type { NodeIdentity } from '../../src/node-runtime/control.js';
 import { TestFabric } from '../support/fabric.js';
 import { forgedIdentity, type Outcome, proxyEchoService } from './support.js';
 

@@ -2,12 +2,12 @@ import { generateKeyPairSync } from 'node:crypto';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { H } from '../../src/dataplane/headers.js';
-import { issueNodeCertificate, loadOrCreateCa } from '../../src/orchestrator/pki/ca.js';
 import {
   type ExpectedPeer,
   type MtlsIdentity,
   mtlsClientOptions,
-} from '../../src/orchestrator/pki/tls-options.js';
+} from '../../src/node-identity/tls-options.js';
+import { issueNodeCertificate, loadOrCreateCa } from '../../src/orchestrator/pki/ca.js';
 import { parseProxyV2 } from '../../src/wire/proxy-v2.js';
 
 /** What the attacker got back from one CONNECT: a status and reason, or how the stream failed. */

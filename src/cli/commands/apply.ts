@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ApiError } from '../../api-client/client.js';
 import type { Change } from '../../apply/plan.js';
-import { trellisHome } from '../config.js';
+import { trellisHome } from '../../home/config.js';
 import { print, render } from '../output.js';
 import { client } from '../session.js';
 import { outputOption } from './get.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { trellisHome } from '../config.js';
+import { trellisHome } from '../../home/config.js';
 import { print, renderTable } from '../output.js';
 import { client } from '../session.js';
 
@@ -34,7 +34,7 @@ export function registerFabric(program: Command): void {
         secretsFile: opts.secrets ?? join(trellisHome(), 'secrets.yaml'),
         out: (l) => process.stderr.write(`${l}\n`),
       });
-      const { keepFabricLogin } = await import('../fabric-login.js');
+      const { keepFabricLogin } = await import('../../home/fabric-login.js');
       const file = await keepFabricLogin(res);
       print([...res.lines, `logged in:       admin (CA pinned, saved in ${file})`].join('\n'));
     });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { TrellisError } from '../../errors.js';
-import { YAML } from '../lazy-yaml.js';
+import { YAML } from '../../lazy-yaml.js';
 import { print } from '../output.js';
 
 const out = (text: string) => {

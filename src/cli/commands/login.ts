@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { ApiClient } from '../../api-client/client.js';
 import { pinnedFetch, resolveTrust } from '../../api-client/trust.js';
 import { TrellisError } from '../../errors.js';
+import { readConfig, writeConfig } from '../../home/config.js';
 import { caFingerprint } from '../../wire/fingerprint.js';
-import { readConfig, writeConfig } from '../config.js';
 import { promptSecret, readStdin } from '../prompt.js';
 
 interface LoginFlags {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ApiError } from '../../api-client/client.js';
-import { configPath, readConfig, writeConfig } from '../config.js';
+import { configPath, readConfig, writeConfig } from '../../home/config.js';
 import { print } from '../output.js';
 import { client } from '../session.js';
 

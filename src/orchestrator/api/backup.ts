@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { BackupFile } from '../../model/backup-file.js';
 import { requireSystemAdmin } from '../auth/rbac.js';
-import { BackupFile } from '../backup/format.js';
 import { takeBackup } from '../backup/snapshot.js';
 import type { Orchestrator } from '../context.js';
 import { write } from '../write.js';

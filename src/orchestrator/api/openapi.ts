@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RegisteredRoute } from './route.js';
+import type { RegisteredRoute } from './registered-route.js';
 
 const ErrorSchema = {
   type: 'object',

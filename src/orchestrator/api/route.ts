@@ -4,9 +4,8 @@ import { TrellisError } from '../../errors.js';
 import type { Principal } from '../auth/principal.js';
 import { lookupSession } from '../auth/sessions.js';
 import type { Orchestrator } from '../context.js';
+import type { Method } from './registered-route.js';
 import { parseInput } from './validation.js';
-
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface RouteContext<B, Q> {
   principal: Principal;
@@ -30,18 +29,6 @@ export interface RouteDef<B extends z.ZodType, Q extends z.ZodType> {
   response?: z.ZodType;
   status?: number;
   handler: (ctx: RouteContext<z.output<B>, z.output<Q>>) => Promise<unknown>;
-}
-
-export interface RegisteredRoute {
-  method: Method;
-  url: string;
-  summary: string;
-  tag: string;
-  auth: 'none' | 'required';
-  body?: z.ZodType;
-  query?: z.ZodType;
-  response?: z.ZodType;
-  status: number;
 }
 
 const ANONYMOUS: Principal = { type: 'admin', name: 'anonymous', role: 'domainAdmin', domain: null };

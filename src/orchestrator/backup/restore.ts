@@ -2,13 +2,13 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { TrellisError } from '../../errors.js';
+import { BackupFile, KEY_FILES } from '../../model/backup-file.js';
 import { caFingerprint } from '../../wire/fingerprint.js';
 import { checkStoreIntegrity } from '../store/integrity.js';
 import { migrate } from '../store/migrate.js';
 import { MIGRATIONS } from '../store/migrations.js';
 import { openStore, storeLocation } from '../store/open.js';
 import { BACKED_UP_TABLES } from '../store/tables.js';
-import { BackupFile, KEY_FILES } from './format.js';
 
 export interface RestoreResult {
   counts: Record<string, number>;

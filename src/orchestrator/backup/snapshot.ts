@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type BackupFile, KEY_FILES } from '../../model/backup-file.js';
 import { caFingerprint } from '../../wire/fingerprint.js';
 import type { Db } from '../store/db.js';
 import { BACKED_UP_TABLES } from '../store/tables.js';
-import { type BackupFile, KEY_FILES } from './format.js';
 
 /**
  * A consistent snapshot of a running orchestrator's store and key files. One REPEATABLE READ,

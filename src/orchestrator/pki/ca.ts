@@ -13,7 +13,8 @@ import type * as X509 from '@peculiar/x509';
 import { TrellisError } from '../../errors.js';
 import { Name } from '../../model/names.js';
 import { NodeKind } from '../../model/node.js';
-import { nodeUri, type PeerIdentity, peerIdentity } from './peer-identity.js';
+import { nodeUri, type PeerIdentity, peerIdentity } from '../../node-identity/peer-identity.js';
+import { CLOCK_SKEW_MS } from '../../wire/clock-skew.js';
 
 /**
  * The fabric CA: the orchestrator signs every node's certificate with it, and every mTLS
@@ -45,8 +46,6 @@ export interface NodeCertificateRequest {
 const DAY_MS = 24 * 60 * 60 * 1000;
 const CA_VALIDITY_MS = 3652 * DAY_MS;
 const NODE_VALIDITY_MS = 7 * DAY_MS;
-/** notBefore is backdated so a node whose clock is a little behind still accepts a fresh cert. */
-export const CLOCK_SKEW_MS = 5 * 60 * 1000;
 const EC_KEY = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGNATURE = { name: 'ECDSA', hash: 'SHA-256' } as const;
 

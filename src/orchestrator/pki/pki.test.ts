@@ -8,6 +8,7 @@ import { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { NodeKind } from '../../model/node.js';
 import { loadOrCreateNodeKey } from '../../node-identity/keys.js';
+import { type MtlsIdentity, mtlsClientOptions, mtlsServerOptions } from '../../node-identity/tls-options.js';
 import {
   createCaInMemory,
   type FabricCa,
@@ -16,7 +17,6 @@ import {
   type PeerIdentity,
   peerIdentity,
 } from './ca.js';
-import { type MtlsIdentity, mtlsClientOptions, mtlsServerOptions } from './tls-options.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

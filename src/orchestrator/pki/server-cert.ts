@@ -1,7 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { isIP } from 'node:net';
 import type * as X509 from '@peculiar/x509';
-import { CLOCK_SKEW_MS, type FabricCa, randomSerial, signerFor, x509 } from './ca.js';
+import { CLOCK_SKEW_MS } from '../../wire/clock-skew.js';
+import { type FabricCa, randomSerial, signerFor, x509 } from './ca.js';
 
 /**
  * The orchestrator's own HTTPS certificate, issued by the fabric CA for the names and addresses

@@ -1,9 +1,9 @@
 import { Counter, Gauge, type Histogram, type Registry } from 'prom-client';
+import { HealthMetrics } from '../dataplane/health-metrics.js';
+import { eventLagHistogram, observeEventLag } from '../metrics/event-lag.js';
+import { createRegistry } from '../metrics/registry.js';
+import { denialReason } from '../model/denial-reason.js';
 import { formatContractId } from '../wire/node-id.js';
-import { denialReason } from './denial-reason.js';
-import { eventLagHistogram, observeEventLag } from './event-lag.js';
-import { HealthMetrics } from './health.js';
-import { createRegistry } from './registry.js';
 
 /** The admin listener's port when `--admin-listen` is not given (on the data plane's host). */
 export const DEFAULT_ADMIN_PORT = 9901;

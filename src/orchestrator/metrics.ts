@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { Orchestrator } from '../orchestrator/context.js';
-import { getMeta } from '../orchestrator/store/repos/meta.js';
-import { createRegistry } from './registry.js';
+import { createRegistry } from '../metrics/registry.js';
+import type { Orchestrator } from './context.js';
+import { getMeta } from './store/repos/meta.js';
 
 /** Where the orchestrator serves its metrics: off /api/v1, as Prometheus expects. */
 export const METRICS_PATH = '/metrics';

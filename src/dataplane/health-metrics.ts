@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import type { EjectReason, FailoverReason, HealthListener } from '../dataplane/health.js';
+import type { EjectReason, FailoverReason, HealthListener } from './health.js';
 
 /**
  * Hung-peer handling, counted on the processor's and the agent's registries alike (the

@@ -1,10 +1,10 @@
 import { Counter, type Histogram, type Registry } from 'prom-client';
-import type { Stats } from '../agent/stats.js';
+import { HealthMetrics } from '../dataplane/health-metrics.js';
+import { eventLagHistogram, observeEventLag } from '../metrics/event-lag.js';
+import { createRegistry } from '../metrics/registry.js';
+import { denialReason } from '../model/denial-reason.js';
 import type { DenialRecord } from '../node-runtime/denials.js';
-import { denialReason } from './denial-reason.js';
-import { eventLagHistogram, observeEventLag } from './event-lag.js';
-import { HealthMetrics } from './health.js';
-import { createRegistry } from './registry.js';
+import type { Stats } from './stats.js';
 
 /**
  * An agent's metrics, served at /metrics on its local API. Flows and bytes are read from the

@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { YAML } from './lazy-yaml.js';
+import { YAML } from '../lazy-yaml.js';
 
 /** Where the CLI keeps its login and the lab its state: $TRELLIS_HOME, default ~/.trellis. */
 export function trellisHome(): string {

@@ -1,0 +1,46 @@
+/**
+ * The import rules of src/ (issue 13): no cycle between modules or between src's top-level
+ * folders, fabric nodes (processor, agent and the node layer) never import the orchestrator,
+ * the examples never import the lab. `npm run lint:imports` checks them; .ci/run runs it.
+ */
+const NODE = '^src/(processor|agent|dataplane|wire|node-runtime|node-identity)/';
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'A module must not reach itself through its imports.',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'no-folder-cycle',
+      severity: 'error',
+      scope: 'folder',
+      comment: "Folders depend one way: a folder's imports must not lead back to it.",
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'node-not-orchestrator',
+      severity: 'error',
+      comment: 'A fabric node runs without the orchestrator code: it speaks to it only over the API.',
+      from: { path: NODE },
+      to: { path: '^src/orchestrator/' },
+    },
+    {
+      name: 'examples-not-lab',
+      severity: 'error',
+      comment: 'The examples are workloads: they see the fabric only as any workload does.',
+      from: { path: '^src/examples/' },
+      to: { path: '^src/(lab|deploy|fabric|host|remote)/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '\\.test\\.ts$' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+};
