@@ -18,6 +18,9 @@ const MULTI_HOST = [
 export default defineConfig({
   test: {
     testTimeout: 30_000,
+    // Every orchestrator a test starts (in process or spawned: children inherit it) checks each
+    // JSON answer against the response schema its route declares (src/orchestrator/api/route.ts).
+    env: { TRELLIS_CHECK_RESPONSES: '1' },
     hookTimeout: 60_000,
     // Integration tests start real processes and databases; two cores cannot run many at once.
     maxWorkers: 2,

@@ -11,7 +11,8 @@ export const AuditEntry = z.strictObject({
   kind: z.string(),
   name: z.string(),
   domain: z.string().nullable(),
-  before: z.unknown().nullable(),
-  after: z.unknown().nullable(),
+  // Any JSON value, null included (unknown covers it: `.nullable()` would only add an empty anyOf arm).
+  before: z.unknown(),
+  after: z.unknown(),
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;

@@ -1,29 +1,33 @@
+import { z } from 'zod';
 import { DENIAL_REASONS } from './denial-reason.js';
-
-/** A refused (or, in audit mode, would-be refused) flow, as the hop that refused it reports it. */
-export interface DenialRecord {
-  kind: 'deny' | 'would-deny';
-  domain: string;
-  contract: string;
-  contractId: number;
-  role: 'client' | 'server';
-  src: string | null;
-  dst: string | null;
-  reason: string;
-}
+import { Name } from './names.js';
 
 /** The longest reason a denial report may carry (the orchestrator refuses longer ones). */
 export const MAX_DENIAL_REASON = 1024;
 
+/** A refused (or, in audit mode, would-be refused) flow, as the hop that refused it reports it. */
+export const DenialRecord = z.strictObject({
+  kind: z.enum(['deny', 'would-deny']),
+  domain: Name,
+  contract: Name,
+  contractId: z.number().int().min(0).max(0xffff_ffff),
+  role: z.enum(['client', 'server']),
+  src: z.string().max(64).nullable(),
+  dst: z.string().max(64).nullable(),
+  reason: z.string().max(MAX_DENIAL_REASON),
+});
+export type DenialRecord = z.infer<typeof DenialRecord>;
+
+/** One denial in a node's report (POST /nodes/NAME/denials): the record and when it happened. */
+export const DenialReport = z.strictObject({ at: z.iso.datetime(), ...DenialRecord.shape });
+
 /** A denial as the orchestrator stores and lists it: when, and which node reported it. */
-export interface Denial extends DenialRecord {
-  at: string;
-  reportedBy: string;
-}
+export const Denial = z.strictObject({ ...DenialRecord.shape, at: z.string(), reportedBy: z.string() });
+export type Denial = z.infer<typeof Denial>;
 
 /**
  * What kind of refusal a denial is, derived from its reason: the rule labels the denial
- * counters use (src/metrics/denial-reason.ts, docs/metrics.md), plus `no-server`, the part of
+ * counters use (src/model/denial-reason.ts, docs/metrics.md), plus `no-server`, the part of
  * `no-path` where no server instance of the contract had registered yet (a deploy's start-up:
  * clients connect before their servers' agents are up).
  */
@@ -31,22 +35,21 @@ export const DENIAL_CODES = ['no-server', ...DENIAL_REASONS] as const;
 export type DenialCode = (typeof DENIAL_CODES)[number];
 
 /** A node as a denial names it: the name an operator knows it by and its resource user. */
-export interface DenialNode {
-  nodeId: string;
-  name: string;
-  owner: string;
-}
+export const DenialNode = z.strictObject({ nodeId: z.string(), name: z.string(), owner: z.string() });
+export type DenialNode = z.infer<typeof DenialNode>;
 
 /**
  * A denial as the denials API lists it: the stored report with its code and names, or, with
  * `group`, one row standing for `count` reports of the same refusal (same code, contract, role
  * and nodes) between `firstAt` and `at` (the last).
  */
-export interface DenialView extends Denial {
-  code: DenialCode;
+export const DenialView = z.strictObject({
+  ...Denial.shape,
+  code: z.enum(DENIAL_CODES),
   /** The node the flow came from and the one it was for, where the denial knows them. */
-  source: DenialNode | null;
-  destination: DenialNode | null;
-  count: number;
-  firstAt: string;
-}
+  source: DenialNode.nullable(),
+  destination: DenialNode.nullable(),
+  count: z.number().int().min(1),
+  firstAt: z.string(),
+});
+export type DenialView = z.infer<typeof DenialView>;

@@ -43,3 +43,25 @@ export const NodeRegistration = z.strictObject({
     .optional(),
 });
 export type NodeRegistration = z.infer<typeof NodeRegistration>;
+
+/** One flow-ticket key as nodes see it: they verify with every key published. */
+export const PublishedTicketKey = z.strictObject({ id: z.string(), publicKeyPem: z.string() });
+export type PublishedTicketKey = z.infer<typeof PublishedTicketKey>;
+
+/** What a node gets back when it registers: its record, its certificate and what it trusts. */
+export const NodeRegistered = z.strictObject({
+  node: FabricNode,
+  certPem: z.string(),
+  certNotAfter: z.string(),
+  caPem: z.string(),
+  /** The signing key alone, kept for nodes that predate `ticketKeys`. */
+  ticketPublicKeyPem: z.string(),
+  ticketKeys: z.array(PublishedTicketKey),
+});
+export type NodeRegistered = z.infer<typeof NodeRegistered>;
+
+/** Enrolment with a one-time token registers the node and logs it in: the answer carries the session. */
+export const NodeEnrolled = z.strictObject({
+  ...NodeRegistered.shape,
+  session: z.strictObject({ token: z.string(), expiresAt: z.string() }),
+});

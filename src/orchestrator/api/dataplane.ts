@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { notFound, TrellisError } from '../../errors.js';
-import { DENIAL_CODES, MAX_DENIAL_REASON } from '../../model/denial.js';
+import { DENIAL_CODES, DenialReport, DenialView } from '../../model/denial.js';
+import { FlowTable, NamedFlowTableReport } from '../../model/flow-table.js';
 import { Name } from '../../model/index.js';
 import type { FlowTicket } from '../../wire/ticket.js';
 import type { Principal } from '../auth/principal.js';
@@ -60,18 +61,6 @@ export function checkDenialDomains(
   );
 }
 
-const DenialReport = z.strictObject({
-  at: z.iso.datetime(),
-  kind: z.enum(['deny', 'would-deny']),
-  domain: Name,
-  contract: Name,
-  contractId: z.number().int().min(0).max(0xffff_ffff),
-  role: z.enum(['client', 'server']),
-  src: z.string().max(64).nullable(),
-  dst: z.string().max(64).nullable(),
-  reason: z.string().max(MAX_DENIAL_REASON),
-});
-
 /** The most denials one listing reads from the store before filtering by code or node and grouping. */
 const DENIAL_SCAN = 10_000;
 
@@ -87,30 +76,6 @@ const DenialsQuery = z.strictObject({
   /** Collapse repeats of one refusal into one row with a count and its first and last time. */
   group: z.enum(['true', 'false']).optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(200),
-});
-
-const FlowEntry = z.strictObject({
-  srcNodeId: z.string().max(64),
-  dstNodeId: z.string().max(64),
-  contractId: z.number().int().min(0),
-  flowLabel: z.number().int().min(0),
-  inPort: z.string().max(64),
-  outPort: z.string().max(64),
-  packets: z.number().int().min(0),
-  bytes: z.number().int().min(0),
-  idleAge: z.number().min(0),
-  idleTimeout: z.number().int().min(0),
-});
-
-const FlowTable = z.strictObject({
-  table30: z.strictObject({
-    packets: z.number().int().min(0),
-    bytes: z.number().int().min(0),
-    flows: z.number().int().min(0),
-  }),
-  /** How many entries the processor holds; `table50` carries the most recently active ones. */
-  table50Total: z.number().int().min(0),
-  table50: z.array(FlowEntry).max(10_000),
 });
 
 export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
@@ -209,6 +174,7 @@ export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
       'Recent refused and would-deny flows with their reasons, codes and node names (newest first); filters, time range and grouping of repeats',
     tag: 'data plane',
     query: DenialsQuery,
+    response: z.array(DenialView),
     handler: async ({ principal, query }) => {
       requireAdmin(principal, 'read denials');
       if (query.domain) requireDomainAdmin(principal, query.domain, 'read denials');
@@ -268,6 +234,7 @@ export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
     url: '/api/v1/processors/:name/flows',
     summary: "A processor's flow tables as it last reported them (at most a second old while it runs)",
     tag: 'data plane',
+    response: NamedFlowTableReport,
     handler: async ({ principal, params }) => {
       requireAdmin(principal, 'read flow tables');
       const report: FlowTableReport | undefined = o.flowTables.get(params.name!);

@@ -30,6 +30,11 @@ export function healthRoutes(app: FastifyInstance, o: Orchestrator): void {
     summary: 'This API as an OpenAPI 3.1 document',
     tag: 'meta',
     auth: 'none',
+    response: z.looseObject({
+      openapi: z.literal('3.1.0'),
+      info: z.looseObject({}),
+      paths: z.looseObject({}),
+    }),
     handler: async () => openApiDocument(o.routes, VERSION),
   });
 }

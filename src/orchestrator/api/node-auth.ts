@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { TrellisError } from '../../errors.js';
-import { Name, NodeRegistration } from '../../model/index.js';
+import { Name, NodeEnrolled, NodeRegistration } from '../../model/index.js';
 import { decodeEnrolmentToken } from '../../wire/enrolment-token.js';
 import { verifyNodeLogin } from '../auth/challenges.js';
 import type { Principal } from '../auth/principal.js';
@@ -103,6 +103,7 @@ export function nodeAuthRoutes(app: FastifyInstance, o: Orchestrator): void {
     tag: 'nodes',
     auth: 'none',
     body: z.strictObject({ token: z.string().min(1).max(2048), registration: NodeRegistration }),
+    response: NodeEnrolled,
     handler: async ({ body }) => {
       const decoded = decodeEnrolmentToken(body.token);
       if (typeof decoded === 'string')

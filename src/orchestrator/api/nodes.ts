@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { notFound, TrellisError } from '../../errors.js';
-import { FabricNode, Name, NodeRegistration } from '../../model/index.js';
+import { FabricNode, Name, NodeRegistered, NodeRegistration } from '../../model/index.js';
 import type { Principal } from '../auth/principal.js';
 import { requireAdmin, requireDomainAdmin, requireSystemAdmin, visibleDomains } from '../auth/rbac.js';
 import { deleteSessionsOf } from '../auth/sessions.js';
@@ -83,7 +83,7 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
     summary: 'Register the calling processor (switchOwner) or workload node (hostOwner)',
     tag: 'nodes',
     body: NodeRegistration,
-    response: FabricNode,
+    response: NodeRegistered,
     handler: async ({ principal, body }) => {
       if (principal.type !== 'resource') {
         throw new TrellisError(

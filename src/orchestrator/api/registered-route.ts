@@ -7,6 +7,8 @@ import type { z } from 'zod';
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface RegisteredRoute {
+  /** The OpenAPI operationId (src/orchestrator/api/operation-ids.ts). */
+  operationId: string;
   method: Method;
   url: string;
   summary: string;
@@ -15,5 +17,6 @@ export interface RegisteredRoute {
   body?: z.ZodType;
   query?: z.ZodType;
   response?: z.ZodType;
+  contentType?: 'text/event-stream';
   status: number;
 }

@@ -4,6 +4,7 @@ import { TrellisError } from '../../errors.js';
 import type { Principal } from '../auth/principal.js';
 import { lookupSession } from '../auth/sessions.js';
 import type { Orchestrator } from '../context.js';
+import { operationIdOf } from './operation-ids.js';
 import type { Method } from './registered-route.js';
 import { parseInput } from './validation.js';
 
@@ -27,6 +28,8 @@ export interface RouteDef<B extends z.ZodType, Q extends z.ZodType> {
   body?: B;
   query?: Q;
   response?: z.ZodType;
+  /** The response's media type when it is not JSON (the event stream). */
+  contentType?: 'text/event-stream';
   status?: number;
   handler: (ctx: RouteContext<z.output<B>, z.output<Q>>) => Promise<unknown>;
 }
@@ -41,7 +44,13 @@ export function route<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType 
 ): void {
   const auth = def.auth ?? 'required';
   const status = def.status ?? 200;
+  const operationId = operationIdOf(def.method, def.url);
+  // Under test (TRELLIS_CHECK_RESPONSES=1, which vitest.config.ts sets for every suite) each
+  // JSON answer is checked against the schema the OpenAPI document declares for it: a route whose
+  // answer drifts from its documented shape fails the suite that called it, with a 500 naming it.
+  const check = process.env.TRELLIS_CHECK_RESPONSES === '1' && def.response && !def.contentType;
   o.routes.push({
+    operationId,
     method: def.method,
     url: def.url,
     summary: def.summary,
@@ -50,6 +59,7 @@ export function route<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType 
     ...(def.body && { body: def.body }),
     ...(def.query && { query: def.query }),
     ...(def.response && { response: def.response }),
+    ...(def.contentType && { contentType: def.contentType }),
     status,
   });
   app.route({
@@ -79,10 +89,22 @@ export function route<B extends z.ZodType = z.ZodUndefined, Q extends z.ZodType 
         req,
         reply,
       });
+      if (check && !reply.sent) checkResponse(def, operationId, out);
       reply.code(status);
       return out ?? null;
     },
   });
+}
+
+function checkResponse(def: RouteDef<z.ZodType, z.ZodType>, operationId: string, out: unknown): void {
+  const r = def.response!.safeParse(JSON.parse(JSON.stringify(out ?? null)));
+  if (r.success) return;
+  const issue = r.error.issues[0]!;
+  throw new TrellisError(
+    'TRELLIS_ERR_INTERNAL',
+    `the answer of ${def.method} ${def.url} (${operationId}) does not match its declared response schema: ` +
+      `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+  );
 }
 
 /**

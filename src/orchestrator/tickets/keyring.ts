@@ -2,14 +2,9 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TrellisError } from '../../errors.js';
+import type { PublishedTicketKey } from '../../model/node.js';
 import { type FlowTicket, keyIdHex, signTicket, ticketKeyId } from '../../wire/ticket.js';
 import { loadOrCreateTicketKey } from './key.js';
-
-/** One ticket key as nodes see it: they verify with every key published. */
-export interface PublishedTicketKey {
-  id: string;
-  publicKeyPem: string;
-}
 
 interface RingKey {
   id: number;
