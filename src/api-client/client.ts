@@ -1,21 +1,26 @@
-import type { Change } from '../apply/plan.js';
 import type { ErrorBody } from '../errors.js';
 import type { BackupFile } from '../model/backup-file.js';
 import type {
   AdminUser,
+  ApplyAnswer,
   AuditEntry,
   Contract,
   ContractMode,
   Domain,
+  DomainTopology,
   EnrolmentTokenInfo,
   EnrolmentTokenRequest,
   FabricNode,
   Link,
+  PathAnswer,
   PathParams,
   Processor,
   ResourceUser,
   RoleName,
+  Topology,
 } from '../model/index.js';
+
+export type { ApplyAnswer, DomainTopology, PathAnswer, Topology } from '../model/index.js';
 
 /** An error answered by the orchestrator (or the network), carrying the API's error body. */
 export class ApiError extends Error {
@@ -28,43 +33,6 @@ export class ApiError extends Error {
     super(body.message);
     this.name = 'ApiError';
   }
-}
-
-export interface PathAnswer {
-  from: string;
-  to: string;
-  contract: string | null;
-  path: string[];
-  cost: number;
-  hops: number;
-  constraints: { waypoints: string[]; avoid: string[]; maxHops?: number };
-}
-
-export interface Topology {
-  processors: {
-    name: string;
-    zone: string;
-    status: 'connected' | 'disconnected' | 'unreachable' | 'unregistered';
-    nodeId: string | null;
-    addresses: string[];
-  }[];
-  workloads: FabricNode[];
-  links: Link[];
-  attachments: { node: string; processor: string }[];
-}
-
-export interface DomainTopology {
-  domain: string;
-  nodes: { name: string; kind: 'hostOwner' }[];
-  edges: { contract: string; contractId: number; client: string; server: string }[];
-}
-
-export interface ApplyAnswer {
-  dryRun: boolean;
-  changes: Change[];
-  generatedPasswords: Record<string, string>;
-  /** Written contracts whose flows today's topology cannot route (accepted all the same). */
-  warnings?: string[];
 }
 
 const enc = encodeURIComponent;

@@ -1,4 +1,6 @@
+import type { z } from 'zod';
 import {
+  type ChangeView,
   type Contract,
   type Domain,
   type Link,
@@ -26,18 +28,9 @@ export interface FabricState {
   links: Link[];
 }
 
-export type ChangeKind = 'domain' | 'resourceUser' | 'processor' | 'link' | 'contract' | 'role';
-
-export interface Change {
-  action: 'create' | 'update' | 'delete';
-  kind: ChangeKind;
-  /** domain, user, processor or contract name; `a--b` for a link; `contract/client` for a role. */
-  name: string;
-  /** Set for resourceUser, contract and role. */
-  domain?: string;
-  before?: unknown;
-  after?: unknown;
-}
+/** One change of a plan: the same shape POST /apply answers (model/topology.ts ChangeView). */
+export type Change = z.infer<typeof ChangeView>;
+export type ChangeKind = Change['kind'];
 
 /** A contract as the plan creates it: the server assigns the id. */
 export type ContractDraft = Omit<Contract, 'id'>;

@@ -12,3 +12,4 @@ export * from './path-params.js';
 export * from './processor.js';
 export * from './resource-user.js';
 export * from './role.js';
+export * from './topology.js';

@@ -9,7 +9,15 @@ import {
   specPathOf,
 } from '../../apply/index.js';
 import type { ContractDraft, ContractHeader } from '../../apply/plan.js';
-import type { Domain, Link, Processor, ResourceUser, Role, RoleName } from '../../model/index.js';
+import {
+  ApplyAnswer,
+  type Domain,
+  type Link,
+  type Processor,
+  type ResourceUser,
+  type Role,
+  type RoleName,
+} from '../../model/index.js';
 import { generatePassword, hashPassword } from '../auth/password.js';
 import type { Principal } from '../auth/principal.js';
 import { requireDomainAdmin, requireSystemAdmin } from '../auth/rbac.js';
@@ -42,15 +50,6 @@ const ApplyBody = z.strictObject({
   dryRun: z.boolean().default(false),
   /** Passwords for resource users the apply creates, keyed `domain/user`; the rest are generated. */
   passwords: z.record(z.string(), z.string().min(8).max(256)).default({}),
-});
-
-const ChangeView = z.object({
-  action: z.enum(['create', 'update', 'delete']),
-  kind: z.string(),
-  name: z.string(),
-  domain: z.string().optional(),
-  before: z.unknown().optional(),
-  after: z.unknown().optional(),
 });
 
 /** Rolls a dry run back after it has been executed (so it is checked exactly like the real one). */
@@ -175,13 +174,7 @@ export function applyRoutes(app: FastifyInstance, o: Orchestrator): void {
     summary: 'Make the fabric match a fabric file (declarative, idempotent, all-or-nothing)',
     tag: 'apply',
     body: ApplyBody,
-    response: z.object({
-      dryRun: z.boolean(),
-      changes: z.array(ChangeView),
-      generatedPasswords: z.record(z.string(), z.string()),
-      /** Contracts written by this apply whose flows today's topology cannot route. */
-      warnings: z.array(z.string()),
-    }),
+    response: ApplyAnswer,
     handler: async ({ principal, body }) => {
       // Field paths in spec errors are relative to the file, so the CLI can name the line.
       const spec = parseInput(FabricSpec, body.spec, '');

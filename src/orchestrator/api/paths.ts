@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { TrellisError } from '../../errors.js';
-import { Name } from '../../model/index.js';
+import { Name, PathAnswer } from '../../model/index.js';
 import { requireAdmin, requireDomainAdmin, visibleDomains } from '../auth/rbac.js';
 import type { Orchestrator } from '../context.js';
 import { buildGraph, mergeRoleParams, type PathConstraints, routeFlow } from '../paths/index.js';
@@ -24,19 +24,7 @@ export function pathRoutes(app: FastifyInstance, o: Orchestrator): void {
     summary: "The cheapest path between two processors, honouring both roles' path params of a contract",
     tag: 'paths',
     query: PathQuery,
-    response: z.object({
-      from: z.string(),
-      to: z.string(),
-      contract: z.string().nullable(),
-      path: z.array(z.string()),
-      cost: z.number(),
-      hops: z.number(),
-      constraints: z.object({
-        waypoints: z.array(z.string()),
-        avoid: z.array(z.string()),
-        maxHops: z.number().optional(),
-      }),
-    }),
+    response: PathAnswer,
     handler: async ({ principal, query }) => {
       requireAdmin(principal, 'compute paths');
       let constraints: PathConstraints = { waypoints: [], avoid: [] };

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import { FabricNode, Link } from '../../model/index.js';
+import { DomainTopology, Topology } from '../../model/index.js';
 import { requireAdmin, requireDomainAdmin, visibleDomains } from '../auth/rbac.js';
 import type { Orchestrator } from '../context.js';
 import { domainOr404 } from '../ops/domains.js';
@@ -10,29 +9,6 @@ import { listNodes } from '../store/repos/nodes.js';
 import { listProcessors } from '../store/repos/processors.js';
 import { listResourceUsers } from '../store/repos/resource-users.js';
 import { route } from './route.js';
-
-const ProcessorView = z.object({
-  name: z.string(),
-  zone: z.string(),
-  status: z.enum(['connected', 'disconnected', 'unreachable', 'unregistered']),
-  nodeId: z.string().nullable(),
-  addresses: z.array(z.string()),
-});
-
-export const Topology = z.object({
-  processors: z.array(ProcessorView),
-  workloads: z.array(FabricNode),
-  links: z.array(Link),
-  attachments: z.array(z.object({ node: z.string(), processor: z.string() })),
-});
-
-export const DomainTopology = z.object({
-  domain: z.string(),
-  nodes: z.array(z.object({ name: z.string(), kind: z.literal('hostOwner') })),
-  edges: z.array(
-    z.object({ contract: z.string(), contractId: z.number(), client: z.string(), server: z.string() }),
-  ),
-});
 
 export function topologyRoutes(app: FastifyInstance, o: Orchestrator): void {
   route(app, o, {
