@@ -1,5 +1,7 @@
 import type { ErrorBody } from '../errors.js';
 import type { BackupFile } from '../model/backup-file.js';
+import type { DenialView } from '../model/denial.js';
+import type { NamedFlowTableReport } from '../model/flow-table.js';
 import type {
   AdminUser,
   ApplyAnswer,
@@ -12,6 +14,7 @@ import type {
   EnrolmentTokenRequest,
   FabricNode,
   Link,
+  LoginAnswer,
   PathAnswer,
   PathParams,
   Processor,
@@ -121,7 +124,7 @@ export class ApiClient {
   }
 
   login(username: string, password: string, domain?: string) {
-    return this.request<{ token: string; expiresAt: string }>('POST', '/api/v1/login', {
+    return this.request<LoginAnswer>('POST', '/api/v1/login', {
       username,
       password,
       ...(domain && { domain }),
@@ -139,6 +142,18 @@ export class ApiClient {
 
   domains() {
     return this.request<Domain[]>('GET', '/api/v1/domains');
+  }
+  domain(name: string) {
+    return this.request<Domain>('GET', `/api/v1/domains/${enc(name)}`);
+  }
+  /** A processor's flow tables as it last reported them, IDs named. */
+  flows(processor: string) {
+    return this.request<NamedFlowTableReport>('GET', `/api/v1/processors/${enc(processor)}/flows`);
+  }
+  /** Recent denials, newest first; `query` holds the filters (domain, contract, node, reason, since, until, group, limit). */
+  denials(query: URLSearchParams = new URLSearchParams()) {
+    const q = query.toString();
+    return this.request<DenialView[]>('GET', `/api/v1/denials${q ? `?${q}` : ''}`);
   }
   adminUsers() {
     return this.request<AdminUser[]>('GET', '/api/v1/admin-users');

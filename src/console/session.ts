@@ -21,11 +21,7 @@ export function currentSession(): Session | null {
 
 export async function login(username: string, password: string, domain?: string): Promise<Session> {
   const anon = new ApiClient(location.origin);
-  const res = await anon.request<{ token: string; expiresAt: string; principal: Record<string, unknown> }>(
-    'POST',
-    '/api/v1/login',
-    { username, password, ...(domain && { domain }) },
-  );
+  const res = await anon.login(username, password, domain);
   if (res.principal.type !== 'admin') {
     throw new ApiError(403, {
       code: 'TRELLIS_ERR_FORBIDDEN',

@@ -1,6 +1,8 @@
 import { z } from 'zod';
-import { DENIAL_REASONS } from './denial-reason.js';
+import { DENIAL_CODES } from './denial-codes.js';
 import { Name } from './names.js';
+
+export { DENIAL_CODES, type DenialCode } from './denial-codes.js';
 
 /** The longest reason a denial report may carry (the orchestrator refuses longer ones). */
 export const MAX_DENIAL_REASON = 1024;
@@ -24,15 +26,6 @@ export const DenialReport = z.strictObject({ at: z.iso.datetime(), ...DenialReco
 /** A denial as the orchestrator stores and lists it: when, and which node reported it. */
 export const Denial = z.strictObject({ ...DenialRecord.shape, at: z.string(), reportedBy: z.string() });
 export type Denial = z.infer<typeof Denial>;
-
-/**
- * What kind of refusal a denial is, derived from its reason: the rule labels the denial
- * counters use (src/model/denial-reason.ts, docs/metrics.md), plus `no-server`, the part of
- * `no-path` where no server instance of the contract had registered yet (a deploy's start-up:
- * clients connect before their servers' agents are up).
- */
-export const DENIAL_CODES = ['no-server', ...DENIAL_REASONS] as const;
-export type DenialCode = (typeof DENIAL_CODES)[number];
 
 /** A node as a denial names it: the name an operator knows it by and its resource user. */
 export const DenialNode = z.strictObject({ nodeId: z.string(), name: z.string(), owner: z.string() });

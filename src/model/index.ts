@@ -6,6 +6,7 @@ export * from './domain.js';
 export * from './enrolment-token.js';
 export * from './flow-table.js';
 export * from './link.js';
+export * from './login.js';
 export * from './names.js';
 export * from './node.js';
 export * from './path-params.js';

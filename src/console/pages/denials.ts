@@ -1,4 +1,5 @@
-import { DENIAL_CODES, type DenialNode, type DenialView } from '../../model/denial.js';
+import type { DenialNode, DenialView } from '../../model/denial.js';
+import { DENIAL_CODES } from '../../model/denial-codes.js';
 import { errorBox, h, mount, table } from '../dom.js';
 import { onEvent } from '../events.js';
 import type { Page } from '../router.js';
@@ -82,7 +83,7 @@ export const denialsPage: Page = (outlet) => {
       args.push('--group');
     }
     command.textContent = ['trellis get denials', ...args].join(' ');
-    return q.toString();
+    return q;
   };
 
   const who = (n: DenialNode | null) =>
@@ -108,7 +109,7 @@ export const denialsPage: Page = (outlet) => {
   const refresh = async () => {
     const mine = ++pending;
     try {
-      const rows = await api((a) => a.request<DenialView[]>('GET', `/api/v1/denials?${query()}`));
+      const rows = await api((a) => a.denials(query()));
       if (mine !== pending) return;
       mount(
         list,

@@ -1,4 +1,4 @@
-import type { Contract, Domain, ResourceUser } from '../../model/index.js';
+import type { Contract, ResourceUser } from '../../model/index.js';
 import { cli, errorBox, h, mount, table } from '../dom.js';
 import { enc, type Page } from '../router.js';
 import { api } from '../session.js';
@@ -58,7 +58,7 @@ export const domainPage: Page = (outlet, { domain }) => {
   void (async () => {
     try {
       const [info, users, contracts] = await Promise.all([
-        api((a) => a.request<Domain>('GET', `/api/v1/domains/${enc(d)}`)),
+        api((a) => a.domain(d)),
         api((a) => a.resourceUsers(d)),
         api((a) => a.contracts(d)),
       ]);

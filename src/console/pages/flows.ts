@@ -1,5 +1,4 @@
 import type { Topology } from '../../api-client/client.js';
-import type { NamedFlowTableReport as FlowReport } from '../../model/flow-table.js';
 import { ago, cli, errorBox, h, hex32, mount, table } from '../dom.js';
 import { enc, navigate, type Page } from '../router.js';
 import { api } from '../session.js';
@@ -25,7 +24,7 @@ export const flowsPage: Page = (outlet, { processor }) => {
 
   const show = async (p: string) => {
     try {
-      const f = await api((a) => a.request<FlowReport>('GET', `/api/v1/processors/${enc(p)}/flows`));
+      const f = await api((a) => a.flows(p));
       // The name an operator knows, with the ID beside it (the flow table's key).
       const beside = (name: string | null | undefined, id: string) =>
         name

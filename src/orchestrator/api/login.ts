@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { TrellisError } from '../../errors.js';
-import { Name } from '../../model/index.js';
+import { LoginAnswer, Name } from '../../model/index.js';
 import { clientAddressKey } from '../auth/client-address.js';
 import type { Refusal } from '../auth/lockout.js';
 import { DUMMY_HASH, verifyPassword } from '../auth/password.js';
@@ -88,11 +88,7 @@ export function loginRoutes(app: FastifyInstance, o: Orchestrator): void {
     tag: 'auth',
     auth: 'none',
     body: LoginBody,
-    response: z.object({
-      token: z.string(),
-      expiresAt: z.string(),
-      principal: z.record(z.string(), z.unknown()),
-    }),
+    response: LoginAnswer,
     handler: async ({ body, req }) => {
       const account = await findAccount(o, body.domain, body.username);
       const key = accountKey(account?.principal, body.username);
