@@ -1,3 +1,4 @@
+import { SseParser } from '../node-runtime/sse.js';
 import { currentSession, expire } from './session.js';
 
 export type FabricEvent =
@@ -66,27 +67,12 @@ export function stopEvents(): void {
 async function readStream(body: ReadableStream<Uint8Array>): Promise<void> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
-  let buf = '';
+  const parser = new SseParser();
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
-    buf += decoder.decode(value, { stream: true });
-    let end = buf.indexOf('\n\n');
-    while (end >= 0) {
-      dispatch(buf.slice(0, end));
-      buf = buf.slice(end + 2);
-      end = buf.indexOf('\n\n');
+    for (const m of parser.push(decoder.decode(value, { stream: true }))) {
+      for (const fn of listeners) fn(m.data as FabricEvent);
     }
   }
-}
-
-function dispatch(block: string): void {
-  const data = block
-    .split('\n')
-    .filter((l) => l.startsWith('data:'))
-    .map((l) => l.slice(5).trimStart())
-    .join('\n');
-  if (!data) return; // a keepalive comment
-  const event = JSON.parse(data) as FabricEvent;
-  for (const fn of listeners) fn(event);
 }

@@ -1,4 +1,5 @@
 import { type ClientRequest, request } from 'node:http';
+import { SseTextParser } from '../../src/node-runtime/sse.js';
 
 /**
  * A Server-Sent Events client for tests: one GET, events parsed as they arrive. It never
@@ -25,14 +26,10 @@ export class EventStream {
       s.#req = request(url, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
         s.status = res.statusCode ?? 0;
         s.contentType = String(res.headers['content-type'] ?? '');
-        let buf = '';
+        const parser = new SseTextParser();
         res.setEncoding('utf8');
         res.on('data', (d: string) => {
-          buf += d;
-          for (let end = buf.indexOf('\n\n'); end >= 0; end = buf.indexOf('\n\n')) {
-            s.#dispatch(buf.slice(0, end));
-            buf = buf.slice(end + 2);
-          }
+          for (const e of parser.push(d)) s.#dispatch(e);
         });
         res.on('error', () => {});
         resolve(s);
@@ -42,20 +39,7 @@ export class EventStream {
     });
   }
 
-  #dispatch(block: string): void {
-    const e: ReceivedEvent = { event: 'message', data: '' };
-    const data: string[] = [];
-    for (const line of block.split('\n')) {
-      if (line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'event') e.event = value;
-      else if (field === 'id') e.id = value;
-      else if (field === 'data') data.push(value);
-    }
-    if (data.length === 0) return; // e.g. the `retry:` block
-    e.data = data.join('\n');
+  #dispatch(e: ReceivedEvent): void {
     this.events.push(e);
     this.#waiters = this.#waiters.filter((w) => {
       if (!w.pred(e)) return true;
