@@ -1,3 +1,4 @@
+import { backoffMs } from '../node-runtime/backoff.js';
 import { SseParser } from '../node-runtime/sse.js';
 import { currentSession, expire } from './session.js';
 
@@ -31,7 +32,7 @@ export function startEvents(): void {
   const ctl = new AbortController();
   controller = ctl;
   void (async () => {
-    let delay = 500;
+    let attempt = 0;
     while (!ctl.signal.aborted) {
       const s = currentSession();
       if (!s) return;
@@ -46,14 +47,14 @@ export function startEvents(): void {
         }
         if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
         statusListener(true);
-        delay = 500;
+        attempt = 0;
         await readStream(res.body);
       } catch {
         if (ctl.signal.aborted) return;
       }
       statusListener(false);
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 10_000);
+      // Jittered, like the nodes': a restarted orchestrator is not met by every console at once.
+      await new Promise((r) => setTimeout(r, backoffMs(attempt++, 500, 10_000)));
     }
   })();
 }
