@@ -470,6 +470,15 @@ describe('trellis lab up/status/down (the same deploy path as real hosts, local 
       const admin = api.withToken((await api.login('admin', password)).token);
       return Object.fromEntries((await admin.nodes()).map((n) => [n.name, [n.nodeId, n.status]]));
     };
+    const activeTokens = async () => {
+      const api = new ApiClient(
+        `https://127.0.0.1:${lab.orchPort}`,
+        undefined,
+        pinnedFetch({ caPem: caBefore }),
+      );
+      const admin = api.withToken((await api.login('admin', password)).token);
+      return (await admin.tokens()).filter((t) => t.status === 'active').map((t) => `${t.id} for ${t.vm}`);
+    };
     const up = await lab.cli('lab', 'up', '-f', lab.labFile, '--detach');
     expect(up.code, up.stderr + up.stdout + (await logTails(lab.home))).toBe(0);
     expect(await readFile(ca, 'utf8')).toBe(caBefore);
@@ -478,6 +487,9 @@ describe('trellis lab up/status/down (the same deploy path as real hosts, local 
     expect(Object.values(after).every(([, st]) => st === 'connected')).toBe(true);
     // The same keys: the same node IDs (an ID is derived from the node's key).
     expect(Object.fromEntries(Object.entries(after).map(([n, [id]]) => [n, id]))).toEqual(nodeIds);
+    // Regression: each restarted unit got a fresh one-use enrolment token it never needed (it
+    // logged in with its kept key), left valid on its host for 15 minutes. Unused ones are revoked.
+    expect(await activeTokens()).toEqual([]);
     // Ready means every unit is up; the first flow may still wait for a grant to arrive.
     let res = await get(`http://${lab.vm1}:${lab.s1Port}/`);
     for (let i = 0; i < 20 && res.status !== 200; i++) {

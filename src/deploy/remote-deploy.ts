@@ -8,6 +8,7 @@ import type { Connection } from '../remote/connection.js';
 import { installRelease } from '../remote/release-install.js';
 import { remoteAttach, remoteRemove, remoteStatus } from '../remote/remote-host.js';
 import { checkNodeFree, disconnectedLines } from './node-free.js';
+import { revokeUnusedTokens } from './unused-tokens.js';
 import { waitForNodes } from './wait-nodes.js';
 
 /**
@@ -79,6 +80,7 @@ export async function deployRemote(req: RemoteDeployRequest, ctl: Controller): P
   const plan = await remoteAttach(conn, { ...doc, dryRun: true });
   const lines: string[] = [];
   const fresh = !current;
+  const minted: string[] = [];
   try {
     if (plan.wouldChange) {
       // Bound to this host owner and this VM's node name, one use, short-lived.
@@ -89,6 +91,7 @@ export async function deployRemote(req: RemoteDeployRequest, ctl: Controller): P
         ttlSec: TOKEN_TTL_SEC,
         uses: 1,
       });
+      minted.push(t.id);
       const res = await remoteAttach(conn, { ...doc, token: t.token });
       lines.push(`installed ${who} on ${host.name} (${conn.describe}): ${res.apply?.changed.join(', ')}`);
     } else {
@@ -99,6 +102,8 @@ export async function deployRemote(req: RemoteDeployRequest, ctl: Controller): P
     // Nothing half-installed: what this call installed on an empty VM goes again.
     if (fresh) await remoteRemove(conn, [`workload-${host.name}`, agentName]).catch(() => undefined);
     throw err;
+  } finally {
+    await revokeUnusedTokens(ctl.admin, minted).catch(() => undefined);
   }
   lines.push(
     `agent registered: node ${host.name} connected (owner ${req.hostOwner}, processors ${host.processors.join(',')})`,

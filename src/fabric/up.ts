@@ -4,6 +4,7 @@ import { pinnedFetch } from '../api-client/trust.js';
 import type { LoadedFabric } from '../apply/index.js';
 import { addSecrets, readSecrets } from '../apply/secrets.js';
 import type { Controller } from '../deploy/remote-deploy.js';
+import { revokeUnusedTokens } from '../deploy/unused-tokens.js';
 import { waitForNodes } from '../deploy/wait-nodes.js';
 import { TrellisError } from '../errors.js';
 import { hostLayout } from '../host/layout.js';
@@ -105,6 +106,7 @@ export async function fabricUp(
 
   // 3. The processors, all at once (each is independent).
   const nodes = new Map((await admin.nodes()).map((n) => [n.name, n]));
+  const minted: string[] = [];
   await Promise.all(
     processors.map(async (ph) => {
       const conn = deps.connect(ph);
@@ -121,6 +123,7 @@ export async function fabricUp(
           ttlSec: 15 * 60,
           uses: 1,
         });
+        minted.push(t.id);
         files.push({
           path: `secrets/${unit.name}.token`,
           mode: 0o600,
@@ -139,13 +142,17 @@ export async function fabricUp(
       );
     }),
   );
-  await waitForNodes(
-    admin,
-    processors.map((p) => p.name),
-    (n) => n.status === 'connected',
-    60_000,
-    'connected',
-  );
+  try {
+    await waitForNodes(
+      admin,
+      processors.map((p) => p.name),
+      (n) => n.status === 'connected',
+      60_000,
+      'connected',
+    );
+  } finally {
+    await revokeUnusedTokens(admin, minted).catch(() => undefined);
+  }
   lines.push(
     `fabric up in ${((Date.now() - t0) / 1000).toFixed(1)} s: orchestrator ${oh.name}, processors ${processors.map((p) => p.name).join(', ') || 'none'}`,
     `console:         ${url}/`,
