@@ -71,8 +71,3 @@ export async function loadCachedBundle(dir: string): Promise<AgentBundle | undef
     return undefined;
   }
 }
-
-/** `voting-frontend` → `VOTING_FRONTEND_ADDR`: how workloads find their local listener. */
-export function envName(contract: string): string {
-  return `${contract.replace(/-/g, '_').toUpperCase()}_ADDR`;
-}

@@ -1,6 +1,6 @@
 import { readFile, rm } from 'node:fs/promises';
-import { readEnvFile } from '../node-runtime/env-file.js';
 import { usePrivateUmask } from '../node-runtime/private-files.js';
+import { readEnvFile } from '../workload/env-file.js';
 import type { UnitStatus } from './host-status.js';
 import { type HostLayout, hostLayout } from './layout.js';
 import { isAlive, markedProcesses, stopGroup } from './processes.js';

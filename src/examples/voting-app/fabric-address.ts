@@ -1,4 +1,4 @@
-import { readEnvFile } from '../../node-runtime/env-file.js';
+import { contractEnvName, readEnvFile } from '../../workload/index.js';
 
 /**
  * Where a service finds the next one: the local listener its agent opened for a contract,
@@ -11,9 +11,7 @@ import { readEnvFile } from '../../node-runtime/env-file.js';
  */
 export type AddressSource = () => Promise<string | undefined>;
 
-export function contractEnvName(contract: string): string {
-  return `${contract.replace(/-/g, '_').toUpperCase()}_ADDR`;
-}
+export { contractEnvName };
 
 export function fabricAddress(contract: string, env: NodeJS.ProcessEnv = process.env): AddressSource {
   const name = contractEnvName(contract);

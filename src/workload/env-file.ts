@@ -29,3 +29,11 @@ export async function readEnvFile(path: string): Promise<Record<string, string>>
     throw err;
   }
 }
+
+/**
+ * The variable a contract's local address is published under: `voting-backend` →
+ * `VOTING_BACKEND_ADDR`. The agent writes it; a workload reads it (one definition for both).
+ */
+export function contractEnvName(contract: string): string {
+  return `${contract.replace(/-/g, '_').toUpperCase()}_ADDR`;
+}
