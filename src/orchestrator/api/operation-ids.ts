@@ -52,6 +52,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
 
   'GET /api/v1/links': 'listLinks',
   'POST /api/v1/links': 'createLink',
+  'GET /api/v1/links/:name': 'getLink',
   'PUT /api/v1/links/:name': 'replaceLink',
   'DELETE /api/v1/links/:name': 'deleteLink',
 
