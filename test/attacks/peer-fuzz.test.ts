@@ -1,13 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentBundle } from '../../src/agent/bundle.js';
-import { ApiClient } from '../../src/api-client/client.js';
 import { H } from '../../src/dataplane/headers.js';
 import { formatSource, parseSource } from '../../src/dataplane/source.js';
 import {
@@ -16,9 +13,8 @@ import {
   mtlsClientOptions,
   mtlsServerOptions,
 } from '../../src/node-identity/tls-options.js';
-import type { NodeIdentity } from '../../src/node-runtime/control.js';
-import { TestFabric } from '../support/fabric.js';
-import { forgedIdentity, type Outcome, proxyEchoService } from './support.js';
+import type { TestFabric } from '../support/fabric.js';
+import { forgedIdentity, helloAttackFabric, type Outcome } from './support.js';
 
 /**
  * Issue 11, finding 1 / Build bullet 1: "every header a peer controls is parsed into a value or
@@ -35,7 +31,7 @@ import { forgedIdentity, type Outcome, proxyEchoService } from './support.js';
  * every process is alive and a legitimate flow through the same nodes still works.
  */
 
-const HELLO = readFileSync(new URL('../../examples/hello/fabric.yaml', import.meta.url), 'utf8');
+const _HELLO = readFileSync(new URL('../../examples/hello/fabric.yaml', import.meta.url), 'utf8');
 // This file's loopback range (127.0.171.x); ports apart from other suites'.
 const BASE = 30000 + Math.floor(Math.random() * 9000);
 const P1 = { host: '127.0.171.1', port: BASE, name: 'aws-p1' };
@@ -452,66 +448,16 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
   };
 
   beforeAll(async () => {
-    f = await TestFabric.start(HELLO);
-    await f.processor(P1.name, P1.host, P1.port);
-    await f.processor(GCP.name, GCP.host, GCP.port);
-    service2 = await proxyEchoService(GCP11, BASE + 10);
-    f.spawn('gcp-11', [
-      'agent',
-      '--hostowner',
-      'service2',
-      '--domain',
-      'hello',
-      '--password-file',
-      await f.passwordFile('hello/service2'),
-      '--orchestrator',
-      f.orch.url,
-      '--vm',
-      'gcp-11',
-      '--address',
-      GCP11,
-      '--client-address',
-      GCP11,
-      '--inbound-port',
-      String(GCP11_INBOUND.port),
-      '--processors',
-      'gcp-p1',
-      '--serve',
-      `hello=${GCP11}:${BASE + 10}`,
-      '--state-dir',
-      join(f.dir, 'gcp-11'),
-      '--env-path',
-      join(f.dir, 'gcp-11', 'fabric.env'),
-    ]);
-    await f.waitFor(
-      async () => (await readFile(join(f.dir, 'gcp-11', 'fabric.env'), 'utf8').catch(() => null)) !== null,
-      'gcp-11 started',
-    );
-    const env = await f.envOf(
-      await f.agent({
-        vm: 'aws-11',
-        hostOwner: 'service1',
-        domain: 'hello',
-        address: AWS11,
-        processors: ['aws-p1'],
-      }),
-    );
-    helloAddr = env.HELLO_ADDR!;
-    aws11 = JSON.parse(await readFile(join(f.dir, 'aws-11', 'identity.json'), 'utf8')) as NodeIdentity;
+    ({ f, service2, helloAddr, aws11, token } = await helloAttackFabric(
+      { base: BASE, p1: P1, gcp: GCP, aws11: AWS11, gcp11: GCP11, gcp11Inbound: GCP11_INBOUND },
+      async (addr) => (await tryAsk(addr)).body,
+    ));
     fakeGcpP1 = await forgedIdentity(join(f.dir, 'orchestrator'), {
       name: 'gcp-p1',
       kind: 'processor',
       domain: 'infra',
       addresses: [GCP.host],
     });
-    const api = new ApiClient(f.orch.url);
-    const login = await api.login('service1', f.passwords['hello/service1']!, 'hello');
-    const bundle = await api
-      .withToken(login.token)
-      .request<AgentBundle>('GET', '/api/v1/nodes/aws-11/bundle');
-    token = bundle.client.find((c) => c.contract === 'hello')!.targets.find((t) => t.server === 'gcp-11')!
-      .token!;
-    await f.waitFor(async () => (await tryAsk(helloAddr)).body.startsWith('Hello from'), 'the hello flow');
   }, 90_000);
 
   afterAll(async () => {

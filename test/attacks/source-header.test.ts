@@ -1,17 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type http2 from 'node:http2';
 import type net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentBundle } from '../../src/agent/bundle.js';
-import { ApiClient } from '../../src/api-client/client.js';
 import { H } from '../../src/dataplane/headers.js';
 import type { MtlsIdentity } from '../../src/node-identity/tls-options.js';
-import type { NodeIdentity } from '../../src/node-runtime/control.js';
 import { ask } from '../support/ask.js';
-import { TestFabric } from '../support/fabric.js';
-import { attempt, forgedIdentity, type Outcome, proxyEchoService } from './support.js';
+import type { TestFabric } from '../support/fabric.js';
+import { attempt, forgedIdentity, helloAttackFabric, type Outcome } from './support.js';
 
 /**
  * Issue 11, finding 1: a client node could crash the server's agent and fake the source its
@@ -20,7 +16,7 @@ import { attempt, forgedIdentity, type Outcome, proxyEchoService } from './suppo
  * flow it served) and `6.6.6.6:666` reached service2 as the client's address.
  */
 
-const HELLO = readFileSync(new URL('../../examples/hello/fabric.yaml', import.meta.url), 'utf8');
+const _HELLO = readFileSync(new URL('../../examples/hello/fabric.yaml', import.meta.url), 'utf8');
 // This file's loopback range (127.0.81.x); ports apart from other suites'.
 const BASE = 20000 + Math.floor(Math.random() * 9000);
 const P1 = { host: '127.0.81.1', port: BASE, name: 'aws-p1' };
@@ -59,61 +55,10 @@ describe('trellis-source from a client node (issue 11, finding 1)', () => {
   };
 
   beforeAll(async () => {
-    f = await TestFabric.start(HELLO);
-    await f.processor(P1.name, P1.host, P1.port);
-    await f.processor(GCP.name, GCP.host, GCP.port);
-    service2 = await proxyEchoService(GCP11, BASE + 10);
-    f.spawn('gcp-11', [
-      'agent',
-      '--hostowner',
-      'service2',
-      '--domain',
-      'hello',
-      '--password-file',
-      await f.passwordFile('hello/service2'),
-      '--orchestrator',
-      f.orch.url,
-      '--vm',
-      'gcp-11',
-      '--address',
-      GCP11,
-      '--client-address',
-      GCP11,
-      '--inbound-port',
-      String(GCP11_INBOUND.port),
-      '--processors',
-      'gcp-p1',
-      '--serve',
-      `hello=${GCP11}:${BASE + 10}`,
-      '--state-dir',
-      join(f.dir, 'gcp-11'),
-      '--env-path',
-      join(f.dir, 'gcp-11', 'fabric.env'),
-    ]);
-    await f.waitFor(
-      async () => (await readFile(join(f.dir, 'gcp-11', 'fabric.env'), 'utf8').catch(() => null)) !== null,
-      'gcp-11 started',
-    );
-    const env = await f.envOf(
-      await f.agent({
-        vm: 'aws-11',
-        hostOwner: 'service1',
-        domain: 'hello',
-        address: AWS11,
-        processors: ['aws-p1'],
-      }),
-    );
-    helloAddr = env.HELLO_ADDR!;
-    aws11 = JSON.parse(await readFile(join(f.dir, 'aws-11', 'identity.json'), 'utf8')) as NodeIdentity;
-    // The real ticket aws-11's agent uses, fetched as its owner does.
-    const api = new ApiClient(f.orch.url);
-    const login = await api.login('service1', f.passwords['hello/service1']!, 'hello');
-    const bundle = await api
-      .withToken(login.token)
-      .request<AgentBundle>('GET', '/api/v1/nodes/aws-11/bundle');
-    token = bundle.client.find((c) => c.contract === 'hello')!.targets.find((t) => t.server === 'gcp-11')!
-      .token!;
-    await f.waitFor(async () => (await ask(helloAddr)).startsWith('Hello from'), 'the hello flow');
+    ({ f, service2, helloAddr, aws11, token } = await helloAttackFabric(
+      { base: BASE, p1: P1, gcp: GCP, aws11: AWS11, gcp11: GCP11, gcp11Inbound: GCP11_INBOUND },
+      ask,
+    ));
   }, 90_000);
 
   afterAll(async () => {

@@ -1,14 +1,23 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import http2 from 'node:http2';
 import net from 'node:net';
+import { join } from 'node:path';
+import type { AgentBundle } from '../../src/agent/bundle.js';
+import { ApiClient } from '../../src/api-client/client.js';
 import { H } from '../../src/dataplane/headers.js';
 import {
   type ExpectedPeer,
   type MtlsIdentity,
   mtlsClientOptions,
 } from '../../src/node-identity/tls-options.js';
+import type { NodeIdentity } from '../../src/node-runtime/control.js';
 import { issueNodeCertificate, loadOrCreateCa } from '../../src/orchestrator/pki/ca.js';
 import { parseProxyV2 } from '../../src/wire/proxy-v2.js';
+import { TestFabric } from '../support/fabric.js';
+
+const HELLO = readFileSync(new URL('../../examples/hello/fabric.yaml', import.meta.url), 'utf8');
 
 /** What the attacker got back from one CONNECT: a status and reason, or how the stream failed. */
 export type Outcome = { status: number; reason: string } | { error: string };
@@ -95,4 +104,89 @@ export function proxyEchoService(
     });
   });
   return new Promise((r) => server.listen(port, host, () => r({ server, sources })));
+}
+
+/** The loopback range of one attack suite's hello fabric (each suite has its own). */
+export interface HelloRange {
+  base: number;
+  p1: { host: string; port: number; name: string };
+  gcp: { host: string; port: number; name: string };
+  aws11: string;
+  gcp11: string;
+  gcp11Inbound: { host: string; port: number };
+}
+
+/** The hello fabric an attacker works against, and what it needs to forge or replay flows. */
+export interface HelloAttackFabric {
+  f: TestFabric;
+  service2: { server: net.Server; sources: string[] };
+  /** Where service1's agent listens for the hello contract. */
+  helloAddr: string;
+  /** aws-11's identity (its key and certificate), as a stolen-credential attacker would hold it. */
+  aws11: NodeIdentity;
+  /** A real ticket of aws-11 for gcp-11, fetched as its owner does. */
+  token: string;
+}
+
+/**
+ * aws-p1 and gcp-p1; gcp-11 (service2: a PROXY v2 echo, agent on a fixed inbound port so the
+ * attacker can reach it) and aws-11 (service1). Returns once a hello flow answers.
+ */
+export async function helloAttackFabric(
+  r: HelloRange,
+  ask: (addr: string) => Promise<string>,
+): Promise<HelloAttackFabric> {
+  const f = await TestFabric.start(HELLO);
+  await f.processor(r.p1.name, r.p1.host, r.p1.port);
+  await f.processor(r.gcp.name, r.gcp.host, r.gcp.port);
+  const service2 = await proxyEchoService(r.gcp11, r.base + 10);
+  f.spawn('gcp-11', [
+    'agent',
+    '--hostowner',
+    'service2',
+    '--domain',
+    'hello',
+    '--password-file',
+    await f.passwordFile('hello/service2'),
+    '--orchestrator',
+    f.orch.url,
+    '--vm',
+    'gcp-11',
+    '--address',
+    r.gcp11,
+    '--client-address',
+    r.gcp11,
+    '--inbound-port',
+    String(r.gcp11Inbound.port),
+    '--processors',
+    'gcp-p1',
+    '--serve',
+    `hello=${r.gcp11}:${r.base + 10}`,
+    '--state-dir',
+    join(f.dir, 'gcp-11'),
+    '--env-path',
+    join(f.dir, 'gcp-11', 'fabric.env'),
+  ]);
+  await f.waitFor(
+    async () => (await readFile(join(f.dir, 'gcp-11', 'fabric.env'), 'utf8').catch(() => null)) !== null,
+    'gcp-11 started',
+  );
+  const env = await f.envOf(
+    await f.agent({
+      vm: 'aws-11',
+      hostOwner: 'service1',
+      domain: 'hello',
+      address: r.aws11,
+      processors: ['aws-p1'],
+    }),
+  );
+  const helloAddr = env.HELLO_ADDR!;
+  const aws11 = JSON.parse(await readFile(join(f.dir, 'aws-11', 'identity.json'), 'utf8')) as NodeIdentity;
+  const api = new ApiClient(f.orch.url);
+  const login = await api.login('service1', f.passwords['hello/service1']!, 'hello');
+  const bundle = await api.withToken(login.token).request<AgentBundle>('GET', '/api/v1/nodes/aws-11/bundle');
+  const token = bundle.client.find((c) => c.contract === 'hello')!.targets.find((t) => t.server === 'gcp-11')!
+    .token!;
+  await f.waitFor(async () => (await ask(helloAddr)).startsWith('Hello from'), 'the hello flow');
+  return { f, service2, helloAddr, aws11, token };
 }
