@@ -31,10 +31,7 @@ export function registerFlows(program: Command): void {
     .addOption(outputOption())
     .action(async (processor: string, opts: { output: 'table' | 'json' | 'yaml' }) => {
       const api = await client();
-      const t = await api.request<NamedFlowTableReport>(
-        'GET',
-        `/api/v1/processors/${encodeURIComponent(processor)}/flows`,
-      );
+      const t = await api.flows(processor);
       if (opts.output === 'table') return print(dump(t));
       const { processor: name, table30, table50 } = t;
       print(render({ processor: name, table30, table50 }, opts.output, []));
