@@ -28,6 +28,7 @@ import { registerResolve } from './commands/resolve.js';
 import { registerRevokeSessions } from './commands/revoke-sessions.js';
 import { registerToken } from './commands/token.js';
 import { exitsOnStartFailure } from './daemon.js';
+import { addExamples } from './examples.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
 export function buildProgram(): Command {
@@ -67,6 +68,7 @@ export function buildProgram(): Command {
   ]) {
     register(program);
   }
+  addExamples(program);
   return program;
 }
 

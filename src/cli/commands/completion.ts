@@ -1,20 +1,14 @@
 import { Argument, type Command } from 'commander';
 import { bashCompletion, zshCompletion } from '../completion-script.js';
-import { examples } from '../examples.js';
 import { print } from '../output.js';
 
 /** `trellis completion bash|zsh`: the script, made from this very command tree. */
 export function registerCompletion(program: Command): void {
-  const cmd = program
+  program
     .command('completion')
     .description('print a shell completion script for trellis, made from its commands and flags')
     .addArgument(new Argument('<shell>', 'the shell to complete in').choices(['bash', 'zsh']))
     .action((shell: 'bash' | 'zsh') => {
       print((shell === 'bash' ? bashCompletion : zshCompletion)(program).trimEnd());
     });
-  examples(cmd, [
-    ['complete in this bash session', 'source <(trellis completion bash)'],
-    ['complete in every bash session', "echo 'source <(trellis completion bash)' >> ~/.bashrc"],
-    ['complete in zsh (compinit loaded)', 'source <(trellis completion zsh)'],
-  ]);
 }

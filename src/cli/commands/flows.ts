@@ -27,7 +27,7 @@ export function registerFlows(program: Command): void {
   program
     .command('flows')
     .description("a processor's flow tables: table 30 counters and table 50 per-flow entries")
-    .argument('<processor>')
+    .argument('<processor>', 'the processor whose tables to show, e.g. aws-p1')
     .addOption(outputOption())
     .action(async (processor: string, opts: { output: 'table' | 'json' | 'yaml' }) => {
       const api = await client();

@@ -1,7 +1,6 @@
 import { Argument, type Command, Option } from 'commander';
 import { type ApiClient, ApiError } from '../../api-client/client.js';
 import { TrellisError } from '../../errors.js';
-import { examples } from '../examples.js';
 import { ALIASES, DENIAL_FILTERS, type DenialFilters, KINDS, type Kind, WATCHABLE } from '../get-kinds.js';
 import { type Column, type OutputFormat, print, render } from '../output.js';
 import { client } from '../session.js';
@@ -104,7 +103,7 @@ function nodeEvents(api: ApiClient, name: string | undefined, domain: string | u
 }
 
 export function registerGet(program: Command): void {
-  const get = program
+  program
     .command('get')
     .description(`list resources, or get one by NAME: ${KIND_LIST} DOMAIN`)
     .addArgument(
@@ -188,15 +187,6 @@ export function registerGet(program: Command): void {
         return print(render(await getOne(api, k, kindArg, name, opts.domain), format, columns));
       print(render(await rows(), format, columns));
     });
-  examples(get, [
-    ['every contract of a domain', 'trellis get contracts --domain voting-app'],
-    ['one node, asked of the server by name', 'trellis get node aws-11 -o yaml'],
-    ['more columns (addresses, processors, endpoint)', 'trellis get nodes -o wide'],
-    ['follow node status changes until Ctrl-C', 'trellis get nodes --watch'],
-    ['the refusals of the last 15 minutes, grouped', 'trellis get denials --since 15m --group'],
-    ["a processor's table 50, as it changes", 'trellis get flows aws-p1 --watch'],
-    ['the service graph of a domain', 'trellis get domain-topology voting-app -o json'],
-  ]);
 }
 
 const watchRefused = (kindArg: string) =>
