@@ -14,9 +14,9 @@ async function complete(line: string): Promise<string[]> {
     `source <("${process.execPath}" "${TRELLIS_BIN}" completion bash)`,
     'read -ra COMP_WORDS <<<"$LINE"',
     '[[ "$LINE" == *" " ]] && COMP_WORDS+=("")',
-    'COMP_CWORD=$((${#COMP_WORDS[@]} - 1))',
+    `COMP_CWORD=$((\${#COMP_WORDS[@]} - 1))`,
     '_trellis',
-    'printf "%s\\n" "${COMPREPLY[@]}"',
+    `printf "%s\\n" "\${COMPREPLY[@]}"`,
   ].join('\n');
   const { stdout } = await run('bash', ['-c', script], { env: { ...process.env, LINE: line } });
   return stdout.split('\n').filter(Boolean);
