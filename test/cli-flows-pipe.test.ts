@@ -48,7 +48,11 @@ describe('regression: `trellis flows PROCESSOR | head -1` crashed with EPIPE', (
   afterAll(() => new Promise((r) => server.close(r)));
 
   it('ends quietly with exit 0 when head stops reading: status of trellis in the pipe is 0, stderr empty', async () => {
-    const env: NodeJS.ProcessEnv = { ...(await cliEnv()), TRELLIS_ORCHESTRATOR: url, TRELLIS_TOKEN: 'test-token' };
+    const env: NodeJS.ProcessEnv = {
+      ...(await cliEnv()),
+      TRELLIS_ORCHESTRATOR: url,
+      TRELLIS_TOKEN: 'test-token',
+    };
     // A real shell pipe, as a user types it; PIPESTATUS gives trellis' own status, not head's.
     const { stdout, stderr } = await run(
       'bash',
@@ -66,7 +70,11 @@ describe('regression: `trellis flows PROCESSOR | head -1` crashed with EPIPE', (
   });
 
   it('-o json into head -1 ends the same way', async () => {
-    const env: NodeJS.ProcessEnv = { ...(await cliEnv()), TRELLIS_ORCHESTRATOR: url, TRELLIS_TOKEN: 'test-token' };
+    const env: NodeJS.ProcessEnv = {
+      ...(await cliEnv()),
+      TRELLIS_ORCHESTRATOR: url,
+      TRELLIS_TOKEN: 'test-token',
+    };
     const { stdout } = await run(
       'bash',
       [
