@@ -51,8 +51,8 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'PUT /api/v1/processors/:name/flows': 'putProcessorFlows',
 
   'GET /api/v1/links': 'listLinks',
-  'GET /api/v1/links/:name': 'getLink',
   'POST /api/v1/links': 'createLink',
+  'GET /api/v1/links/:name': 'getLink',
   'PUT /api/v1/links/:name': 'replaceLink',
   'DELETE /api/v1/links/:name': 'deleteLink',
 
