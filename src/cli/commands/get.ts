@@ -43,13 +43,8 @@ async function getDomainTopology(
 
 /** The one object NAME of a kind, by a GET of that object; its 404 names the kind and NAME. */
 async function getOne(api: ApiClient, k: Kind<unknown>, kindArg: string, name: string, domain?: string) {
-  if (!k.one) {
-    throw new TrellisError('TRELLIS_ERR_VALIDATION', `${kindArg} are not got by name`, {
-      hint: `list them: trellis get ${kindArg}`,
-    });
-  }
   try {
-    return await k.one(api, name, domain);
+    return await k.one!(api, name, domain);
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) {
       throw new TrellisError(
@@ -158,6 +153,11 @@ export function registerGet(program: Command): void {
           hint: `trellis get ${kindArg} ${k.nameIs.toUpperCase()}`,
         });
       }
+      if (name && !k.nameIs && !k.one) {
+        throw new TrellisError('TRELLIS_ERR_VALIDATION', `${kindArg} are not got by name`, {
+          hint: `list them: trellis get ${kindArg}`,
+        });
+      }
       if (opts.watch && !(WATCHABLE as readonly string[]).includes(kindName)) throw watchRefused(kindArg);
       if (opts.watch && format !== 'table') {
         throw new TrellisError('TRELLIS_ERR_VALIDATION', '--watch prints a table: leave out -o json/yaml', {
@@ -178,7 +178,7 @@ export function registerGet(program: Command): void {
           columns,
           rows,
           key,
-          // A flow's idle age ticks every second: a change is a change of its counters.
+          // A flow's idle age and a node's last-seen time move all the time: they are no change.
           change: (r) => JSON.stringify({ ...(r as object), idleAge: undefined, lastSeen: undefined }),
           ...(kindName === 'nodes' && { onEvent: nodeEvents(api, name, opts.domain) }),
         });
