@@ -124,7 +124,7 @@ describe('trellis inventory: refusals', () => {
       env: process.env,
       input: '{"Reservations": [\n  oops\n]}',
     });
-    expect(res.code).toBe(1);
+    expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/^error: stdin:2:3: not JSON: /);
     expect(res.stdout).toBe('');
   });
@@ -134,7 +134,7 @@ describe('trellis inventory: refusals', () => {
       ['inventory', '--from', 'azure', '-f', join(REPO_ROOT, 'test/fixtures/inventory/aws.json')],
       { env: process.env },
     );
-    expect(res.code).toBe(1);
+    expect(res.code).toBe(2);
     expect(res.stderr).toContain(
       'not the JSON of `az vm list -d -o json` (--from azure): the top level is a mapping, expected a list',
     );
@@ -144,7 +144,7 @@ describe('trellis inventory: refusals', () => {
     const res = await trellis(['inventory', '--from', 'gcp', '-f', join(dir, 'nope.json')], {
       env: process.env,
     });
-    expect(res.code).toBe(1);
+    expect(res.code).toBe(2);
     expect(res.stderr).toContain(`error: -f ${join(dir, 'nope.json')}: no such file`);
   });
 

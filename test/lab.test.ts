@@ -447,7 +447,7 @@ describe('trellis lab up/status/down (the same deploy path as real hosts, local 
       state.hostsDir,
     );
     const status = await lab.cli('lab', 'status');
-    expect(status.code).toBe(1);
+    expect(status.code).toBe(3);
     expect(status.stderr).toContain('no lab is running');
   });
 

@@ -210,11 +210,11 @@ describe('logins that cannot be turned against their owner', () => {
     expect(old.status).toBe(401);
     expect(old.body.error.message).toBe('the token is invalid or has expired');
     const get = await trellis(['get', 'domains'], { env: home });
-    expect(get.code).toBe(1);
+    expect(get.code).toBe(4);
     expect(get.stderr).toContain('not logged in');
     // Nothing left to revoke: said so, non-zero.
     const again = await trellis(['logout'], { env: home });
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(4);
     expect(again.stderr).toContain('not logged in');
   });
 
@@ -251,7 +251,7 @@ describe('logins that cannot be turned against their owner', () => {
       expect(after).not.toContain(token);
       expect(after).toContain(secure.fingerprint.slice('sha256:'.length));
       const old = await trellis(['get', 'domains'], { env: { ...home, TRELLIS_TOKEN: token } });
-      expect(old.code).toBe(1);
+      expect(old.code).toBe(4);
       expect(old.stderr).toContain('the token is invalid or has expired');
     } finally {
       await secure.stop();
@@ -293,10 +293,10 @@ describe('logins that cannot be turned against their owner', () => {
       input: 'olga-password',
     });
     const refused = await trellis(['revoke-sessions', 'service1', '--domain', 'hello'], { env: olgaEnv });
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(4);
     expect(refused.stderr).toContain('domainAdmin:olga may not revoke sessions in domain "hello"');
     const notAdmin = await trellis(['revoke-sessions', 'admin'], { env: olgaEnv });
-    expect(notAdmin.code).toBe(1);
+    expect(notAdmin.code).toBe(4);
     expect(notAdmin.stderr).toContain('only a systemAdmin may');
 
     const adminEnv = await cliEnv();
@@ -324,7 +324,7 @@ describe('logins that cannot be turned against their owner', () => {
       domain: 'hello',
     });
     const missing = await trellis(['revoke-sessions', 'ghost', '--domain', 'hello'], { env: adminEnv });
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(3);
     expect(missing.stderr).toContain('resource user "ghost" not found in domain "hello"');
   });
 });

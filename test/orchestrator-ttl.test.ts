@@ -52,13 +52,13 @@ describe('trellis orchestrator --node-cert-ttl / --ticket-ttl', () => {
     const bad = await trellis(['orchestrator', '--listen', '127.0.41.90:0', '--data-dir', await dataDir()], {
       env: await cliEnv({ TRELLIS_NODE_CERT_TTL: 'soon' }),
     });
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('error: TRELLIS_NODE_CERT_TTL "soon" is not a duration');
     const flag = await trellis(
       ['orchestrator', '--listen', '127.0.41.90:0', '--data-dir', await dataDir(), '--ticket-ttl', '500ms'],
       { env: await cliEnv() },
     );
-    expect(flag.code).toBe(1);
+    expect(flag.code).toBe(2);
     expect(flag.stderr).toContain('error: --ticket-ttl "500ms" is under a second');
   }, 60_000);
 });

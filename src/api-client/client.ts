@@ -1,4 +1,4 @@
-import type { ErrorBody } from '../errors.js';
+import type { ErrorBody, ErrorCode } from '../errors.js';
 import type { BackupFile } from '../model/backup-file.js';
 import type { DenialView } from '../model/denial.js';
 import type { NamedFlowTableReport } from '../model/flow-table.js';
@@ -77,6 +77,10 @@ export class ApiClient {
       method: init.method ?? 'GET',
       headers,
       ...(init.signal && { signal: init.signal }),
+    }).catch((err: unknown) => {
+      // A stream the caller aborted is not a network failure.
+      if (init.signal?.aborted) throw err;
+      throw new ApiError(0, unreachableBody(this.baseUrl, err));
     });
   }
 
@@ -111,7 +115,7 @@ export class ApiClient {
       const retryAfter = Number(res.headers.get('retry-after') ?? Number.NaN);
       throw new ApiError(
         res.status,
-        e ?? { code: 'TRELLIS_ERR_INTERNAL', message: `HTTP ${res.status}` },
+        e ?? { code: codeForStatus(res.status), message: `${method} ${path}: HTTP ${res.status}` },
         Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined,
       );
     }
@@ -164,6 +168,9 @@ export class ApiClient {
       `/api/v1/resource-users${domain ? `?domain=${enc(domain)}` : ''}`,
     );
   }
+  resourceUser(domain: string, name: string) {
+    return this.request<ResourceUser>('GET', `/api/v1/domains/${enc(domain)}/resource-users/${enc(name)}`);
+  }
   contracts(domain?: string) {
     return this.request<Contract[]>('GET', `/api/v1/contracts${domain ? `?domain=${enc(domain)}` : ''}`);
   }
@@ -173,11 +180,20 @@ export class ApiClient {
   processors() {
     return this.request<Processor[]>('GET', '/api/v1/processors');
   }
+  processor(name: string) {
+    return this.request<Processor>('GET', `/api/v1/processors/${enc(name)}`);
+  }
   links() {
     return this.request<Link[]>('GET', '/api/v1/links');
   }
+  link(name: string) {
+    return this.request<Link>('GET', `/api/v1/links/${enc(name)}`);
+  }
   nodes(domain?: string) {
     return this.request<FabricNode[]>('GET', `/api/v1/nodes${domain ? `?domain=${enc(domain)}` : ''}`);
+  }
+  node(name: string) {
+    return this.request<FabricNode>('GET', `/api/v1/nodes/${enc(name)}`);
   }
   audit(domain?: string, limit = 200) {
     return this.request<AuditEntry[]>(
@@ -238,6 +254,21 @@ export class ApiClient {
       { username, ...(domain && { domain }) },
     );
   }
+}
+
+/**
+ * The code of an error answer that carries no Trellis error body (a proxy's 502, a gateway's
+ * 404): what its status means, so the caller (and the CLI's exit code) sees not found,
+ * refused or unavailable rather than an internal error.
+ */
+export function codeForStatus(status: number): ErrorCode {
+  if (status === 401) return 'TRELLIS_ERR_UNAUTHENTICATED';
+  if (status === 403) return 'TRELLIS_ERR_FORBIDDEN';
+  if (status === 404) return 'TRELLIS_ERR_NOT_FOUND';
+  if (status === 429) return 'TRELLIS_ERR_LOCKED_OUT';
+  if (status === 502 || status === 503 || status === 504) return 'TRELLIS_ERR_UNAVAILABLE';
+  if (status >= 400 && status < 500) return 'TRELLIS_ERR_BAD_REQUEST';
+  return 'TRELLIS_ERR_INTERNAL';
 }
 
 /** Why a request got no answer, in the words a user needs (a TLS failure says how to pin). */

@@ -23,12 +23,25 @@ export async function contractDomain(
   contract: string,
   domain: string | undefined,
 ): Promise<string> {
-  if (domain) return domain;
-  const found = (await api.contracts()).filter((c) => c.name === contract);
+  return domain ?? namedDomain('contract', contract, await api.contracts());
+}
+
+/** A resource user's domain when --domain is not given, as for contracts. */
+export async function resourceUserDomain(
+  api: ApiClient,
+  user: string,
+  domain: string | undefined,
+): Promise<string> {
+  return domain ?? namedDomain('resource user', user, await api.resourceUsers());
+}
+
+/** The one domain among `visible` that holds `name`; refused when none or several do. */
+function namedDomain(kind: string, name: string, visible: { name: string; domain: string }[]): string {
+  const found = visible.filter((c) => c.name === name);
   if (found.length === 1) return found[0]!.domain;
-  if (found.length === 0) throw new TrellisError('TRELLIS_ERR_NOT_FOUND', `contract "${contract}" not found`);
+  if (found.length === 0) throw new TrellisError('TRELLIS_ERR_NOT_FOUND', `${kind} "${name}" not found`);
   throw new TrellisError(
     'TRELLIS_ERR_VALIDATION',
-    `contract "${contract}" exists in domains ${found.map((c) => c.domain).join(', ')}: add --domain`,
+    `${kind} "${name}" exists in domains ${found.map((c) => c.domain).join(', ')}: add --domain`,
   );
 }

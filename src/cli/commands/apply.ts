@@ -34,7 +34,7 @@ export function registerApply(program: Command): void {
   program
     .command('apply')
     .description('make the fabric match a fabric file (declarative, idempotent, all or nothing)')
-    .requiredOption('-f, --file <fabric.yaml>')
+    .requiredOption('-f, --file <fabric.yaml>', 'the fabric file (docs/fabric-file.md)')
     .option('--dry-run', 'show what would change, change nothing')
     .option('--prune', 'also delete what the file no longer lists (see docs/fabric-file.md)')
     .option(

@@ -36,8 +36,8 @@ export function registerDelete(program: Command): void {
   program
     .command('delete')
     .description(`delete a resource: ${Object.keys(TARGETS).join(' | ')}`)
-    .argument('<kind>')
-    .argument('<name>')
+    .argument('<kind>', 'what to delete (see above)')
+    .argument('<name>', 'its name (for a token: its ID)')
     .option('--domain <domain>', 'domain of a contract or resource user')
     .action(async (kind: string, name: string, opts: { domain?: string }) => {
       const target = TARGETS[kind.replace(/s$/, '')];

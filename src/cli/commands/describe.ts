@@ -10,7 +10,7 @@ export function registerDescribe(program: Command): void {
     .command('describe')
     .description('show one resource in detail: contract NAME')
     .argument('<kind>', 'contract')
-    .argument('<name>')
+    .argument('<name>', "the contract's name")
     .option('--domain <domain>', "the contract's domain (needed only if the name is in several)")
     .addOption(outputOption())
     .action(

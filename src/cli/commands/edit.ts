@@ -30,7 +30,7 @@ export function registerEdit(program: Command): void {
   edit
     .command('role')
     .description("set a role's path params and/or User Access List (the console's SET + SUBMIT in one step)")
-    .argument('<contract>')
+    .argument('<contract>', 'the contract whose role to change')
     .argument('<role>', 'client | server')
     .option(
       '--path-params <json>',
@@ -76,10 +76,10 @@ export function registerEdit(program: Command): void {
   edit
     .command('contract')
     .description("set a contract's mode (enforce | audit) or description")
-    .argument('<contract>')
+    .argument('<contract>', 'the contract to change')
     .option('--mode <mode>', 'enforce | audit')
-    .option('--description <text>')
-    .option('--domain <domain>')
+    .option('--description <text>', "the contract's new description")
+    .option('--domain <domain>', "the contract's domain (needed only if the name is in several)")
     .action(async (contract: string, opts: { mode?: string; description?: string; domain?: string }) => {
       const mode =
         opts.mode === undefined ? undefined : parseChoice<ContractMode>(opts.mode, ['enforce', 'audit']);

@@ -42,7 +42,7 @@ export function registerFabric(program: Command): void {
   fabric
     .command('status')
     .description('what runs on every host of the inventory, and what the orchestrator sees')
-    .requiredOption('--inventory <file>')
+    .requiredOption('--inventory <file>', 'Ansible YAML inventory (groups orchestrator, processors, vms)')
     .option('-o, --output <format>', 'table or json', 'table')
     .action(async (opts: { inventory: string; output: string }) => {
       const { loadInventory } = await import('../../inventory/inventory.js');
@@ -77,7 +77,7 @@ export function registerFabric(program: Command): void {
     .description(
       'stop and uninstall every unit on every host (services, agents, processors, the orchestrator)',
     )
-    .requiredOption('--inventory <file>')
+    .requiredOption('--inventory <file>', 'Ansible YAML inventory (groups orchestrator, processors, vms)')
     .action(async (opts: { inventory: string }) => {
       const { loadInventory } = await import('../../inventory/inventory.js');
       const { fabricDown } = await import('../../fabric/status.js');

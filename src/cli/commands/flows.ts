@@ -27,14 +27,11 @@ export function registerFlows(program: Command): void {
   program
     .command('flows')
     .description("a processor's flow tables: table 30 counters and table 50 per-flow entries")
-    .argument('<processor>')
+    .argument('<processor>', 'the processor whose tables to show, e.g. aws-p1')
     .addOption(outputOption())
     .action(async (processor: string, opts: { output: 'table' | 'json' | 'yaml' }) => {
       const api = await client();
-      const t = await api.request<NamedFlowTableReport>(
-        'GET',
-        `/api/v1/processors/${encodeURIComponent(processor)}/flows`,
-      );
+      const t = await api.flows(processor);
       if (opts.output === 'table') return print(dump(t));
       const { processor: name, table30, table50 } = t;
       print(render({ processor: name, table30, table50 }, opts.output, []));

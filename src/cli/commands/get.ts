@@ -1,194 +1,20 @@
-import { type Command, Option } from 'commander';
-import type { ApiClient } from '../../api-client/client.js';
+import { Argument, type Command, Option } from 'commander';
+import { type ApiClient, ApiError } from '../../api-client/client.js';
 import { TrellisError } from '../../errors.js';
-import type { DenialNode, DenialView } from '../../model/denial.js';
-import type {
-  AuditEntry,
-  Contract,
-  Domain,
-  EnrolmentTokenInfo,
-  FabricNode,
-  Link,
-  Processor,
-  ResourceUser,
-} from '../../model/index.js';
-import type { HealthEvent } from '../../orchestrator/api/health-events.js';
-import { formatContractId } from '../../wire/node-id.js';
+import { ALIASES, DENIAL_FILTERS, type DenialFilters, KINDS, type Kind, WATCHABLE } from '../get-kinds.js';
 import { type Column, type OutputFormat, print, render } from '../output.js';
 import { client } from '../session.js';
+import { watch } from '../watch.js';
 
-export const outputOption = () =>
-  new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table');
+/** `-o`: table, json or yaml; `wide` (a table with more columns) only where a command offers it. */
+export const outputOption = (opts: { wide?: boolean } = {}) =>
+  new Option('-o, --output <format>', `output format${opts.wide ? ' (wide: a table with more columns)' : ''}`)
+    .choices(opts.wide ? ['table', 'wide', 'json', 'yaml'] : ['table', 'json', 'yaml'])
+    .default('table');
 
-/** The denials API's filters (`trellis get denials --contract … --node … --reason … --since …`). */
-interface DenialFilters {
-  contract?: string;
-  node?: string;
-  reason?: string;
-  since?: string;
-  until?: string;
-  group?: boolean;
-}
-const DENIAL_FILTERS = ['contract', 'node', 'reason', 'since', 'until', 'group'] as const;
+type GetOptions = DenialFilters & { domain?: string; output: OutputFormat | 'wide'; watch?: boolean };
 
-function denialsUrl(domain: string | undefined, f: DenialFilters): string {
-  const q = new URLSearchParams();
-  if (domain) q.set('domain', domain);
-  for (const k of DENIAL_FILTERS) if (f[k] !== undefined) q.set(k, String(f[k]));
-  const s = q.toString();
-  return `/api/v1/denials${s ? `?${s}` : ''}`;
-}
-
-const nodeName = (n: DenialNode | null) => (n ? (n.owner ? `${n.name} (${n.owner})` : n.name) : '—');
-
-/** An ISO time as an age, as `kubectl get` shows AGE. */
-function since(iso: string): string {
-  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
-  if (!Number.isFinite(s)) return iso;
-  if (s < 120) return `${s}s ago`;
-  if (s < 7200) return `${Math.round(s / 60)}m ago`;
-  return iso;
-}
-
-const roleUsers = (c: Contract, role: 'client' | 'server') =>
-  c.roles.find((r) => r.name === role)?.users.join(',') ?? '';
-
-/** One entry per kind `trellis get` knows: how to fetch it and which columns a table shows. */
-interface Kind<T> {
-  fetch(api: ApiClient, domain: string | undefined, filters: DenialFilters): Promise<T[]>;
-  columns: Column<T>[];
-}
-
-function kind<T>(k: Kind<T>): Kind<unknown> {
-  return k as Kind<unknown>;
-}
-
-const KINDS: Record<string, Kind<unknown>> = {
-  domains: kind<Domain>({
-    fetch: (api) => api.domains(),
-    columns: [
-      { header: 'NAME', value: (d) => d.name },
-      { header: 'DESCRIPTION', value: (d) => d.description },
-    ],
-  }),
-  'resource-users': kind<ResourceUser>({
-    fetch: (api, domain) => api.resourceUsers(domain),
-    columns: [
-      { header: 'NAME', value: (u) => u.name },
-      { header: 'DOMAIN', value: (u) => u.domain },
-      { header: 'KIND', value: (u) => u.kind },
-    ],
-  }),
-  contracts: kind<Contract>({
-    fetch: (api, domain) => api.contracts(domain),
-    columns: [
-      { header: 'NAME', value: (c) => c.name },
-      { header: 'DOMAIN', value: (c) => c.domain },
-      { header: 'CONTRACT ID', value: (c) => formatContractId(c.id) },
-      { header: 'MODE', value: (c) => c.mode },
-      { header: 'CLIENT', value: (c) => roleUsers(c, 'client') },
-      { header: 'SERVER', value: (c) => roleUsers(c, 'server') },
-    ],
-  }),
-  tokens: kind<EnrolmentTokenInfo>({
-    fetch: (api) => api.tokens(),
-    columns: [
-      { header: 'ID', value: (t) => t.id },
-      { header: 'DOMAIN', value: (t) => t.domain },
-      { header: 'OWNER', value: (t) => `${t.kind}/${t.owner}` },
-      { header: 'VM', value: (t) => t.vm ?? '*' },
-      { header: 'USES', value: (t) => `${t.uses}/${t.maxUses}` },
-      { header: 'EXPIRES', value: (t) => t.expiresAt },
-      { header: 'STATUS', value: (t) => t.status },
-    ],
-  }),
-  processors: kind<Processor>({
-    fetch: (api) => api.processors(),
-    columns: [
-      { header: 'NAME', value: (p) => p.name },
-      { header: 'ZONE', value: (p) => p.zone },
-      { header: 'DESCRIPTION', value: (p) => p.description },
-    ],
-  }),
-  links: kind<Link>({
-    fetch: (api) => api.links(),
-    columns: [
-      { header: 'NAME', value: (l) => l.name },
-      { header: 'A', value: (l) => l.a },
-      { header: 'B', value: (l) => l.b },
-      { header: 'COST', value: (l) => l.cost },
-      { header: 'STATUS', value: (l) => l.status },
-    ],
-  }),
-  nodes: kind<FabricNode>({
-    fetch: (api, domain) => api.nodes(domain),
-    columns: [
-      { header: 'NAME', value: (n) => n.name },
-      { header: 'KIND', value: (n) => n.kind },
-      { header: 'NODE ID', value: (n) => n.nodeId },
-      { header: 'OWNER', value: (n) => n.owner },
-      { header: 'DOMAIN', value: (n) => n.domain },
-      { header: 'STATUS', value: (n) => n.status },
-      // When the orchestrator last heard from the node, as an age: a live node says seconds.
-      { header: 'LAST SEEN', value: (n) => since(n.lastSeen) },
-    ],
-  }),
-  denials: kind<DenialView>({
-    fetch: (api, domain, filters) => api.request<DenialView[]>('GET', denialsUrl(domain, filters)),
-    columns: [
-      { header: 'AT', value: (d) => d.at },
-      { header: 'COUNT', value: (d) => d.count },
-      { header: 'KIND', value: (d) => d.kind },
-      { header: 'CONTRACT', value: (d) => `${d.domain}/${d.contract}` },
-      { header: 'ROLE', value: (d) => d.role },
-      { header: 'SOURCE', value: (d) => nodeName(d.source) },
-      { header: 'DESTINATION', value: (d) => nodeName(d.destination) },
-      { header: 'BY', value: (d) => d.reportedBy },
-      { header: 'CODE', value: (d) => d.code },
-      { header: 'REASON', value: (d) => d.reason },
-    ],
-  }),
-  // Node status changes (connected, unreachable, disconnected) and peer ejections, oldest first.
-  events: kind<HealthEvent>({
-    fetch: async (api, domain) => {
-      const all = await api.request<HealthEvent[]>('GET', '/api/v1/events/recent');
-      return domain
-        ? all.filter((e) => e.domain === domain || (e.type === 'peer-health' && e.peerDomain === domain))
-        : all;
-    },
-    columns: [
-      { header: 'AT', value: (e) => e.at },
-      { header: 'EVENT', value: (e) => e.type },
-      { header: 'NODE', value: (e) => (e.type === 'node' ? e.name : e.node) },
-      { header: 'STATUS', value: (e) => (e.type === 'node' ? e.status : e.state) },
-      { header: 'PEER', value: (e) => (e.type === 'peer-health' ? e.peer : '') },
-      { header: 'REASON', value: (e) => (e.type === 'peer-health' ? (e.reason ?? '') : '') },
-    ],
-  }),
-  audit: kind<AuditEntry>({
-    fetch: (api, domain) => api.audit(domain),
-    columns: [
-      { header: 'AT', value: (e) => e.at },
-      { header: 'ACTOR', value: (e) => e.actor },
-      { header: 'ACTION', value: (e) => e.action },
-      { header: 'KIND', value: (e) => e.kind },
-      { header: 'NAME', value: (e) => e.name },
-      { header: 'DOMAIN', value: (e) => e.domain },
-    ],
-  }),
-};
-
-// Singular spellings are accepted too (`trellis get contract`), as kubectl does.
-const ALIASES: Record<string, string> = {
-  domain: 'domains',
-  'resource-user': 'resource-users',
-  contract: 'contracts',
-  processor: 'processors',
-  link: 'links',
-  node: 'nodes',
-  denial: 'denials',
-  event: 'events',
-};
+const KIND_LIST = `${Object.keys(KINDS).join(' | ')} | domain-topology`;
 
 async function getDomainTopology(
   api: ApiClient,
@@ -215,13 +41,79 @@ async function getDomainTopology(
   );
 }
 
+/** The one object NAME of a kind, by a GET of that object; its 404 names the kind and NAME. */
+async function getOne(api: ApiClient, k: Kind<unknown>, kindArg: string, name: string, domain?: string) {
+  try {
+    return await k.one!(api, name, domain);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) {
+      throw new TrellisError(
+        'TRELLIS_ERR_NOT_FOUND',
+        `${k.singular} "${name}" not found${domain ? ` in domain "${domain}"` : ''}`,
+        { hint: `list what exists: trellis get ${kindArg}` },
+      );
+    }
+    throw err;
+  }
+}
+
+/** A flow table's processor that does not exist is "not found" by its name, as any object. */
+async function listOf(api: ApiClient, k: Kind<unknown>, of: string, opts: GetOptions) {
+  try {
+    return await k.list(api, opts.domain, opts, of);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404)
+      throw new TrellisError('TRELLIS_ERR_NOT_FOUND', `${k.nameIs} "${of}" not found`, {
+        hint: `list what exists: trellis get ${k.nameIs}s`,
+      });
+    throw err;
+  }
+}
+
+/** `--watch` of nodes: each node event of the stream is that node's row, read again. */
+function nodeEvents(api: ApiClient, name: string | undefined, domain: string | undefined) {
+  return async (event: string, data: unknown): Promise<unknown> => {
+    if (event !== 'node') return null;
+    const e = data as Partial<Record<'name' | 'kind' | 'owner' | 'domain' | 'status', string>>;
+    if (typeof e.name !== 'string' || (name && e.name !== name) || (domain && e.domain !== domain))
+      return null;
+    // A deleted node has no row to read: the event's own fields, in the same columns.
+    const gone = {
+      ...e,
+      nodeId: '',
+      addresses: [],
+      processors: [],
+      endpoint: '',
+      lastSeen: new Date().toISOString(),
+    };
+    if (e.status === 'deleted') return gone;
+    try {
+      return await api.node(e.name);
+    } catch (err) {
+      // Deleted between the event and this read: its deletion event follows.
+      if (err instanceof ApiError && err.status === 404) return null;
+      throw err;
+    }
+  };
+}
+
 export function registerGet(program: Command): void {
   program
     .command('get')
-    .description(`list resources: ${Object.keys(KINDS).join(' | ')} | domain-topology DOMAIN`)
-    .argument('<kind>', 'what to list')
-    .argument('[name]', 'only this one (for domain-topology: the domain)')
-    .option('--domain <domain>', 'only this domain')
+    .description(`list resources, or get one by NAME: ${KIND_LIST} DOMAIN`)
+    .addArgument(
+      // A fixed set: the shell completes it, and a misspelt kind is a usage error naming them.
+      new Argument('<kind>', `what to list: ${KIND_LIST} (singular spellings too)`).choices([
+        ...Object.keys(KINDS),
+        'domain-topology',
+        ...Object.keys(ALIASES),
+      ]),
+    )
+    .argument(
+      '[name]',
+      'get only this one, asked of the server by name (for flows: the processor; for domain-topology: the domain)',
+    )
+    .option('--domain <domain>', 'only this domain (for a NAME in several domains: which one)')
     .option('--contract <name>', 'denials: only this contract')
     .option('--node <name>', 'denials: only those this node reported or is the source or destination of')
     .option(
@@ -231,35 +123,73 @@ export function registerGet(program: Command): void {
     .option('--since <time>', 'denials: from this ISO time, or this long ago (30s, 15m, 2h, 7d)')
     .option('--until <time>', 'denials: up to this ISO time, or this long ago')
     .option('--group', 'denials: one row per repeated refusal, with a count')
-    .addOption(outputOption())
-    .action(
-      async (
-        kindArg: string,
-        name: string | undefined,
-        opts: DenialFilters & { domain?: string; output: OutputFormat },
-      ) => {
-        const api = await client();
-        if (kindArg === 'domain-topology') return getDomainTopology(api, name ?? opts.domain, opts.output);
-        const k = KINDS[ALIASES[kindArg] ?? kindArg];
-        if (!k) {
-          throw new TrellisError('TRELLIS_ERR_VALIDATION', `unknown kind "${kindArg}"`, {
-            hint: `one of: ${Object.keys(KINDS).join(', ')}, domain-topology`,
-          });
-        }
-        const kindName = ALIASES[kindArg] ?? kindArg;
-        const used = DENIAL_FILTERS.filter((f) => opts[f] !== undefined);
-        if (kindName !== 'denials' && used.length > 0) {
-          throw new TrellisError('TRELLIS_ERR_VALIDATION', `--${used[0]} filters denials only`, {
-            hint: 'trellis get denials --contract C --node N --reason CODE --since 15m --group',
-          });
-        }
-        let rows = await k.fetch(api, opts.domain, opts);
-        if (name) {
-          rows = rows.filter((r) => (r as { name?: string }).name === name);
-          if (rows.length === 0)
-            throw new TrellisError('TRELLIS_ERR_NOT_FOUND', `${kindArg} "${name}" not found`);
-        }
-        print(render(rows, opts.output, k.columns));
-      },
-    );
+    .option(
+      '-w, --watch',
+      `${WATCHABLE.join(', ')}: print the table, then a line per change, until Ctrl-C (over the event stream)`,
+    )
+    .addOption(outputOption({ wide: true }))
+    .action(async (kindArg: string, name: string | undefined, opts: GetOptions) => {
+      const wide = opts.output === 'wide';
+      const format: OutputFormat = wide ? 'table' : (opts.output as OutputFormat);
+      if (kindArg === 'domain-topology') {
+        if (opts.watch) throw watchRefused(kindArg);
+        return getDomainTopology(await client(), name ?? opts.domain, format);
+      }
+      const kindName = ALIASES[kindArg] ?? kindArg;
+      const k = KINDS[kindName];
+      if (!k) {
+        throw new TrellisError('TRELLIS_ERR_VALIDATION', `unknown kind "${kindArg}"`, {
+          hint: `one of: ${Object.keys(KINDS).join(', ')}, domain-topology`,
+        });
+      }
+      const used = DENIAL_FILTERS.filter((f) => opts[f] !== undefined);
+      if (kindName !== 'denials' && used.length > 0) {
+        throw new TrellisError('TRELLIS_ERR_VALIDATION', `--${used[0]} filters denials only`, {
+          hint: 'trellis get denials --contract C --node N --reason CODE --since 15m --group',
+        });
+      }
+      if (k.nameIs && !name) {
+        throw new TrellisError('TRELLIS_ERR_VALIDATION', `which ${k.nameIs}?`, {
+          hint: `trellis get ${kindArg} ${k.nameIs.toUpperCase()}`,
+        });
+      }
+      if (name && !k.nameIs && !k.one) {
+        throw new TrellisError('TRELLIS_ERR_VALIDATION', `${kindArg} are not got by name`, {
+          hint: `list them: trellis get ${kindArg}`,
+        });
+      }
+      if (opts.watch && !(WATCHABLE as readonly string[]).includes(kindName)) throw watchRefused(kindArg);
+      if (opts.watch && format !== 'table') {
+        throw new TrellisError('TRELLIS_ERR_VALIDATION', '--watch prints a table: leave out -o json/yaml', {
+          hint: 'trellis get nodes --watch (or -o wide)',
+        });
+      }
+      const columns: Column<unknown>[] = wide ? [...k.columns, ...(k.wide ?? [])] : k.columns;
+      const api = await client();
+      const rows = async () =>
+        k.nameIs
+          ? listOf(api, k, name!, opts)
+          : name && k.one
+            ? [await getOne(api, k, kindArg, name, opts.domain)]
+            : k.list(api, opts.domain, opts);
+      if (opts.watch) {
+        const key = k.key ?? ((r: unknown) => JSON.stringify(r));
+        return watch(api, {
+          columns,
+          rows,
+          key,
+          // A flow's idle age and a node's last-seen time move all the time: they are no change.
+          change: (r) => JSON.stringify({ ...(r as object), idleAge: undefined, lastSeen: undefined }),
+          ...(kindName === 'nodes' && { onEvent: nodeEvents(api, name, opts.domain) }),
+        });
+      }
+      if (name && !k.nameIs)
+        return print(render(await getOne(api, k, kindArg, name, opts.domain), format, columns));
+      print(render(await rows(), format, columns));
+    });
 }
+
+const watchRefused = (kindArg: string) =>
+  new TrellisError('TRELLIS_ERR_VALIDATION', `--watch follows ${WATCHABLE.join(', ')}, not ${kindArg}`, {
+    hint: 'trellis get nodes --watch',
+  });

@@ -52,7 +52,7 @@ export function registerHost(program: Command): void {
         '--keep-state',
         "keep each unit's state/ (node key and certificate, the orchestrator's store): a stop that a later apply resumes with the same identity",
       )
-      .argument('<unit...>'),
+      .argument('<unit...>', 'the units to remove, as `trellis host status` names them'),
   ).action(async (names: string[], opts: { root: string; keepState?: boolean }) => {
     const { hostRemove } = await import('../../host/apply.js');
     print(

@@ -10,7 +10,7 @@ export function registerNode(program: Command): void {
     .description(
       "free a node's name from its key: its sessions end and the next registration binds a new key",
     )
-    .argument('<name>')
+    .argument('<name>', "the node's name (its VM or processor name)")
     .addHelpText(
       'after',
       `

@@ -7,10 +7,10 @@ export function registerPath(program: Command): void {
   program
     .command('path')
     .description("compute the path between two processors, honouring a contract's path params")
-    .requiredOption('--from <processor>')
-    .requiredOption('--to <processor>')
-    .option('--contract <name>')
-    .option('--domain <domain>')
+    .requiredOption('--from <processor>', 'the processor the path starts at')
+    .requiredOption('--to <processor>', 'the processor the path ends at')
+    .option('--contract <name>', "honour this contract's path params (transit, avoid, maxHops of both roles)")
+    .option('--domain <domain>', "the contract's domain (needed only if the name is in several)")
     .addOption(outputOption())
     .action(
       async (opts: {

@@ -9,7 +9,7 @@ export function registerRevokeSessions(program: Command): void {
     .description(
       'revoke every session of an admin user, or with --domain of a host owner or switch owner (its agents and processors log in again)',
     )
-    .argument('<user>')
+    .argument('<user>', 'the admin user, or with --domain the resource user')
     .option('--domain <domain>', 'domain of a resource user')
     .action(async (user: string, opts: { domain?: string }) => {
       const api = await client();

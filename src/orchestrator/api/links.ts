@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { notFound } from '../../errors.js';
 import { Link, LinkCreate, LinkUpdate } from '../../model/index.js';
 import { requireAdmin, requireSystemAdmin } from '../auth/rbac.js';
 import type { Orchestrator } from '../context.js';
 import { changeLink, createLink, removeLink } from '../ops/links.js';
-import { listLinks } from '../store/repos/links.js';
+import { getLink, listLinks } from '../store/repos/links.js';
 import { write } from '../write.js';
 import { route } from './route.js';
 
@@ -18,6 +19,21 @@ export function linkRoutes(app: FastifyInstance, o: Orchestrator): void {
     handler: async ({ principal }) => {
       requireAdmin(principal, 'list links');
       return listLinks(o.db);
+    },
+  });
+
+  // One link by name, for `trellis get link NAME` (a GET of that one, not a filtered list).
+  route(app, o, {
+    method: 'GET',
+    url: '/api/v1/links/:name',
+    summary: 'Get a processor link',
+    tag: 'links',
+    response: Link,
+    handler: async ({ principal, params }) => {
+      requireAdmin(principal, 'read links');
+      const link = await getLink(o.db, params.name!);
+      if (!link) throw notFound('link', params.name!);
+      return link;
     },
   });
 

@@ -1,0 +1,136 @@
+import { spawn } from 'node:child_process';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliEnv, TRELLIS_BIN } from './support/cli.js';
+import { until } from './support/wait.js';
+
+const entry = (flowLabel: number, packets: number, idleAge: number) => ({
+  srcNodeId: 'fd32:10d7:b78f:9fc6::11',
+  dstNodeId: 'fd32:10d7:b78f:9fc6::21',
+  contractId: 0x1234,
+  flowLabel,
+  inPort: 'agent',
+  outPort: 'gcp-p1',
+  packets,
+  bytes: packets * 100,
+  idleAge,
+  idleTimeout: 60,
+  srcNode: 'aws-11',
+  dstNode: 'gcp-11',
+  contract: 'voting-app/voting-frontend',
+});
+
+/**
+ * `trellis get flows aws-p1 --watch` against an orchestrator's two answers, on loopback: the
+ * event stream (held open) and a flow table that changes between reads. The flows API
+ * publishes no event of its own, so the watch reads the table again while the stream is open.
+ */
+describe('trellis get flows PROCESSOR --watch', () => {
+  let server: Server;
+  let url: string;
+  let reads = 0;
+  const streams: ServerResponse[] = [];
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      if (req.url === '/api/v1/events') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('event: hello\ndata: {"type":"hello","epoch":1}\n\n');
+        streams.push(res);
+        return;
+      }
+      reads++;
+      // Read 1 (the first table) and 2 (the stream's hello): one flow. Then its counters move
+      // and a second flow starts; from then on only its idle age ticks, which is no change.
+      const table50 = reads <= 2 ? [entry(1, 10, 0)] : [entry(1, 25, reads), entry(2, 1, reads)];
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          processor: 'aws-p1',
+          reportedAt: new Date().toISOString(),
+          table30: { packets: 0, bytes: 0, flows: table50.length },
+          table50Total: table50.length,
+          table50,
+        }),
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  afterAll(() => {
+    for (const s of streams) s.destroy();
+    // The last test closes it itself.
+    if (server.listening) return new Promise((r) => server.close(r));
+  });
+
+  it('prints the table, then one line per new or changed flow, and ends on SIGINT with exit 0', async () => {
+    const env: NodeJS.ProcessEnv = { ...(await cliEnv()), TRELLIS_ORCHESTRATOR: url, TRELLIS_TOKEN: 't' };
+    const child = spawn(process.execPath, [TRELLIS_BIN, 'get', 'flows', 'aws-p1', '--watch'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const ended = new Promise<number | null>((r) => child.on('close', r));
+    try {
+      const lines = () => stdout.split('\n').filter(Boolean);
+      await until('the two changes', async () => (lines().length >= 4 ? true : undefined), 15_000);
+      // Two more reads (4 s) with only idle ages moving: nothing more is printed.
+      const before = reads;
+      await until('two more reads', async () => (reads >= before + 2 ? true : undefined), 10_000);
+      const [header, first, changed, added, ...more] = lines();
+      expect(header).toMatch(/^SOURCE\s+DESTINATION\s+CONTRACT\s+LABEL\s+PACKETS\s+BYTES\s+IDLE$/);
+      expect(first).toMatch(/aws-11.*gcp-11.*0x00001\s+10\s+1000\s+0s$/);
+      expect(changed).toMatch(/0x00001\s+25\s+2500\s+\d+s$/);
+      expect(added).toMatch(/0x00002\s+1\s+100\s+\d+s$/);
+      expect(more).toEqual([]);
+      child.kill('SIGINT');
+      expect(await ended).toBe(0);
+      expect(stderr).toBe('');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('ends with exit 5 once the orchestrator is gone for good (its stream does not come back)', async () => {
+    const readsAtStart = reads;
+    const env: NodeJS.ProcessEnv = { ...(await cliEnv()), TRELLIS_ORCHESTRATOR: url, TRELLIS_TOKEN: 't' };
+    const child = spawn(process.execPath, [TRELLIS_BIN, 'get', 'flows', 'aws-p1', '--watch'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const ended = new Promise<number | null>((r) => child.on('close', r));
+    try {
+      await until('the table', async () => (stdout.startsWith('SOURCE') ? true : undefined));
+      // Its stream is open once the table was read a second time (the stream's hello re-reads).
+      await until('its stream', async () => (reads >= readsAtStart + 2 ? true : undefined));
+      // The orchestrator goes away: no new connection, the open stream cut.
+      await new Promise((r) => {
+        server.close(r);
+        for (const s of streams) s.destroy();
+        server.closeAllConnections();
+      });
+      const code = await Promise.race([
+        ended,
+        new Promise((r) => setTimeout(() => r('still running'), 20_000)),
+      ]);
+      expect(code).toBe(5);
+      expect(stderr).toContain(`error: cannot reach the orchestrator at ${url}`);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 30_000);
+});
