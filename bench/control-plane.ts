@@ -679,6 +679,23 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
   }));
   const rssAfterChange = rssMb(orch.pid);
   const selfRssAfterChange = selfRss();
+  // Where the orchestrator's RSS is: V8's heap, and memory outside it (PGlite's WASM heap is an
+  // ArrayBuffer), from its own /metrics (process-wide figures only, no names).
+  const memory = await http
+    .request<string>('GET', '/metrics', { retries: 0, timeoutMs: 10_000 })
+    .then((r) => {
+      const text = typeof r.body === 'string' ? r.body : '';
+      const metric = (name: string) => {
+        const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text);
+        return m ? Number(m[1]) / 2 ** 20 : Number.NaN;
+      };
+      return {
+        heapUsed: metric('nodejs_heap_size_used_bytes'),
+        heapTotal: metric('nodejs_heap_size_total_bytes'),
+        external: metric('nodejs_external_memory_bytes'),
+      };
+    })
+    .catch(() => ({ heapUsed: Number.NaN, heapTotal: Number.NaN, external: Number.NaN }));
 
   // --- Report -------------------------------------------------------------------------------
   const first = (xs: [number, number][]) => xs.find(([e]) => e >= target)?.[1];
@@ -769,7 +786,8 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
       `${sample.name} (${sample.owner}) now reaches svc-1 via ${sample.samplePath?.join(' -> ') ?? '?'}`,
   );
   console.log(
-    `RSS: orchestrator ${mb(rssBefore)} MB before the agents, ${mb(rssAfterRegistration)} MB after registration, ${mb(rssAfterChange)} MB after the change; ` +
+    `RSS: orchestrator ${mb(rssBefore)} MB before the agents, ${mb(rssAfterRegistration)} MB after registration, ${mb(rssAfterChange)} MB after the change ` +
+      `(V8 heap ${mb(memory.heapUsed)} used of ${mb(memory.heapTotal)} MB, external incl. PGlite's WASM memory ${mb(memory.external)} MB); ` +
       `bench process ${mb(selfRssAfterRegistration)} / ${mb(selfRssAfterChange)} MB`,
   );
   console.log(
