@@ -32,6 +32,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ApiClient, ApiError } from '../src/api-client/client.js';
+import { BEAT_MS } from '../src/node-runtime/beat.js';
 import {
   cpuSeconds,
   deadline,
@@ -363,10 +364,13 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
     );
     await s.ready;
     procStreams.push(s);
+    // Every BEAT_MS, as src/processor does (control.heartbeat): beats 2 s apart crossed the
+    // orchestrator's 2 s window, so p1/p2 were marked unreachable and back again all run long —
+    // each time a node event to all 1,000 agents and an epoch bump (every bundle refetched).
     procBeats.push(
       setInterval(() => {
         http.request('POST', `/api/v1/nodes/${p}/heartbeat`, { token: ops }).catch(() => undefined);
-      }, 2_000),
+      }, BEAT_MS),
     );
   }
 
