@@ -614,7 +614,14 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
     `${registered.length}/${AGENTS} registered in ${registrationS.toFixed(1)} s` +
       `${finished ? '' : ' (deadline)'}${failed.length ? `, ${failed.length} failed` : ''}; waiting for the orchestrator to go quiet`,
   );
-  for (const a of registered) a.react = true;
+  // src/agent refetches on its peers' node events all through a rollout; the agents here did
+  // not (unless --react-during-registration), so the early ones hold bundles without the
+  // servers that came after them. Each now fetches once, spread over 1 s, so that the change
+  // starts from the bundles real agents would hold (100 tickets each).
+  for (const a of registered) {
+    a.react = true;
+    if (!args['react-during-registration']) refreshWithin(a, 1000);
+  }
   const policyOf = async () =>
     (
       await http.ok<{ epoch: number; contractEpochs: Record<string, number> }>(
