@@ -3,9 +3,11 @@
  * [--agents 1000]`. Spawns a real orchestrator (PGlite in a temp dir, loopback), declares a
  * domain of 10 host owners and 10 contracts, registers two processors, then simulates N agents
  * in this one process — each logs in, registers its VM (its own P-256 key, made before the
- * timer), holds its event stream open (which is its liveness: src/agent heartbeats only while
- * its stream is down; `--heartbeat-ms 2000` adds the heartbeat every 2 s that agents used to
- * send) and fetches its bundle once — and times:
+ * timer), holds its event stream open and fetches its bundle once — and times. One way it
+ * does not yet behave as src/agent: that beats every BEAT_MS (700 ms) with its stream open
+ * (liveness.ts marks a node whose beats stop unreachable); here agents beat only with
+ * `--heartbeat-ms 700`, because at 1,000 agents those beats alone saturate the orchestrator
+ * (docs/benchmarks.md, Control plane):
  *
  *   - registration: first login to the last agent holding its stream with a bundle (goal ≤ 10 s);
  *   - one contract change (transit p2 on c-0's client role): per agent, from the PUT being sent
@@ -52,7 +54,7 @@ const { values: args } = parseArgs({
   options: {
     agents: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '50' },
-    /** 0: none, as src/agent with its event stream open; N: a heartbeat every N ms anyway. */
+    /** 0: none (the default, though src/agent beats every BEAT_MS = 700 ms with its stream open); N: a heartbeat every N ms. */
     'heartbeat-ms': { type: 'string', default: '0' },
     'log-level': { type: 'string', default: 'info' },
     /** Agents refresh as src/agent does (on `policy` and their domain's `node` events) during registration too. */
@@ -743,7 +745,7 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
 
   console.log(
     `control-plane: ${AGENTS} agents (${OWNERS} host owners), registration concurrency ${CONCURRENCY}, ` +
-      `heartbeats ${HEARTBEAT_MS > 0 ? `every ${HEARTBEAT_MS} ms` : 'none (the open stream is the liveness)'}, orchestrator log level ${args['log-level']}, ` +
+      `heartbeats ${HEARTBEAT_MS > 0 ? `every ${HEARTBEAT_MS} ms` : 'none (src/agent beats every 700 ms besides its stream: --heartbeat-ms 700)'}, orchestrator log level ${args['log-level']}, ` +
       `store pglite, ${AGENTS} P-256 keys made before the timer (${(keysMs / 1000).toFixed(1)} s)` +
       (args['react-during-registration']
         ? ', agents refresh on policy and node events during registration too'
