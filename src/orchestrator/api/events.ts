@@ -16,7 +16,6 @@ import { bearerToken, route } from './route.js';
 // reconnects and resyncs from the snapshot event.
 const MAX_BACKLOG = 1 << 20;
 const KEEPALIVE_MS = 15_000;
-const NODE_BATCH_MS = 100;
 
 export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
   route(app, o, {
@@ -62,16 +61,6 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
       // The first filter is in place before `hello`: the agent's first bundle and the node
       // events after it then agree on who its peers are.
       await peers?.ready;
-      // A workload's node events are held up to NODE_BATCH_MS and written together: its agent
-      // refreshes within ~1 s of one anyway, and while 1,000 agents register a write per event
-      // per stream was a tenth of the orchestrator's time (writev). Anything else flushes them.
-      let corked: NodeJS.Timeout | undefined;
-      const flush = () => {
-        if (corked === undefined) return;
-        clearTimeout(corked);
-        corked = undefined;
-        res.uncork();
-      };
       const send = (e: FabricEvent | { type: 'hello'; epoch: number }) => {
         if (res.writableLength > MAX_BACKLOG) {
           res.destroy();
@@ -79,19 +68,13 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
         }
         if (!eventVisibleTo(principal, e)) return;
         if (peers && !peers.wants(e)) return;
-        if (nodeFilter && e.type === 'node') {
-          if (corked === undefined) {
-            res.cork();
-            corked = setTimeout(flush, NODE_BATCH_MS);
-          }
-          res.write(frame(e));
-          return;
-        }
         // A workload's agent is told whether its own bundle may have changed, and nothing about
         // anyone else's: unchanged, it keeps the bundle it holds (no refetch of 45 KB).
-        const unchanged = e.type === 'policy' && nodeFilter && !bundleMayChange(e.scope, nodeFilter);
-        res.write(unchanged ? frame(e, 'unchanged') : frame(e));
-        flush();
+        if (e.type === 'policy' && nodeFilter && !bundleMayChange(e.scope, nodeFilter)) {
+          res.write(frame(e, 'unchanged'));
+          return;
+        }
+        res.write(frame(e));
       };
       // The snapshot a (re)connecting subscriber resyncs from.
       send({ type: 'hello', epoch: (await getMeta<number>(o.db, 'policyEpoch')) ?? 0 });
@@ -100,7 +83,6 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
       const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
       req.raw.on('close', () => {
         clearInterval(keepalive);
-        clearTimeout(corked);
         unsubscribe();
         if (!nodeName || o.closing) return;
         const left = (o.liveStreams.get(nodeName) ?? 1) - 1;
