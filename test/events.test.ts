@@ -92,4 +92,41 @@ describe('event streams of workload nodes', () => {
     );
     expect(nodeEvents(agent)).not.toContain('aws-12');
   });
+
+  it('tells an agent its bundle is unchanged by a change that is not its own, and it is so; a change that is its own says nothing of the kind', async () => {
+    const agent = streams[0]!;
+    const token = await t.login('voting-svc', PASSWORDS['voting-app/voting-svc']!, 'voting-app');
+    const bundle = async () => {
+      const r = await t.call('GET', '/api/v1/nodes/gcp-11/bundle', { token });
+      expect(r.status).toBe(200);
+      const { epoch, ...rest } = r.body as { epoch: number };
+      return { epoch, rest };
+    };
+    const policyAfter = async (contract: string) => {
+      const epochs = agent.events.filter((e) => e.event === 'policy').map((e) => JSON.parse(e.data).epoch);
+      const last = Math.max(0, ...epochs);
+      const r = await t.call('PUT', `/api/v1/domains/voting-app/contracts/${contract}/roles/client`, {
+        token: admin,
+        body: { pathParams: { maxHops: 8 } },
+      });
+      expect(r.status).toBe(200);
+      const e = await agent.next((e) => e.event === 'policy' && JSON.parse(e.data).epoch > last);
+      return JSON.parse(e.data) as Record<string, unknown>;
+    };
+
+    const held = await bundle();
+    // result-backend is result-svc's and result-db's: voting-svc's bundle does not depend on it.
+    const other = await policyAfter('result-backend');
+    expect(other).toMatchObject({ type: 'policy', bundle: 'unchanged' });
+    // Nothing about whose bundle changed instead.
+    expect(Object.keys(other).sort()).toEqual(['at', 'bundle', 'epoch', 'type']);
+    const now = await bundle();
+    expect(now.epoch).toBe(other.epoch);
+    expect(now.rest).toEqual(held.rest);
+
+    // voting-backend is voting-svc's own (its client role): refetch.
+    const own = await policyAfter('voting-backend');
+    expect(own).not.toHaveProperty('bundle');
+    expect(Object.keys(own).sort()).toEqual(['at', 'epoch', 'type']);
+  });
 });

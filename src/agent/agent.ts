@@ -236,8 +236,17 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     if (event === 'hello') void refresh().then(() => metrics.eventApplied(event, data, bundle?.epoch));
     // A new ticket key: fetch it (with the bundle) before it starts signing, a few seconds on.
     else if (event === 'ticket-keys') refreshWithin(100);
-    else if (event === 'policy') refreshWithin(100, () => metrics.eventApplied(event, data, bundle?.epoch));
-    else if (event === 'node') {
+    else if (event === 'policy') {
+      // `bundle: unchanged`: the orchestrator worked out that this change leaves our bundle as it
+      // is (policy/change-scope.ts), so the one we hold is the bundle of the new epoch — unless
+      // a refresh is pending or under way, which will bring a newer one anyway.
+      const p = data as { epoch?: unknown; bundle?: unknown };
+      const settled = soon === undefined && !queued && !fetching;
+      if (p.bundle === 'unchanged' && settled && bundle) {
+        if (typeof p.epoch === 'number' && p.epoch > bundle.epoch) bundle = { ...bundle, epoch: p.epoch };
+        metrics.eventApplied(event, data, bundle.epoch);
+      } else refreshWithin(100, () => metrics.eventApplied(event, data, bundle?.epoch));
+    } else if (event === 'node') {
       const n = data as { name?: string; kind?: string; domain?: string; owner?: string };
       // Only a peer's node changes this bundle: in a 1,000-node rollout, refetching on every
       // registration of the domain was most of the orchestrator's load. While a refresh is

@@ -1,7 +1,13 @@
+import type { ChangeScope } from './policy/change-scope.js';
+
 /** What the orchestrator tells agents, processors and the console as it happens. */
 export type FabricEvent =
-  /** `at`: when it was published (ISO 8601); nodes measure their event lag from it. */
-  | { type: 'policy'; epoch: number; at: string }
+  /**
+   * `at`: when it was published (ISO 8601); nodes measure their event lag from it. `scope`:
+   * whose bundles the change may alter (absent: everyone's) — in-process only, never sent as
+   * is: it names other domains' owners (api/events.ts turns it into each agent's own answer).
+   */
+  | { type: 'policy'; epoch: number; at: string; scope?: ChangeScope }
   /** A new ticket key was published: nodes refetch their verifying keys (`ticketKeys`). */
   | { type: 'ticket-keys'; keyId: string; activatesAt: string; at: string }
   | {

@@ -1,6 +1,8 @@
 import { TrellisError } from '../errors.js';
+import type { Contract } from '../model/index.js';
 import { describePrincipal, type Principal } from './auth/principal.js';
 import type { Orchestrator } from './context.js';
+import { type ChangeScope, contractChangeScope, ScopeBuilder } from './policy/change-scope.js';
 import { isForeignKeyViolation, isUniqueViolation, type Sql } from './store/db.js';
 import { type AuditRecord, insertAudit } from './store/repos/audit.js';
 import { markContractChanged } from './store/repos/contracts.js';
@@ -13,8 +15,11 @@ export interface WriteTx {
   /**
    * Marks the write as a policy change: the epoch is bumped once at the end of the
    * transaction, and each contract named here records that epoch as its last change.
+   * `contract`: the contract as it was and is now (null: created / deleted), so that only the
+   * agents whose bundle it changes refetch (policy/change-scope.ts); without it every bundle
+   * counts as changed.
    */
-  policyChanged(contractId?: number): void;
+  policyChanged(contractId?: number, contract?: { before: Contract | null; after: Contract | null }): void;
 }
 
 /**
@@ -27,28 +32,35 @@ export async function write<T>(
   principal: Principal,
   fn: (w: WriteTx) => Promise<T>,
 ): Promise<T> {
-  let changed: number | null = null;
+  let changed: { epoch: number; scope: ChangeScope } | null = null;
   try {
     const result = await o.db.transaction(async (sql) => {
       let policy = false;
       const contracts = new Set<number>();
+      // Per attempt: a retried transaction starts from nothing.
+      const scope = new ScopeBuilder();
       const out = await fn({
         sql,
         audit: (e) => insertAudit(sql, { ...e, actor: describePrincipal(principal) }),
-        policyChanged: (contractId) => {
+        policyChanged: (contractId, contract) => {
           policy = true;
           if (contractId !== undefined) contracts.add(contractId);
+          if (contract) scope.add(contractChangeScope(contract.before, contract.after));
+          else scope.everything();
         },
       });
       if (policy) {
         const epoch = await bumpPolicyEpoch(sql);
         for (const id of contracts) await markContractChanged(sql, id, epoch);
-        changed = epoch;
+        changed = { epoch, scope: scope.build() };
       }
       return out;
     });
     // Only after the commit: subscribers (agents, processors, console) then read the new state.
-    if (changed !== null) o.events.publish({ type: 'policy', epoch: changed, at: new Date().toISOString() });
+    if (changed !== null) {
+      const { epoch, scope } = changed;
+      o.events.publish({ type: 'policy', epoch, at: new Date().toISOString(), scope });
+    }
     return result;
   } catch (err) {
     if (isUniqueViolation(err))

@@ -124,6 +124,26 @@ describe('domain isolation and loose ends (issue 11 finding 7)', () => {
     expect(nodeEvents(hilda)).toEqual(['aws-p1', 'hello-vm2']);
     expect(nodeEvents(owner)).toEqual(['aws-p1', 'hello-vm2']);
     expect(nodeEvents(agent)).toEqual(['aws-p1', 'hello-vm2']);
+
+    // A policy change in voting-app reaches hello's agent as "your bundle is unchanged" and
+    // nothing more: not the domain, contract or owners it concerned (issue 12's scoped events).
+    const last = Math.max(
+      0,
+      ...agent.events.filter((e) => e.event === 'policy').map((e) => JSON.parse(e.data).epoch),
+    );
+    const edit = await t.call('PUT', '/api/v1/domains/voting-app/contracts/voting-frontend/roles/client', {
+      token: admin,
+      body: { pathParams: { maxHops: 8 } },
+    });
+    expect(edit.status).toBe(200);
+    const policy = await agent.next((e) => e.event === 'policy' && JSON.parse(e.data).epoch > last);
+    expect(JSON.parse(policy.data)).toEqual({
+      type: 'policy',
+      epoch: expect.any(Number),
+      at: expect.any(String),
+      bundle: 'unchanged',
+    });
+    for (const word of ['voting', 'http-proxy', 'scope']) expect(policy.data).not.toContain(word);
   });
 
   it('denials: refuses a host owner posting a denial into another domain (403 naming both); a processor may name any', async () => {

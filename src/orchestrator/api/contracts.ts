@@ -64,9 +64,12 @@ export function contractRoutes(app: FastifyInstance, o: Orchestrator): void {
         pathParams: body.roles?.[name]?.pathParams ?? {},
       });
       const input = { ...body, roles: { client: role('client'), server: role('server') } };
-      return write(o, principal, async (w) =>
-        withPathWarnings(w.sql, await createContract(w, domain, input, 'body', (r) => `body.roles.${r}`)),
+      // Warnings after the commit: they read every node, and inside the transaction that held up
+      // the policy event (and every agent's refetch) by as long.
+      const created = await write(o, principal, (w) =>
+        createContract(w, domain, input, 'body', (r) => `body.roles.${r}`),
       );
+      return withPathWarnings(o.db, created);
     },
   });
 
@@ -129,9 +132,11 @@ export function contractRoutes(app: FastifyInstance, o: Orchestrator): void {
     handler: async ({ principal, params, body }) => {
       requireDomainAdmin(principal, params.domain!, 'change roles');
       const roleName = parseRoleName(params.role!);
-      return write(o, principal, async (w) =>
-        withPathWarnings(w.sql, await changeRole(w, params.domain!, params.name!, roleName, body, 'body')),
+      // As for a new contract: the policy event goes out at the commit, the warnings after it.
+      const changed = await write(o, principal, (w) =>
+        changeRole(w, params.domain!, params.name!, roleName, body, 'body'),
       );
+      return withPathWarnings(o.db, changed);
     },
   });
 }

@@ -5,6 +5,7 @@ import type { Orchestrator } from '../context.js';
 import type { FabricEvent } from '../events.js';
 import { forgetBeats } from '../liveness.js';
 import { nodeStatusChanged } from '../node-status.js';
+import { bundleMayChange } from '../policy/change-scope.js';
 import { getMeta } from '../store/repos/meta.js';
 import { getNode, setNodeStatus, touchNode } from '../store/repos/nodes.js';
 import { eventVisibleTo } from './event-scope.js';
@@ -67,6 +68,12 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
         }
         if (!eventVisibleTo(principal, e)) return;
         if (peers && !peers.wants(e)) return;
+        // A workload's agent is told whether its own bundle may have changed, and nothing about
+        // anyone else's: unchanged, it keeps the bundle it holds (no refetch of 45 KB).
+        if (e.type === 'policy' && nodeFilter && !bundleMayChange(e.scope, nodeFilter)) {
+          res.write(frame(e, 'unchanged'));
+          return;
+        }
         res.write(frame(e));
       };
       // The snapshot a (re)connecting subscriber resyncs from.
@@ -98,13 +105,22 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
   });
 }
 
-/** An event's SSE frame, serialized once however many subscribers it goes to. */
+/** An event's SSE frames (as is, and a policy event's `bundle: unchanged` form), serialized once however many subscribers it goes to. */
 const frames = new WeakMap<object, string>();
-function frame(e: FabricEvent | { type: 'hello'; epoch: number }): string {
-  let f = frames.get(e);
+const unchangedFrames = new WeakMap<object, string>();
+function frame(e: FabricEvent | { type: 'hello'; epoch: number }, bundle?: 'unchanged'): string {
+  const cache = bundle ? unchangedFrames : frames;
+  let f = cache.get(e);
   if (f === undefined) {
-    f = `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
-    frames.set(e, f);
+    f = `event: ${e.type}\ndata: ${JSON.stringify(wire(e, bundle))}\n\n`;
+    cache.set(e, f);
   }
   return f;
+}
+
+/** What goes on the wire: a policy event's scope stays in the orchestrator (it names other domains' owners). */
+function wire(e: FabricEvent | { type: 'hello'; epoch: number }, bundle?: 'unchanged'): object {
+  if (e.type !== 'policy') return e;
+  const { scope: _, ...sent } = e;
+  return bundle ? { ...sent, bundle } : sent;
 }

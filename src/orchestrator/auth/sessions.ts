@@ -23,10 +23,19 @@ export async function createSession(
     JSON.stringify(principal),
     expiresAt.toISOString(),
   ]);
-  // Expired sessions are dropped opportunistically so the table does not grow without bound.
-  await sql.query('DELETE FROM sessions WHERE expires_at < now()');
+  // Expired sessions are dropped opportunistically so the table does not grow without bound —
+  // at most every PURGE_EVERY_MS per store: a lookup ignores them anyway, and 1,000 agents
+  // logging in at once each paid a scan of the table for nothing.
+  const now = Date.now();
+  if (now - (purgedAt.get(sql) ?? 0) >= PURGE_EVERY_MS) {
+    purgedAt.set(sql, now);
+    await sql.query('DELETE FROM sessions WHERE expires_at < now()');
+  }
   return { token, expiresAt };
 }
+
+const PURGE_EVERY_MS = 60_000;
+const purgedAt = new WeakMap<Sql, number>();
 
 export async function lookupSession(sql: Sql, token: string): Promise<Principal | null> {
   const rows = await sql.query<{ subject: string }>(

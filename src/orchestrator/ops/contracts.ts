@@ -72,7 +72,7 @@ export async function createContract(
     roles,
   };
   await insertContract(w.sql, contract);
-  w.policyChanged(contract.id);
+  w.policyChanged(contract.id, { before: null, after: contract });
   await w.audit({
     action: 'create',
     kind: 'contract',
@@ -99,7 +99,8 @@ export async function changeContract(
   };
   await updateContract(w.sql, after);
   await w.audit({ action: 'update', kind: 'contract', name, domain, before, after });
-  if (after.mode !== before.mode || after.proxyProtocol !== before.proxyProtocol) w.policyChanged(after.id);
+  if (after.mode !== before.mode || after.proxyProtocol !== before.proxyProtocol)
+    w.policyChanged(after.id, { before, after });
   return after;
 }
 
@@ -107,7 +108,7 @@ export async function removeContract(w: WriteTx, domain: string, name: string): 
   const before = await contractOr404(w.sql, domain, name);
   await deleteContract(w.sql, before.id);
   await w.audit({ action: 'delete', kind: 'contract', name, domain, before, after: null });
-  w.policyChanged(before.id);
+  w.policyChanged(before.id, { before, after: null });
 }
 
 /**
@@ -143,8 +144,9 @@ export async function changeRole(
     before: current,
     after: next,
   });
-  w.policyChanged(before.id);
-  return { ...before, roles: before.roles.map((r) => (r.name === role ? next : r)) };
+  const after: Contract = { ...before, roles: before.roles.map((r) => (r.name === role ? next : r)) };
+  w.policyChanged(before.id, { before, after });
+  return after;
 }
 
 /** Why today's topology routes none of some of the contract's flows (accepted, but said). */

@@ -7,9 +7,8 @@ import type { Orchestrator } from '../context.js';
 import { nodeStatusChanged } from '../node-status.js';
 import { issueNodeCertificate } from '../pki/ca.js';
 import { insertAudit } from '../store/repos/audit.js';
-import { getMeta } from '../store/repos/meta.js';
 import { getNode, setCertNotAfter, upsertNode } from '../store/repos/nodes.js';
-import { getProcessor } from '../store/repos/processors.js';
+import { declaredProcessors } from '../store/repos/processors.js';
 import { type WriteTx, write } from '../write.js';
 import { endpointOnOwnAddress } from './endpoint-host.js';
 
@@ -82,7 +81,9 @@ export async function registerNode(
   try {
     registered = await write(o, principal, async (w) => {
       const kind = principal.kind === 'switchOwner' ? 'processor' : 'workload';
-      const declared = await getProcessor(w.sql, body.name);
+      // One query for the node's own name and the processors it attaches to.
+      const known = await declaredProcessors(w.sql, [body.name, ...body.processors]);
+      const declared = known.has(body.name);
       if (kind === 'processor' && !declared) {
         throw new TrellisError('TRELLIS_ERR_UNPROCESSABLE', `processor "${body.name}" is not declared`, {
           field: 'body.name',
@@ -95,7 +96,7 @@ export async function registerNode(
         });
       }
       for (const [i, p] of body.processors.entries()) {
-        if (!(await getProcessor(w.sql, p))) {
+        if (!known.has(p)) {
           throw new TrellisError('TRELLIS_ERR_UNPROCESSABLE', `unknown processor "${p}"`, {
             field: `body.processors[${i}]`,
           });
@@ -116,7 +117,8 @@ export async function registerNode(
         const { publicKey: _, ...shown } = existing;
         throw new TakeoverRefused(shown);
       }
-      const prefix = (await getMeta<string>(w.sql, 'fabricPrefix')) ?? o.fabricPrefix;
+      // Read from the store at start-up (bootstrap.ts) and never changed after: node IDs derive from it.
+      const prefix = o.fabricPrefix;
       const now = new Date().toISOString();
       const node: FabricNode = {
         name: body.name,

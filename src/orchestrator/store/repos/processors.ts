@@ -11,6 +11,12 @@ export async function getProcessor(sql: Sql, name: string): Promise<Processor | 
   )[0];
 }
 
+/** Which of `names` are declared processors: one query however many a registration names. */
+export async function declaredProcessors(sql: Sql, names: string[]): Promise<Set<string>> {
+  const rows = await sql.query<{ name: string }>('SELECT name FROM processors WHERE name = ANY($1)', [names]);
+  return new Set(rows.map((r) => r.name));
+}
+
 export async function insertProcessor(sql: Sql, p: Processor): Promise<void> {
   await sql.query('INSERT INTO processors (name, zone, description) VALUES ($1, $2, $3)', [
     p.name,
