@@ -14,8 +14,8 @@ import { planAddresses } from '../src/lab/addresses.js';
 import { parseLabText } from '../src/lab/lab-file.js';
 import type { LabState } from '../src/lab/state.js';
 import type { LabStatus } from '../src/lab/status.js';
-import { parseEnvFile } from '../src/workload/env-file.js';
 import { encodeProxyV2 } from '../src/wire/proxy-v2.js';
+import { parseEnvFile } from '../src/workload/env-file.js';
 import { type CliResult, cliEnv, TRELLIS_BIN, trellis } from './support/cli.js';
 import { logTails } from './support/lab-logs.js';
 

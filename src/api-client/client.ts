@@ -1,6 +1,9 @@
+import type { z } from 'zod';
 import type { ErrorBody, ErrorCode } from '../errors.js';
 import type { BackupFile } from '../model/backup-file.js';
+import type { AgentBundle, ProcessorPolicy } from '../model/bundle.js';
 import type { DenialView } from '../model/denial.js';
+import type { HealthEvent } from '../model/events.js';
 import type { NamedFlowTableReport } from '../model/flow-table.js';
 import type {
   AdminUser,
@@ -15,11 +18,16 @@ import type {
   FabricNode,
   Link,
   LoginAnswer,
+  NodeEnrolled,
+  NodeRegistered,
+  NodeRegistration,
   PathAnswer,
   PathParams,
   Processor,
   ResourceUser,
   RoleName,
+  RotateAnswer,
+  TicketKeyInfo,
   Topology,
 } from '../model/index.js';
 
@@ -39,6 +47,9 @@ export class ApiError extends Error {
 }
 
 const enc = encodeURIComponent;
+
+/** A registration as a node sends it (defaults, such as no processors, may be left out). */
+type NodeRegistrationBody = z.input<typeof NodeRegistration>;
 
 /**
  * The typed client of the orchestrator's REST API: the CLI uses it, and so will agents,
@@ -146,6 +157,49 @@ export class ApiClient {
 
   domains() {
     return this.request<Domain[]>('GET', '/api/v1/domains');
+  }
+  // What nodes call: key login, registration, enrolment, renewal, their bundle or policy.
+  /** Node key login, step 1: a challenge for the node to sign with its key. */
+  nodeChallenge(name: string) {
+    return this.request<{ challenge: string }>('POST', `/api/v1/nodes/${enc(name)}/challenge`);
+  }
+  /** Node key login, step 2: the signed challenge for a session. */
+  nodeLogin(name: string, challenge: string, signature: string) {
+    return this.request<{ token: string; expiresAt: string }>('POST', `/api/v1/nodes/${enc(name)}/login`, {
+      challenge,
+      signature,
+    });
+  }
+  registerNode(registration: NodeRegistrationBody) {
+    return this.request<NodeRegistered>('POST', '/api/v1/nodes/register', registration);
+  }
+  /** Registration with a one-use enrolment token instead of a password: the answer carries a session. */
+  enrolNode(token: string, registration: NodeRegistrationBody) {
+    return this.request<NodeEnrolled>('POST', '/api/v1/nodes/enrol', { token, registration });
+  }
+  /** A new certificate for the node's registered key. */
+  renewNodeCertificate(name: string, publicKeyPem: string) {
+    return this.request<{ certPem: string; certNotAfter: string }>(
+      'POST',
+      `/api/v1/nodes/${enc(name)}/certificate`,
+      { publicKey: publicKeyPem },
+    );
+  }
+  nodeBundle(name: string) {
+    return this.request<AgentBundle>('GET', `/api/v1/nodes/${enc(name)}/bundle`);
+  }
+  processorPolicy(name: string) {
+    return this.request<ProcessorPolicy>('GET', `/api/v1/processors/${enc(name)}/policy`);
+  }
+  /** The last node status changes and peer ejections the caller may see, oldest first. */
+  recentEvents() {
+    return this.request<HealthEvent[]>('GET', '/api/v1/events/recent');
+  }
+  ticketKeys() {
+    return this.request<TicketKeyInfo[]>('GET', '/api/v1/ca/ticket-keys');
+  }
+  rotateTicketKey() {
+    return this.request<RotateAnswer>('POST', '/api/v1/ca/rotate-ticket-key');
   }
   domain(name: string) {
     return this.request<Domain>('GET', `/api/v1/domains/${enc(name)}`);

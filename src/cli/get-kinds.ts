@@ -1,5 +1,6 @@
 import type { ApiClient } from '../api-client/client.js';
 import type { DenialNode, DenialView } from '../model/denial.js';
+import type { HealthEvent } from '../model/events.js';
 import type { NamedFlowEntry } from '../model/flow-table.js';
 import type {
   AuditEntry,
@@ -11,7 +12,6 @@ import type {
   Processor,
   ResourceUser,
 } from '../model/index.js';
-import type { HealthEvent } from '../orchestrator/api/health-events.js';
 import { formatContractId } from '../wire/node-id.js';
 import type { Column } from './output.js';
 import { contractDomain, resourceUserDomain } from './session.js';
@@ -220,7 +220,7 @@ export const KINDS: Record<string, Kind<unknown>> = {
   events: kind<HealthEvent>({
     singular: 'event',
     list: async (api, domain) => {
-      const all = await api.request<HealthEvent[]>('GET', '/api/v1/events/recent');
+      const all = await api.recentEvents();
       return domain
         ? all.filter((e) => e.domain === domain || (e.type === 'peer-health' && e.peerDomain === domain))
         : all;

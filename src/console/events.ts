@@ -1,11 +1,10 @@
+import type { FabricEventOnWire } from '../model/events.js';
 import { backoffMs } from '../node-runtime/backoff.js';
 import { SseParser } from '../node-runtime/sse.js';
 import { currentSession, expire } from './session.js';
 
-export type FabricEvent =
-  | { type: 'hello'; epoch: number }
-  | { type: 'policy'; epoch: number }
-  | { type: 'node'; name: string; kind: string; domain: string; status: string };
+/** The orchestrator's events as they arrive (one schema with the orchestrator: model/events.ts). */
+export type FabricEvent = FabricEventOnWire;
 
 type Listener = (e: FabricEvent) => void;
 const listeners = new Set<Listener>();

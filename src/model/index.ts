@@ -1,9 +1,11 @@
 export * from './admin-user.js';
 export * from './audit-entry.js';
+export * from './bundle.js';
 export * from './contract.js';
 export * from './denial.js';
 export * from './domain.js';
 export * from './enrolment-token.js';
+export * from './events.js';
 export * from './flow-table.js';
 export * from './link.js';
 export * from './login.js';
@@ -13,4 +15,5 @@ export * from './path-params.js';
 export * from './processor.js';
 export * from './resource-user.js';
 export * from './role.js';
+export * from './ticket-keys.js';
 export * from './topology.js';

@@ -65,3 +65,4 @@ export const NodeEnrolled = z.strictObject({
   ...NodeRegistered.shape,
   session: z.strictObject({ token: z.string(), expiresAt: z.string() }),
 });
+export type NodeEnrolled = z.infer<typeof NodeEnrolled>;

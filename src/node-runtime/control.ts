@@ -138,12 +138,10 @@ export class ControlSession {
   }
 
   async #keyLogin(api: ApiClient, node: { name: string; keyPem: string }): Promise<string> {
-    const path = `/api/v1/nodes/${encodeURIComponent(node.name)}`;
-    const { challenge } = await api.request<{ challenge: string }>('POST', `${path}/challenge`);
+    const { challenge } = await api.nodeChallenge(node.name);
     const message = Buffer.from(`trellis-node-login\0${node.name}\0${challenge}`);
     const signature = sign('sha256', message, node.keyPem).toString('base64url');
-    const res = await api.request<{ token: string }>('POST', `${path}/login`, { challenge, signature });
-    return res.token;
+    return (await api.nodeLogin(node.name, challenge, signature)).token;
   }
 
   get token(): string | undefined {
@@ -168,9 +166,7 @@ export class ControlSession {
         const res =
           this.opts.enrolmentToken !== undefined && !this.#registered
             ? await this.#enrol(body)
-            : await this.call((api) =>
-                api.request<Omit<NodeIdentity, 'keyPem'>>('POST', '/api/v1/nodes/register', body),
-              );
+            : await this.call((api) => api.registerNode(body));
         this.#registered = true;
         const id: NodeIdentity = { ...res, keyPem };
         await this.saveIdentity(id);
@@ -213,11 +209,9 @@ export class ControlSession {
   }
 
   /** The one use of the enrolment token: registration and a first session in one call. */
-  async #enrol(registration: Record<string, unknown>): Promise<Omit<NodeIdentity, 'keyPem'>> {
+  async #enrol(registration: Parameters<ApiClient['enrolNode']>[1]): Promise<Omit<NodeIdentity, 'keyPem'>> {
     const api = await this.#client();
-    const { session, ...id } = await api.request<
-      Omit<NodeIdentity, 'keyPem'> & { session: { token: string } }
-    >('POST', '/api/v1/nodes/enrol', { token: this.opts.enrolmentToken, registration });
+    const { session, ...id } = await api.enrolNode(this.opts.enrolmentToken!, registration);
     this.#token = session.token;
     return id;
   }

@@ -83,13 +83,7 @@ export function startRenewal(o: {
   const renew = async () => {
     const before = o.holder.current;
     try {
-      const res = await o.control.call((api) =>
-        api.request<{ certPem: string; certNotAfter: string }>(
-          'POST',
-          `/api/v1/nodes/${encodeURIComponent(o.name)}/certificate`,
-          { publicKey: o.publicKeyPem },
-        ),
-      );
+      const res = await o.control.call((api) => api.renewNodeCertificate(o.name, o.publicKeyPem));
       const next: NodeIdentity = {
         ...o.holder.current,
         certPem: res.certPem,

@@ -1,38 +1,15 @@
+import type { FabricEventOnWire } from '../model/events.js';
 import type { ChangeScope } from './policy/change-scope.js';
 
-/** What the orchestrator tells agents, processors and the console as it happens. */
+/**
+ * What the orchestrator tells agents, processors and the console as it happens: the wire events
+ * (model/events.ts) but `hello`, with one field only the orchestrator sees — a policy event's
+ * `scope`, whose bundles the change may alter (absent: everyone's). It names other domains'
+ * owners, so it is never sent as is: api/events.ts turns it into each agent's own answer.
+ */
 export type FabricEvent =
-  /**
-   * `at`: when it was published (ISO 8601); nodes measure their event lag from it. `scope`:
-   * whose bundles the change may alter (absent: everyone's) — in-process only, never sent as
-   * is: it names other domains' owners (api/events.ts turns it into each agent's own answer).
-   */
-  | { type: 'policy'; epoch: number; at: string; scope?: ChangeScope }
-  /** A new ticket key was published: nodes refetch their verifying keys (`ticketKeys`). */
-  | { type: 'ticket-keys'; keyId: string; activatesAt: string; at: string }
-  | {
-      type: 'node';
-      name: string;
-      kind: string;
-      domain: string;
-      /** Agents refresh only for nodes whose owner is one of their bundle's `peers`. */
-      owner: string;
-      status: 'connected' | 'disconnected' | 'unreachable' | 'deleted';
-    }
-  /**
-   * A data-plane node ejected a peer that stopped answering PINGs (its flows fail over), or
-   * took it back. `domain`: the reporter's; `peerDomain`: the peer's (who may see it, both).
-   */
-  | {
-      type: 'peer-health';
-      node: string;
-      domain: string;
-      peer: string;
-      peerDomain: string;
-      state: 'ejected' | 'restored';
-      reason?: 'ping-timeout' | 'connect-timeout';
-      at: string;
-    };
+  | Exclude<FabricEventOnWire, { type: 'hello' | 'policy' }>
+  | (Omit<Extract<FabricEventOnWire, { type: 'policy' }>, 'bundle'> & { scope?: ChangeScope });
 
 type Listener = (e: FabricEvent) => void;
 

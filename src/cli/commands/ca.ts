@@ -6,13 +6,6 @@ import { caFingerprint } from '../../wire/fingerprint.js';
 import { print } from '../output.js';
 import { client } from '../session.js';
 
-interface RotateAnswer {
-  keyId: string;
-  activatesAt: string;
-  retires: { keyId: string; at: string }[];
-  ticketKeys: { id: string; publicKeyPem: string }[];
-}
-
 /** Registers `trellis ca …`: the fabric's keys (the CA and the flow-ticket signing keys). */
 export function registerCa(program: Command): void {
   const ca = program.command('ca').description("the fabric's CA and flow-ticket keys");
@@ -50,7 +43,7 @@ Examples:
         throw new TrellisError('TRELLIS_ERR_VALIDATION', `-o ${opts.output} is not text or json`);
       }
       const api = await client();
-      const r = await api.request<RotateAnswer>('POST', '/api/v1/ca/rotate-ticket-key');
+      const r = await api.rotateTicketKey();
       if (opts.output === 'json') return print(JSON.stringify(r, null, 2));
       print(`new ticket key ${r.keyId}: published to every node now, signs from ${r.activatesAt}`);
       for (const old of r.retires)

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { notFound, TrellisError } from '../../errors.js';
+import { AgentBundle, ProcessorPolicy } from '../../model/bundle.js';
 import { DENIAL_CODES, DenialReport, DenialView } from '../../model/denial.js';
 import { FlowTable, NamedFlowTableReport } from '../../model/flow-table.js';
 import { Name } from '../../model/index.js';
@@ -85,6 +86,7 @@ export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
     summary:
       "A workload node's policy bundle: signed flow tickets per contract it may use, and what it serves",
     tag: 'data plane',
+    response: AgentBundle,
     handler: async ({ principal, params }) => {
       const node = await ownNode(o, principal, params.name!);
       if (node.kind !== 'workload')
@@ -135,6 +137,7 @@ export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
     url: '/api/v1/processors/:name/policy',
     summary: "What a processor checks tickets against: each contract's last-change epoch",
     tag: 'data plane',
+    response: ProcessorPolicy,
     handler: async ({ principal, params }) => {
       await ownProcessor(o, principal, params.name!);
       return {

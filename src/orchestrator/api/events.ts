@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { FabricEventOnWire } from '../../model/events.js';
 import { Name } from '../../model/index.js';
 import type { Orchestrator } from '../context.js';
 import type { FabricEvent } from '../events.js';
@@ -16,6 +17,7 @@ import { bearerToken, route } from './route.js';
 // reconnects and resyncs from the snapshot event.
 const MAX_BACKLOG = 1 << 20;
 const KEEPALIVE_MS = 15_000;
+const CHECK = process.env.TRELLIS_CHECK_RESPONSES === '1';
 
 export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
   route(app, o, {
@@ -25,6 +27,8 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
       'Server-sent events: policy epoch changes and node status changes. A node passing ?node=NAME (its owner) is held connected while the stream is open.',
     tag: 'events',
     query: z.strictObject({ node: Name.optional() }),
+    response: FabricEventOnWire,
+    contentType: 'text/event-stream',
     handler: async ({ principal, query, reply, req }) => {
       let nodeName: string | undefined;
       let nodeFilter: { name: string; owner: string; domain: string } | undefined;
@@ -112,7 +116,10 @@ function frame(e: FabricEvent | { type: 'hello'; epoch: number }, bundle?: 'unch
   const cache = bundle ? unchangedFrames : frames;
   let f = cache.get(e);
   if (f === undefined) {
-    f = `event: ${e.type}\ndata: ${JSON.stringify(wire(e, bundle))}\n\n`;
+    const sent = wire(e, bundle);
+    // Under test every event is checked against the schema the OpenAPI document gives the stream.
+    if (CHECK) FabricEventOnWire.parse(sent);
+    f = `event: ${e.type}\ndata: ${JSON.stringify(sent)}\n\n`;
     cache.set(e, f);
   }
   return f;

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { notFound } from '../../errors.js';
+import { HealthEvent } from '../../model/events.js';
 import { Name } from '../../model/index.js';
 import type { Orchestrator } from '../context.js';
-import type { FabricEvent } from '../events.js';
 import { getNode } from '../store/repos/nodes.js';
 import { eventVisibleTo } from './event-scope.js';
 import { requireOwner } from './nodes.js';
@@ -11,11 +11,6 @@ import { route } from './route.js';
 
 /** How many recent health events are kept (in memory: they are live observations, not state). */
 const KEEP = 500;
-
-/** A node status change or a peer ejection, as `GET /api/v1/events/recent` lists it. */
-export type HealthEvent =
-  | (Extract<FabricEvent, { type: 'node' }> & { at: string })
-  | Extract<FabricEvent, { type: 'peer-health' }>;
 
 const recent = new WeakMap<Orchestrator, HealthEvent[]>();
 
@@ -77,6 +72,7 @@ export function healthEventRoutes(app: FastifyInstance, o: Orchestrator): void {
     summary:
       'The last node status changes (connected, unreachable, disconnected) and peer ejections, oldest first, that the caller may see',
     tag: 'events',
+    response: z.array(HealthEvent),
     handler: async ({ principal }) => recorder(o).filter((e) => eventVisibleTo(principal, e)),
   });
 }

@@ -1,20 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { RotateAnswer, TicketKeyInfo } from '../../model/ticket-keys.js';
 import { requireSystemAdmin } from '../auth/rbac.js';
 import type { Orchestrator } from '../context.js';
 import { recordTicketKeys } from '../key-records.js';
 import { PROPAGATION_MS } from '../tickets/keyring.js';
 import { write } from '../write.js';
 import { route } from './route.js';
-
-const RotateAnswer = z.object({
-  keyId: z.string().describe('the new key, 8 hex digits'),
-  activatesAt: z.string().describe('when it starts signing (ISO 8601): after every node has it'),
-  retires: z
-    .array(z.object({ keyId: z.string(), at: z.string() }))
-    .describe('keys that stop verifying, and when'),
-  ticketKeys: z.array(z.object({ id: z.string(), publicKeyPem: z.string() })),
-});
 
 export function ticketKeyRoutes(app: FastifyInstance, o: Orchestrator): void {
   route(app, o, {
@@ -23,15 +15,7 @@ export function ticketKeyRoutes(app: FastifyInstance, o: Orchestrator): void {
     summary:
       'The flow-ticket keys: which one signs, which are still published, when each retires (systemAdmin)',
     tag: 'ca',
-    response: z.array(
-      z.object({
-        id: z.string(),
-        signing: z.boolean(),
-        activatesAt: z.string().nullable(),
-        retiresAt: z.string().nullable(),
-        publicKeyPem: z.string(),
-      }),
-    ),
+    response: z.array(TicketKeyInfo),
     handler: async ({ principal }) => {
       requireSystemAdmin(principal, 'read the ticket keys');
       return o.ticketKeys.describe();

@@ -1,13 +1,15 @@
+import type { AgentBundle, BundleClientEntry, BundleServerEntry, BundleTarget } from '../../model/bundle.js';
 import type { Contract, FabricNode, Link, RoleName } from '../../model/index.js';
 import type { FlowTicket, Hop } from '../../wire/ticket.js';
 import { buildGraph, mergeRoleParams, routeFlow } from '../paths/index.js';
 
 export type NodeView = FabricNode & { endpoint: string };
 
-/** One server instance a client may reach over a contract: a ticket, or why there is none. */
-export interface Target {
-  server: string;
-  dstNodeId: string;
+/**
+ * The bundle as computed, before signing: the wire schema's entries (model/bundle.ts) with each
+ * target's tickets still unsigned. The bundle route signs them into tokens.
+ */
+export type Target = Omit<BundleTarget, 'token' | 'path' | 'expiresAt' | 'fallbacks'> & {
   ticket?: FlowTicket;
   /**
    * Tickets entering the fabric at the VM's other processors, in its order of preference: the
@@ -15,43 +17,16 @@ export interface Target {
    * Each avoids the processors preferred before it (the agent uses it because those are down).
    */
   fallbacks?: FlowTicket[];
-  error?: string;
-}
+};
 
-export interface ClientEntry {
-  contract: string;
-  contractId: number;
-  domain: string;
-  mode: Contract['mode'];
-  /** False when the node's owner does not hold the client role (and the contract enforces). */
-  allowed: boolean;
-  /** Why a flow would be or was refused, naming the contract, the role and the rule. */
-  reason?: string;
-  targets: Target[];
-}
-
-export interface ServerEntry {
-  contract: string;
-  contractId: number;
-  proxyProtocol: boolean;
-  /** Node IDs whose owner holds the client role: the only sources a server accepts. */
-  clients: string[];
-  mode: Contract['mode'];
-}
+export type ClientEntry = Omit<BundleClientEntry, 'targets'> & { targets: Target[] };
+export type ServerEntry = BundleServerEntry;
 
 /** What an agent needs to attach its workload: computed for one workload node. */
-export interface Bundle {
-  node: string;
-  nodeId: string;
-  epoch: number;
+export type Bundle = Omit<AgentBundle, 'client' | 'peers' | 'ticketKeys'> & {
   client: ClientEntry[];
-  server: ServerEntry[];
-  /**
-   * Host owners whose workload nodes appear in this bundle (servers it may reach, clients it
-   * accepts): a node event of any other owner cannot change it, so the agent ignores those.
-   */
   peers: string[];
-}
+};
 
 export interface BundleInput {
   node: NodeView;
