@@ -230,13 +230,11 @@ export class Inbound {
     const handle = { src: t.srcNodeId, destroy: () => upstream.destroy() };
     flows.add(handle);
     this.#active.set(t.contractId, flows);
-    stream.on('data', (c: Buffer) => {
-      stat.bytesIn += c.length;
-    });
-    upstream.on('data', (c: Buffer) => {
-      stat.bytesOut += c.length;
-    });
-    splice(stream, upstream, { packets: 0, bytes: 0, lastActive: 0 }, () => {
+    const count = (bytes: number, fromProcessor: boolean) => {
+      if (fromProcessor) stat.bytesIn += bytes;
+      else stat.bytesOut += bytes;
+    };
+    splice(stream, upstream, count, () => {
       stat.active--;
       flows.delete(handle);
     });
