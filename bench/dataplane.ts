@@ -35,6 +35,17 @@ domains:
     switchOwners: [fabric-ops]
 `;
 
+/** Issue 12's goals: each summary line says whether the run met its goal. */
+const GOAL = {
+  vsHaproxy: 1.0,
+  addedP50Us: 250,
+  addedP99Us: 1000,
+  newFlows: 3000,
+  processorMb: 128,
+  agentMb: 64,
+  idleAgentMb: 48,
+};
+
 const HOST = '127.0.0.1';
 const SINK = 18001;
 const ECHO = 18002;
@@ -102,6 +113,9 @@ async function main() {
         processors: ['p1'],
       }),
     );
+    // Idle: the agent has its bundle and its listeners but has carried no flow yet.
+    await new Promise((r) => setTimeout(r, 1000));
+    rss.idleAgent = await rssMb(f.children.get('client-vm')!.pid!);
     const at = (v: string) => ({ host: v.split(':')[0]!, port: Number(v.split(':')[1]) });
     rows.push(
       await measure('Trellis (agent → 2 processors → agent)', at(env.SINK_ADDR!), at(env.ECHO_ADDR!)),
@@ -126,19 +140,32 @@ async function main() {
   const trellis = rows[rows.length - 1]!;
   const haproxy = rows.find((r) => r.path.startsWith('HAProxy'));
   console.log('');
+  const ok = (met: boolean) => (met ? 'met' : 'MISSED');
   if (haproxy) {
+    const r1 = trellis.mbps1 / haproxy.mbps1;
+    const r16 = trellis.mbps16 / haproxy.mbps16;
     console.log(
-      `throughput vs HAProxy-TLS: 1 stream ${(trellis.mbps1 / haproxy.mbps1).toFixed(2)}x, 16 streams ${(trellis.mbps16 / haproxy.mbps16).toFixed(2)}x (goal >= 1.0x)`,
+      `throughput vs HAProxy-TLS: 1 stream ${r1.toFixed(2)}x, 16 streams ${r16.toFixed(2)}x (goal >= ${GOAL.vsHaproxy.toFixed(1)}x: ${ok(r1 >= GOAL.vsHaproxy && r16 >= GOAL.vsHaproxy)})`,
     );
     console.log(`new flows/s vs HAProxy-TLS: ${(trellis.flows / haproxy.flows).toFixed(2)}x`);
   }
   console.log(`throughput vs direct: 1 stream ${(trellis.mbps1 / direct.mbps1).toFixed(3)}x`);
+  const addP50 = trellis.p50 - direct.p50;
+  const addP99 = trellis.p99 - direct.p99;
   console.log(
-    `added latency vs direct: p50 ${fmt(trellis.p50 - direct.p50)} µs (goal <= 500), p99 ${fmt(trellis.p99 - direct.p99)} µs (goal <= 2000)`,
+    `added latency vs direct: p50 ${fmt(addP50)} µs (goal <= ${GOAL.addedP50Us}: ${ok(addP50 <= GOAL.addedP50Us)}), p99 ${fmt(addP99)} µs (goal <= ${GOAL.addedP99Us}: ${ok(addP99 <= GOAL.addedP99Us)})`,
   );
-  console.log(`new flows/s: ${fmt(trellis.flows)} (goal >= 2000)`);
   console.log(
-    `RSS after the run: processor ${fmt(rss.p1 ?? 0)} MB, agent ${fmt(rss['client-vm'] ?? 0)} MB (goal agent <= 64 MB)`,
+    `new flows/s: ${fmt(trellis.flows)} (goal >= ${GOAL.newFlows}: ${ok(trellis.flows >= GOAL.newFlows)})`,
+  );
+  const p = rss.p1 ?? 0;
+  const a = rss['client-vm'] ?? 0;
+  const idle = rss.idleAgent ?? 0;
+  console.log(
+    `RSS after the run: processor ${fmt(p)} MB, agent ${fmt(a)} MB (goal processor <= ${GOAL.processorMb} MB: ${ok(p <= GOAL.processorMb)}, agent <= ${GOAL.agentMb} MB: ${ok(a <= GOAL.agentMb)})`,
+  );
+  console.log(
+    `RSS of the idle agent (before the load): ${fmt(idle)} MB (goal <= ${GOAL.idleAgentMb} MB: ${ok(idle <= GOAL.idleAgentMb)})`,
   );
 }
 

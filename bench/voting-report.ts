@@ -4,6 +4,8 @@ import type { Load } from './voting-load.js';
 import type { Verdict } from './voting-verify.js';
 
 const GOAL_VOTES_PER_S = 1000;
+/** Issue 12: votes/s through the fabric as a share of the app wired directly, in the same run. */
+const GOAL_VS_DIRECT = 0.9;
 
 /** What the run was asked to do, as the report's heading says it. */
 export interface Settings {
@@ -125,5 +127,12 @@ export function report(results: Result[], o: Settings): void {
     console.log(
       `\ngoal ≥ ${int(GOAL_VOTES_PER_S)} votes/s through the fabric, 0 lost: ${met ? 'met' : 'MISSED'} (${int(fabric.rate)} votes/s, ${fabric.verdict.lost} lost)`,
     );
+    const direct = results.find((r) => r.setup.name === 'direct');
+    if (direct && direct.rate > 0) {
+      const ratio = fabric.rate / direct.rate;
+      console.log(
+        `goal votes/s through the fabric ≥ ${GOAL_VS_DIRECT}× direct: ${ratio >= GOAL_VS_DIRECT ? 'met' : 'MISSED'} (${ratio.toFixed(2)}×)`,
+      );
+    }
   }
 }

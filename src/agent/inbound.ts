@@ -1,4 +1,4 @@
-import http2, { type Http2SecureServer, type ServerHttp2Stream } from 'node:http2';
+import http2, { type Http2SecureServer, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
@@ -7,7 +7,7 @@ import { H } from '../dataplane/headers.js';
 import { parseSource } from '../dataplane/source.js';
 import { splice } from '../dataplane/splice.js';
 import { TicketCache } from '../dataplane/ticket-cache.js';
-import { peerIdentity } from '../node-identity/peer-identity.js';
+import { type PeerIdentity, peerIdentity } from '../node-identity/peer-identity.js';
 import { type MtlsIdentity, mtlsServerOptions } from '../node-identity/tls-options.js';
 import type { DenialReporter } from '../node-runtime/denials.js';
 import { encodeProxyV2 } from '../wire/proxy-v2.js';
@@ -112,6 +112,19 @@ export class Inbound {
     stream.respond({ ':status': status, [H.reason]: reason.slice(0, 1000) }, { endStream: true });
   }
 
+  /** A session's peer certificate never changes: read its identity once, not per flow (it showed
+   * in the profile of new flows/s: getPeerCertificate builds the whole certificate object). */
+  readonly #peers = new WeakMap<Http2Session, PeerIdentity | null>();
+  #peerOf(session: Http2Session): PeerIdentity | null {
+    let p = this.#peers.get(session);
+    if (p === undefined) {
+      const socket = session.socket as TLSSocket | undefined;
+      p = socket ? peerIdentity(socket.getPeerCertificate()) : null;
+      this.#peers.set(session, p);
+    }
+    return p;
+  }
+
   #flow(stream: ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
     stream.on('error', () => undefined);
     if (headers[':method'] !== 'CONNECT') return this.#refuse(stream, 405, 'refused: CONNECT only');
@@ -119,8 +132,7 @@ export class Inbound {
     // 412 for a key this node does not hold yet: the agent that sent it refreshes and retries.
     if (!v.ok) return this.#refuse(stream, v.unknownKeyId !== undefined ? 412 : 403, `refused: ${v.reason}`);
     const t = v.ticket;
-    const socket = stream.session?.socket as TLSSocket | undefined;
-    const peer = socket ? peerIdentity(socket.getPeerCertificate()) : null;
+    const peer = stream.session ? this.#peerOf(stream.session) : null;
     const last = t.path[t.path.length - 1]!.name;
     const deny = (reason: string) => {
       this.o.stats.of(t.contract, 'server').denials++;
@@ -230,13 +242,11 @@ export class Inbound {
     const handle = { src: t.srcNodeId, destroy: () => upstream.destroy() };
     flows.add(handle);
     this.#active.set(t.contractId, flows);
-    stream.on('data', (c: Buffer) => {
-      stat.bytesIn += c.length;
-    });
-    upstream.on('data', (c: Buffer) => {
-      stat.bytesOut += c.length;
-    });
-    splice(stream, upstream, { packets: 0, bytes: 0, lastActive: 0 }, () => {
+    const count = (bytes: number, fromProcessor: boolean) => {
+      if (fromProcessor) stat.bytesIn += bytes;
+      else stat.bytesOut += bytes;
+    };
+    splice(stream, upstream, count, () => {
       stat.active--;
       flows.delete(handle);
     });

@@ -352,17 +352,13 @@ export class Outbound {
         }
         set.set(socket, flow);
         this.#active.set(contract, set);
-        socket.on('data', (c: Buffer) => {
-          stat.bytesOut += c.length;
+        const count = (bytes: number, fromWorkload: boolean) => {
+          if (fromWorkload) stat.bytesOut += bytes;
+          else stat.bytesIn += bytes;
           flow.lastActive = Date.now();
-          flow.lastSent = 'up';
-        });
-        stream.on('data', (c: Buffer) => {
-          stat.bytesIn += c.length;
-          flow.lastActive = Date.now();
-          flow.lastSent = 'down';
-        });
-        splice(socket, stream, { packets: 0, bytes: 0, lastActive: 0 }, () => {
+          flow.lastSent = fromWorkload ? 'up' : 'down';
+        };
+        splice(socket, stream, count, () => {
           stat.active--;
           set.delete(socket);
         });

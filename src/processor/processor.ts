@@ -8,7 +8,7 @@ import { H } from '../dataplane/headers.js';
 import { poolHealth } from '../dataplane/health-metrics.js';
 import { PeerEjectedError, SessionPool } from '../dataplane/pool.js';
 import { certificateAddresses, checkFirstHopSource, parseSource } from '../dataplane/source.js';
-import { splice } from '../dataplane/splice.js';
+import { countInto, splice } from '../dataplane/splice.js';
 import { TicketCache } from '../dataplane/ticket-cache.js';
 import { listenMetrics } from '../metrics/serve.js';
 import { Name } from '../model/index.js';
@@ -331,7 +331,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
         outPort: next.port,
       });
       metrics.flowOpened(t.contractId);
-      splice(stream, upstream, entry, () => {
+      splice(stream, upstream, countInto(entry), () => {
         flows.close(entry, countBytes);
         metrics.flowClosed();
       });
