@@ -194,9 +194,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
         queued = false;
         fetching = true;
         try {
-          const b = await control.call((api) =>
-            api.request<AgentBundle>('GET', `/api/v1/nodes/${o.vm}/bundle`),
-          );
+          const b = await control.call((api) => api.nodeBundle(o.vm));
           await saveBundle(o.stateDir, b);
           await apply(b);
         } finally {

@@ -20,7 +20,7 @@ import { type ControlOptions, ControlSession, type NodeIdentity } from '../node-
 import { DenialReporter } from '../node-runtime/denials.js';
 import { makeDirPrivate } from '../node-runtime/private-files.js';
 import { followIdentity, IdentityHolder, startRenewal } from '../node-runtime/renewal.js';
-import { type PublishedTicketKey, TicketKeySet } from '../node-runtime/ticket-keys.js';
+import { TicketKeySet } from '../node-runtime/ticket-keys.js';
 import { type FlowEntry, FlowTable } from './flow-table.js';
 import { DEFAULT_ADMIN_PORT, ProcessorMetrics } from './metrics.js';
 import { verifyHop } from './verify.js';
@@ -84,12 +84,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
   const tickets = new TicketCache(ticketKeys.lookup);
   let contractEpochs: Record<number, number> = {};
   const refreshPolicy = async () => {
-    const p = await control.call((api) =>
-      api.request<{ contractEpochs: Record<number, number>; ticketKeys?: PublishedTicketKey[] }>(
-        'GET',
-        `/api/v1/processors/${o.name}/policy`,
-      ),
-    );
+    const p = await control.call((api) => api.processorPolicy(o.name));
     contractEpochs = p.contractEpochs;
     ticketKeys.update(p.ticketKeys);
   };

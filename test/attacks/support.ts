@@ -4,7 +4,6 @@ import { readFile } from 'node:fs/promises';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { join } from 'node:path';
-import type { AgentBundle } from '../../src/agent/bundle.js';
 import { ApiClient } from '../../src/api-client/client.js';
 import { H } from '../../src/dataplane/headers.js';
 import {
@@ -184,7 +183,7 @@ export async function helloAttackFabric(
   const aws11 = JSON.parse(await readFile(join(f.dir, 'aws-11', 'identity.json'), 'utf8')) as NodeIdentity;
   const api = new ApiClient(f.orch.url);
   const login = await api.login('service1', f.passwords['hello/service1']!, 'hello');
-  const bundle = await api.withToken(login.token).request<AgentBundle>('GET', '/api/v1/nodes/aws-11/bundle');
+  const bundle = await api.withToken(login.token).nodeBundle('aws-11');
   const token = bundle.client.find((c) => c.contract === 'hello')!.targets.find((t) => t.server === 'gcp-11')!
     .token!;
   await f.waitFor(async () => (await ask(helloAddr)).startsWith('Hello from'), 'the hello flow');
