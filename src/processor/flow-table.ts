@@ -1,16 +1,16 @@
 import type { Counters } from '../dataplane/splice.js';
+import type { FlowEntry as ReportedFlowEntry } from '../model/flow-table.js';
 
 export const IDLE_TIMEOUT_S = 60;
 export const REPORT_LIMIT = 1000;
 
-/** A table-50 entry: one flow through this processor (the seed's per-flow OVS rule). */
-export interface FlowEntry extends Counters {
-  srcNodeId: string;
-  dstNodeId: string;
-  contractId: number;
-  flowLabel: number;
-  inPort: string;
-  outPort: string;
+/**
+ * A table-50 entry as the processor keeps it: one flow through this processor (the seed's
+ * per-flow OVS rule) — the reported entry's keys (model/flow-table.ts) with live counters.
+ */
+export interface FlowEntry
+  extends Counters,
+    Pick<ReportedFlowEntry, 'srcNodeId' | 'dstNodeId' | 'contractId' | 'flowLabel' | 'inPort' | 'outPort'> {
   open: boolean;
   /** What of packets/bytes is already in table 30. */
   accounted: { packets: number; bytes: number };
