@@ -5,11 +5,10 @@ import type { Logger } from 'pino';
 import { poolHealth } from '../dataplane/health-metrics.js';
 import { SessionPool } from '../dataplane/pool.js';
 import { sendMetrics } from '../metrics/serve.js';
-import { loadOrCreateNodeKey } from '../node-identity/keys.js';
 import { advertisedEndpoint, endpointOf, type HostPort } from '../node-runtime/addresses.js';
-import { type ControlOptions, ControlSession, type NodeIdentity } from '../node-runtime/control.js';
+import type { ControlOptions, NodeIdentity } from '../node-runtime/control.js';
 import { DenialReporter } from '../node-runtime/denials.js';
-import { makeDirPrivate } from '../node-runtime/private-files.js';
+import { startNode } from '../node-runtime/node-start.js';
 import { followIdentity, IdentityHolder, startRenewal } from '../node-runtime/renewal.js';
 import { TicketKeySet } from '../node-runtime/ticket-keys.js';
 import { contractEnvName as envName } from '../workload/env-file.js';
@@ -76,30 +75,25 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const clientAddress = o.clientAddress ?? '127.0.0.1';
   // A connection from any of these is the VM's own (the listener's address always is).
   const ownAddresses = [...new Set([o.address, advertised.host, clientAddress])];
-  await makeDirPrivate(o.stateDir);
-  const control = new ControlSession({
-    orchestrator: o.orchestrator,
-    ...(o.hostOwner !== undefined && { username: o.hostOwner }),
-    ...(o.domain && { domain: o.domain }),
-    ...(o.password !== undefined && { password: o.password }),
-    ...o.access,
-    stateDir: o.stateDir,
-    log,
-  });
-  const key = await loadOrCreateNodeKey(o.stateDir);
   const endpoint = endpointOf(advertised);
-  const holder = new IdentityHolder(
-    await control.register(
-      {
-        name: o.vm,
-        addresses: [...new Set([advertised.host, o.address])],
-        processors: o.processors,
-        endpoint,
-        publicKeyPem: key.publicKeyPem,
-      },
-      key.privateKeyPem,
-    ),
+  const { control, identity, publicKeyPem } = await startNode(
+    {
+      orchestrator: o.orchestrator,
+      ...(o.hostOwner !== undefined && { username: o.hostOwner }),
+      ...(o.domain && { domain: o.domain }),
+      ...(o.password !== undefined && { password: o.password }),
+      ...(o.access && { access: o.access }),
+      stateDir: o.stateDir,
+      log,
+    },
+    {
+      name: o.vm,
+      addresses: [...new Set([advertised.host, o.address])],
+      processors: o.processors,
+      endpoint,
+    },
   );
+  const holder = new IdentityHolder(identity);
   const first = holder.current;
   // Refetched through the bundle (which carries ticketKeys) when a ticket names a key we lack.
   const ticketKeys = new TicketKeySet(() => void refresh(), log);
@@ -136,7 +130,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     stats,
     log,
   });
-  const renewal = startRenewal({ control, holder, name: o.vm, publicKeyPem: key.publicKeyPem, log });
+  const renewal = startRenewal({ control, holder, name: o.vm, publicKeyPem, log });
 
   const portsFile = join(o.stateDir, 'ports.json');
   const ports = new Map<string, number>(

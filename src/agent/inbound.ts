@@ -1,14 +1,15 @@
-import http2, { type Http2SecureServer, type Http2Session, type ServerHttp2Stream } from 'node:http2';
+import type http2 from 'node:http2';
+import type { Http2SecureServer, Http2Session, ServerHttp2Stream } from 'node:http2';
 import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import { H2_SETTINGS, SESSION_WINDOW } from '../dataplane/h2-settings.js';
+import { createFlowServer, refuseFlow } from '../dataplane/flow-server.js';
 import { H } from '../dataplane/headers.js';
 import { parseSource } from '../dataplane/source.js';
 import { splice } from '../dataplane/splice.js';
 import { TicketCache } from '../dataplane/ticket-cache.js';
 import { type PeerIdentity, peerIdentity } from '../node-identity/peer-identity.js';
-import { type MtlsIdentity, mtlsServerOptions } from '../node-identity/tls-options.js';
+import type { MtlsIdentity } from '../node-identity/tls-options.js';
 import type { DenialReporter } from '../node-runtime/denials.js';
 import { encodeProxyV2 } from '../wire/proxy-v2.js';
 import type { FlowTicket, TicketKeys } from '../wire/ticket.js';
@@ -29,7 +30,7 @@ export class Inbound {
   #entries = new Map<number, AgentServerEntry>();
   readonly #tickets: TicketCache;
   /** Open sessions from processors: closing must end them, or server.close() waits forever. */
-  readonly #sessions = new Set<import('node:http2').ServerHttp2Session>();
+  #sessions = new Set<import('node:http2').ServerHttp2Session>();
   readonly #active = new Map<number, Set<{ src: string; destroy(): void }>>();
 
   constructor(
@@ -71,27 +72,13 @@ export class Inbound {
   }
 
   async listen(host: string, port: number): Promise<void> {
-    const server = http2.createSecureServer({
-      ...mtlsServerOptions(this.o.identity()),
-      settings: H2_SETTINGS,
-    });
-    server.on('secureConnection', (socket: TLSSocket) => socket.setNoDelay(true));
-    server.on('session', (s) => {
-      this.#sessions.add(s);
-      s.once('close', () => this.#sessions.delete(s));
-      s.setLocalWindowSize(SESSION_WINDOW);
-      s.on('error', () => undefined);
-    });
-    server.on('tlsClientError', () => undefined);
-    server.on('sessionError', () => undefined);
     // A flow that throws ends alone: every other flow this node serves keeps going.
-    server.on('stream', (stream, headers) => {
-      try {
-        this.#flow(stream, headers);
-      } catch (err) {
-        this.#failed(stream, err);
-      }
-    });
+    const { server, sessions } = createFlowServer(
+      this.o.identity(),
+      (stream, headers) => this.#flow(stream, headers),
+      (stream, err) => this.#failed(stream, err),
+    );
+    this.#sessions = sessions;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => resolve());
@@ -105,11 +92,7 @@ export class Inbound {
   }
 
   #refuse(stream: ServerHttp2Stream, status: number, reason: string): void {
-    if (stream.destroyed || stream.headersSent) {
-      stream.destroy();
-      return;
-    }
-    stream.respond({ ':status': status, [H.reason]: reason.slice(0, 1000) }, { endStream: true });
+    refuseFlow(stream, status, reason);
   }
 
   /** A session's peer certificate never changes: read its identity once, not per flow (it showed

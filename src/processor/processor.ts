@@ -1,9 +1,10 @@
-import http2, { type Http2SecureServer, type ServerHttp2Stream } from 'node:http2';
+import type http2 from 'node:http2';
+import type { ServerHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { watchFirstByte } from '../dataplane/first-byte.js';
 import { parseFlowLabel } from '../dataplane/flow-label.js';
-import { H2_SETTINGS, SESSION_WINDOW } from '../dataplane/h2-settings.js';
+import { createFlowServer, refuseFlow } from '../dataplane/flow-server.js';
 import { H } from '../dataplane/headers.js';
 import { poolHealth } from '../dataplane/health-metrics.js';
 import { PeerEjectedError, SessionPool } from '../dataplane/pool.js';
@@ -12,13 +13,11 @@ import { countInto, splice } from '../dataplane/splice.js';
 import { TicketCache } from '../dataplane/ticket-cache.js';
 import { listenMetrics } from '../metrics/serve.js';
 import { Name } from '../model/index.js';
-import { loadOrCreateNodeKey } from '../node-identity/keys.js';
 import { type PeerIdentity, peerIdentity } from '../node-identity/peer-identity.js';
-import { mtlsServerOptions } from '../node-identity/tls-options.js';
 import { advertisedEndpoint, endpointOf, type HostPort } from '../node-runtime/addresses.js';
-import { type ControlOptions, ControlSession, type NodeIdentity } from '../node-runtime/control.js';
+import type { ControlOptions } from '../node-runtime/control.js';
 import { DenialReporter } from '../node-runtime/denials.js';
-import { makeDirPrivate } from '../node-runtime/private-files.js';
+import { startNode } from '../node-runtime/node-start.js';
 import { followIdentity, IdentityHolder, startRenewal } from '../node-runtime/renewal.js';
 import { TicketKeySet } from '../node-runtime/ticket-keys.js';
 import { type FlowEntry, FlowTable } from './flow-table.js';
@@ -61,21 +60,18 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
     listen: { host: o.host, port: o.port },
     ...(o.advertise && { advertise: o.advertise }),
   });
-  await makeDirPrivate(o.stateDir);
-  const control = new ControlSession({
-    orchestrator: o.orchestrator,
-    ...(o.switchOwner !== undefined && { username: o.switchOwner }),
-    ...(o.domain && { domain: o.domain }),
-    ...(o.password !== undefined && { password: o.password }),
-    ...o.access,
-    stateDir: o.stateDir,
-    log,
-  });
-  const key = await loadOrCreateNodeKey(o.stateDir);
   const endpoint = endpointOf(advertised);
-  const identity: NodeIdentity = await control.register(
-    { name: o.name, addresses: [advertised.host], processors: [], endpoint, publicKeyPem: key.publicKeyPem },
-    key.privateKeyPem,
+  const { control, identity, publicKeyPem } = await startNode(
+    {
+      orchestrator: o.orchestrator,
+      ...(o.switchOwner !== undefined && { username: o.switchOwner }),
+      ...(o.domain && { domain: o.domain }),
+      ...(o.password !== undefined && { password: o.password }),
+      ...(o.access && { access: o.access }),
+      stateDir: o.stateDir,
+      log,
+    },
+    { name: o.name, addresses: [advertised.host], processors: [], endpoint },
   );
   const holder = new IdentityHolder(identity);
   // Refetched with the policy (which carries ticketKeys) when a ticket names a key we lack.
@@ -101,29 +97,14 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
   );
   const denials = new DenialReporter(control, o.name, log);
 
-  const server: Http2SecureServer = http2.createSecureServer({
-    ...mtlsServerOptions(identity),
-    settings: H2_SETTINGS,
-  });
-  server.on('secureConnection', (socket: TLSSocket) => socket.setNoDelay(true));
-  const sessions = new Set<http2.ServerHttp2Session>();
-  server.on('session', (s) => {
-    sessions.add(s);
-    s.once('close', () => sessions.delete(s));
-    s.setLocalWindowSize(SESSION_WINDOW);
-    s.on('error', () => undefined);
-  });
-  // A garbage frame or a failed handshake ends that connection only, never the processor.
-  server.on('tlsClientError', () => undefined);
-  server.on('sessionError', () => undefined);
-  server.on('stream', (stream, headers) => {
-    try {
-      handle(stream, headers);
-    } catch (err) {
+  const { server, sessions } = createFlowServer(
+    identity,
+    (stream, headers) => handle(stream, headers),
+    (stream, err) => {
       log.warn({ err: (err as Error).message }, 'stream handling failed');
       stream.destroy();
-    }
-  });
+    },
+  );
 
   /** `relayed`: a later hop's refusal passed back, counted there rather than here. */
   const countBytes = (e: FlowEntry, bytes: number) => metrics.flowBytes(e.contractId, bytes);
@@ -161,19 +142,8 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
     relayed = false,
     unreachable?: string,
   ): void {
-    if (stream.destroyed || stream.headersSent) {
-      stream.destroy();
-      return;
-    }
-    if (!relayed) metrics.denied(reason);
-    stream.respond(
-      {
-        ':status': status,
-        [H.reason]: reason.slice(0, 1000),
-        ...(unreachable && { [H.unreachable]: unreachable }),
-      },
-      { endStream: true },
-    );
+    if (!relayed && !stream.destroyed && !stream.headersSent) metrics.denied(reason);
+    refuseFlow(stream, status, reason, unreachable);
   }
 
   function handle(stream: ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
@@ -350,7 +320,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
     server.listen(o.port, o.host, () => resolve());
   });
   followIdentity(holder, server);
-  const renewal = startRenewal({ control, holder, name: o.name, publicKeyPem: key.publicKeyPem, log });
+  const renewal = startRenewal({ control, holder, name: o.name, publicKeyPem, log });
   // Metrics are unauthenticated: loopback unless the operator names a monitoring address.
   const adminAt =
     o.adminListen === undefined ? { host: '127.0.0.1', port: DEFAULT_ADMIN_PORT } : o.adminListen;

@@ -781,8 +781,19 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
       await fc.assert(
         fc.asyncProperty(answers, async (a) => {
           answer = a;
-          const r = await tryAsk(hello12);
-          expect(r.ended, `the workload's connection hung on ${JSON.stringify(a).slice(0, 500)}`).toBe(true);
+          // After a dropped session or a GOAWAY the agent may eject its first hop for a moment
+          // and refuse the next flow itself, without reaching the fake: then the same answer is
+          // tried again (up to 3 times), so that each generated answer is really put to the agent.
+          // (CI, loaded: 74 of 150 answers had reached the fake without this.)
+          for (let tries = 0; tries < 3; tries++) {
+            const before = answered;
+            const r = await tryAsk(hello12);
+            expect(r.ended, `the workload's connection hung on ${JSON.stringify(a).slice(0, 500)}`).toBe(
+              true,
+            );
+            if (answered > before) break;
+            await new Promise((res) => setTimeout(res, 300));
+          }
           await new Promise((res) => setTimeout(res, 10));
           alive(['aws-12', 'aws-p2', 'gcp-p1', 'gcp-11']);
         }),

@@ -180,21 +180,24 @@ describe('the Voting App in the lab: deploy, vote, transit, console, purge', () 
     expect(again).toContain('node aws-11 connected');
     expect(await unitPid('workload-aws-11')).toBe(before);
 
-    const refusals: [string[], RegExp][] = [
+    // With the exit code a script tells them apart by (docs/cli.md: 1 conflict, 3 not found).
+    const refusals: [string[], RegExp, number][] = [
       // The node name aws-11 belongs to http-proxy (checked before the VM is touched).
       [
         ['--hostowner=worker', '--virtualmachine=aws-11'],
         /node "aws-11" is registered to host owner "http-proxy" \(domain voting-app, connected\)/,
+        1,
       ],
-      [['--hostowner=nobody', '--virtualmachine=aws-11'], /no app of the lab describes host owner "nobody"/],
+      [['--hostowner=nobody', '--virtualmachine=aws-11'], /no app of the lab describes host owner "nobody"/, 3],
       [
         ['--hostowner=worker', '--virtualmachine=aws-99'],
         /no host "aws-99" in .*inventory\.yaml \(its vms: aws-11/,
+        3,
       ],
     ];
-    for (const [args, message] of refusals) {
+    for (const [args, message, code] of refusals) {
       const r = await cli('deploy', ...args);
-      expect(r.code).toBe(1);
+      expect(r.code, r.stderr).toBe(code);
       expect(r.stderr).toMatch(message);
     }
     // aws-11 still runs what it ran, and nothing was installed anywhere else.
@@ -441,7 +444,8 @@ describe('the Voting App in the lab: deploy, vote, transit, console, purge', () 
     const r = await cli('deploy', '--hostowner=http-proxy', '--virtualmachine=aws-11');
     await rm(link);
     await symlink(target, link);
-    expect(r.code).toBe(1);
+    // Refused credentials: exit 4 (docs/cli.md).
+    expect(r.code).toBe(4);
     expect(r.stderr).toContain(`the lab's orchestrator refused the admin password in ${link}`);
     expect((await units()).filter((u) => u.host === 'aws-11')).toEqual([]);
     expect((await nodes()).find((n) => n.name === 'aws-11')).toBeUndefined();
