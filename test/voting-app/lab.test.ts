@@ -188,7 +188,11 @@ describe('the Voting App in the lab: deploy, vote, transit, console, purge', () 
         /node "aws-11" is registered to host owner "http-proxy" \(domain voting-app, connected\)/,
         1,
       ],
-      [['--hostowner=nobody', '--virtualmachine=aws-11'], /no app of the lab describes host owner "nobody"/, 3],
+      [
+        ['--hostowner=nobody', '--virtualmachine=aws-11'],
+        /no app of the lab describes host owner "nobody"/,
+        3,
+      ],
       [
         ['--hostowner=worker', '--virtualmachine=aws-99'],
         /no host "aws-99" in .*inventory\.yaml \(its vms: aws-11/,
