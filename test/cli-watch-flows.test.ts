@@ -25,6 +25,23 @@ const entry = (flowLabel: number, packets: number, idleAge: number) => ({
  * event stream (held open) and a flow table that changes between reads. The flows API
  * publishes no event of its own, so the watch reads the table again while the stream is open.
  */
+/** `trellis get flows aws-p1 --watch` against `url`, its output gathered as it comes. */
+async function watchFlows(url: string) {
+  const env: NodeJS.ProcessEnv = { ...(await cliEnv()), TRELLIS_ORCHESTRATOR: url, TRELLIS_TOKEN: 't' };
+  const child = spawn(process.execPath, [TRELLIS_BIN, 'get', 'flows', 'aws-p1', '--watch'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const w = { child, stdout: '', stderr: '', ended: new Promise<number | null>((r) => child.on('close', r)) };
+  child.stdout.on('data', (d) => {
+    w.stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    w.stderr += d;
+  });
+  return w;
+}
+
 describe('trellis get flows PROCESSOR --watch', () => {
   let server: Server;
   let url: string;
@@ -63,22 +80,10 @@ describe('trellis get flows PROCESSOR --watch', () => {
   });
 
   it('prints the table, then one line per new or changed flow, and ends on SIGINT with exit 0', async () => {
-    const env: NodeJS.ProcessEnv = { ...(await cliEnv()), TRELLIS_ORCHESTRATOR: url, TRELLIS_TOKEN: 't' };
-    const child = spawn(process.execPath, [TRELLIS_BIN, 'get', 'flows', 'aws-p1', '--watch'], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const ended = new Promise<number | null>((r) => child.on('close', r));
+    const w = await watchFlows(url);
+    const { child, ended } = w;
     try {
-      const lines = () => stdout.split('\n').filter(Boolean);
+      const lines = () => w.stdout.split('\n').filter(Boolean);
       await until('the two changes', async () => (lines().length >= 4 ? true : undefined), 15_000);
       // Two more reads (4 s) with only idle ages moving: nothing more is printed.
       const before = reads;
@@ -91,7 +96,7 @@ describe('trellis get flows PROCESSOR --watch', () => {
       expect(more).toEqual([]);
       child.kill('SIGINT');
       expect(await ended).toBe(0);
-      expect(stderr).toBe('');
+      expect(w.stderr).toBe('');
     } finally {
       child.kill('SIGKILL');
     }
@@ -99,22 +104,10 @@ describe('trellis get flows PROCESSOR --watch', () => {
 
   it('ends with exit 5 once the orchestrator is gone for good (its stream does not come back)', async () => {
     const readsAtStart = reads;
-    const env: NodeJS.ProcessEnv = { ...(await cliEnv()), TRELLIS_ORCHESTRATOR: url, TRELLIS_TOKEN: 't' };
-    const child = spawn(process.execPath, [TRELLIS_BIN, 'get', 'flows', 'aws-p1', '--watch'], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const ended = new Promise<number | null>((r) => child.on('close', r));
+    const w = await watchFlows(url);
+    const { child, ended } = w;
     try {
-      await until('the table', async () => (stdout.startsWith('SOURCE') ? true : undefined));
+      await until('the table', async () => (w.stdout.startsWith('SOURCE') ? true : undefined));
       // Its stream is open once the table was read a second time (the stream's hello re-reads).
       await until('its stream', async () => (reads >= readsAtStart + 2 ? true : undefined));
       // The orchestrator goes away: no new connection, the open stream cut.
@@ -128,7 +121,7 @@ describe('trellis get flows PROCESSOR --watch', () => {
         new Promise((r) => setTimeout(() => r('still running'), 20_000)),
       ]);
       expect(code).toBe(5);
-      expect(stderr).toContain(`error: cannot reach the orchestrator at ${url}`);
+      expect(w.stderr).toContain(`error: cannot reach the orchestrator at ${url}`);
     } finally {
       child.kill('SIGKILL');
     }
