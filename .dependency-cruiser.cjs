@@ -3,7 +3,7 @@
  * folders, fabric nodes (processor, agent and the node layer) never import the orchestrator,
  * the examples import nothing of Trellis but src/workload. `npm run lint:imports` checks them; .ci/run runs it.
  */
-const NODE = '^src/(processor|agent|dataplane|wire|node-runtime|node-identity)/';
+const NODE = '^src/(processor|agent|node|wire)/';
 module.exports = {
   forbidden: [
     {
@@ -27,6 +27,14 @@ module.exports = {
       comment: 'A fabric node runs without the orchestrator code: it speaks to it only over the API.',
       from: { path: NODE },
       to: { path: '^src/orchestrator/' },
+    },
+    {
+      name: 'node-layer-below-nodes',
+      severity: 'error',
+      comment:
+        'src/node is what every fabric node runs (identity, control session, flow server, pool, splice): it must not reach up into one kind of node.',
+      from: { path: '^src/node/' },
+      to: { path: '^src/(processor|agent)/' },
     },
     {
       name: 'examples-only-workload',

@@ -34,7 +34,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ApiClient, ApiError } from '../src/api-client/client.js';
-import { BEAT_MS } from '../src/node-runtime/beat.js';
+import { BEAT_MS } from '../src/node/runtime/beat.js';
 import {
   cpuSeconds,
   deadline,
@@ -478,7 +478,7 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
     const beat = () => {
       const t = performance.now();
       http
-        // Fire and forget, as src/node-runtime/control.ts does: a lost heartbeat is not retried.
+        // Fire and forget, as src/node/runtime/control.ts does: a lost heartbeat is not retried.
         // Given up after the orchestrator's 10 s liveness window, when it no longer counts: an
         // overloaded orchestrator would otherwise collect tens of thousands of them (and fds).
         .request('POST', `/api/v1/nodes/${a.name}/heartbeat`, {

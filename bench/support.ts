@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { SseParser } from '../src/node-runtime/sse.js';
+import { SseParser } from '../src/node/runtime/sse.js';
 
 /** bin/trellis.js, from dist/bench/support.js. */
 export const TRELLIS_BIN = fileURLToPath(new URL('../../bin/trellis.js', import.meta.url));

@@ -5,7 +5,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadOrCreateNodeKey } from '../src/node-identity/keys.js';
+import { loadOrCreateNodeKey } from '../src/node/identity/keys.js';
 import { createCaInMemory, issueNodeCertificate } from '../src/orchestrator/pki/ca.js';
 import { cliEnv, TRELLIS_BIN } from './support/cli.js';
 

@@ -1,9 +1,9 @@
 import { Counter, type Histogram, type Registry } from 'prom-client';
-import { HealthMetrics } from '../dataplane/health-metrics.js';
 import { eventLagHistogram, observeEventLag } from '../metrics/event-lag.js';
 import { createRegistry } from '../metrics/registry.js';
 import { denialReason } from '../model/denial-reason.js';
-import type { DenialRecord } from '../node-runtime/denials.js';
+import { HealthMetrics } from '../node/dataplane/health-metrics.js';
+import type { DenialRecord } from '../node/runtime/denials.js';
 import type { Stats } from './stats.js';
 
 /**

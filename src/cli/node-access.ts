@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { TrellisError } from '../errors.js';
-import type { ControlOptions } from '../node-runtime/control.js';
+import type { ControlOptions } from '../node/runtime/control.js';
 import { decodeEnrolmentToken } from '../wire/enrolment-token.js';
 import { readPasswordFile } from './password-file.js';
 

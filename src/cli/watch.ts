@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ApiClient, ApiError, codeForStatus } from '../api-client/client.js';
 import type { ErrorBody } from '../errors.js';
-import { SseParser } from '../node-runtime/sse.js';
+import { SseParser } from '../node/runtime/sse.js';
 import { type Column, print, renderTable } from './output.js';
 
 /** What `--watch` follows: how to read the rows again, and which row an event names. */

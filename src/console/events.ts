@@ -1,6 +1,6 @@
 import type { FabricEventOnWire } from '../model/events.js';
-import { backoffMs } from '../node-runtime/backoff.js';
-import { SseParser } from '../node-runtime/sse.js';
+import { backoffMs } from '../node/runtime/backoff.js';
+import { SseParser } from '../node/runtime/sse.js';
 import { currentSession, expire } from './session.js';
 
 /** The orchestrator's events as they arrive (one schema with the orchestrator: model/events.ts). */

@@ -1,5 +1,5 @@
 import { readFile, rm } from 'node:fs/promises';
-import { usePrivateUmask } from '../node-runtime/private-files.js';
+import { usePrivateUmask } from '../node/runtime/private-files.js';
 import { readEnvFile } from '../workload/env-file.js';
 import type { UnitStatus } from './host-status.js';
 import { type HostLayout, hostLayout } from './layout.js';

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { UnitKind } from '../host/unit.js';
 import { STOP_GRACE_MS, stopGroup } from './processes.js';
+import type { UnitKind } from './unit.js';
 
 export type ChildKind = UnitKind;
 

@@ -1,7 +1,7 @@
 import { type AppSpec, fill, type ServiceSpec } from '../app/app-file.js';
-import { formatSource } from '../dataplane/source.js';
 import type { InventoryHost } from '../inventory/inventory.js';
 import { portOf } from '../inventory/vars.js';
+import { formatSource } from '../node/dataplane/source.js';
 import type { InstalledRelease } from './layout.js';
 import { hostLayout } from './layout.js';
 import type { Unit } from './unit.js';

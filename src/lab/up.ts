@@ -12,7 +12,7 @@ import type { HostStatus } from '../host/host-status.js';
 import { isAlive } from '../host/processes.js';
 import { loadInventory } from '../inventory/inventory.js';
 import { YAML } from '../lazy-yaml.js';
-import { tightenTree, usePrivateUmask } from '../node-runtime/private-files.js';
+import { tightenTree, usePrivateUmask } from '../node/runtime/private-files.js';
 import { connect } from '../remote/connection.js';
 import { remoteStatus } from '../remote/remote-host.js';
 import type { AddressPlan } from './addresses.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UNREACHABLE_AFTER_MS } from '../node-runtime/beat.js';
+import { UNREACHABLE_AFTER_MS } from '../node/runtime/beat.js';
 import { silentNodes } from './liveness.js';
 
 describe('silentNodes (who the liveness sweep marks unreachable)', () => {

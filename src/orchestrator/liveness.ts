@@ -1,4 +1,4 @@
-import { UNREACHABLE_AFTER_MS } from '../node-runtime/beat.js';
+import { UNREACHABLE_AFTER_MS } from '../node/runtime/beat.js';
 import type { Orchestrator } from './context.js';
 import { nodeStatusChanged } from './node-status.js';
 import { markReachable, markUnreachable } from './store/repos/nodes.js';

@@ -1,5 +1,5 @@
-import type { Counters } from '../dataplane/splice.js';
 import type { FlowEntry as ReportedFlowEntry } from '../model/flow-table.js';
+import type { Counters } from '../node/dataplane/splice.js';
 
 export const IDLE_TIMEOUT_S = 60;
 export const REPORT_LIMIT = 1000;

@@ -1,8 +1,8 @@
 import { Counter, Gauge, type Histogram, type Registry } from 'prom-client';
-import { HealthMetrics } from '../dataplane/health-metrics.js';
 import { eventLagHistogram, observeEventLag } from '../metrics/event-lag.js';
 import { createRegistry } from '../metrics/registry.js';
 import { denialReason } from '../model/denial-reason.js';
+import { HealthMetrics } from '../node/dataplane/health-metrics.js';
 import { formatContractId } from '../wire/node-id.js';
 
 /** The admin listener's port when `--admin-listen` is not given (on the data plane's host). */

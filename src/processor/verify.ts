@@ -1,5 +1,5 @@
-import { expectedPrevious } from '../dataplane/headers.js';
-import type { PeerIdentity } from '../node-identity/peer-identity.js';
+import { expectedPrevious } from '../node/dataplane/headers.js';
+import type { PeerIdentity } from '../node/identity/peer-identity.js';
 import type { FlowTicket, TicketVerdict } from '../wire/ticket.js';
 
 export type HopVerdict =

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src/api-client/client.js';
 import { startService2 } from '../../src/examples/hello/service2.js';
-import { SseParser } from '../../src/node-runtime/sse.js';
+import { SseParser } from '../../src/node/runtime/sse.js';
 import { trellis } from '../support/cli.js';
 import { TestFabric } from '../support/fabric.js';
 

@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { H } from '../../src/dataplane/headers.js';
-import { formatSource, parseSource } from '../../src/dataplane/source.js';
+import { H } from '../../src/node/dataplane/headers.js';
+import { formatSource, parseSource } from '../../src/node/dataplane/source.js';
 import {
   type ExpectedPeer,
   type MtlsIdentity,
   mtlsClientOptions,
   mtlsServerOptions,
-} from '../../src/node-identity/tls-options.js';
+} from '../../src/node/identity/tls-options.js';
 import type { TestFabric } from '../support/fabric.js';
 import { forgedIdentity, helloAttackFabric, type Outcome } from './support.js';
 

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { H } from '../../src/dataplane/headers.js';
+import { H } from '../../src/node/dataplane/headers.js';
 import { signTicket, ticketKeyId } from '../../src/wire/ticket.js';
 import { cliEnv, TRELLIS_BIN } from '../support/cli.js';
 import { TestFabric } from '../support/fabric.js';

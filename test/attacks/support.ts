@@ -5,13 +5,13 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { join } from 'node:path';
 import { ApiClient } from '../../src/api-client/client.js';
-import { H } from '../../src/dataplane/headers.js';
+import { H } from '../../src/node/dataplane/headers.js';
 import {
   type ExpectedPeer,
   type MtlsIdentity,
   mtlsClientOptions,
-} from '../../src/node-identity/tls-options.js';
-import type { NodeIdentity } from '../../src/node-runtime/control.js';
+} from '../../src/node/identity/tls-options.js';
+import type { NodeIdentity } from '../../src/node/runtime/control.js';
 import { issueNodeCertificate, loadOrCreateCa } from '../../src/orchestrator/pki/ca.js';
 import { parseProxyV2 } from '../../src/wire/proxy-v2.js';
 import { TestFabric } from '../support/fabric.js';

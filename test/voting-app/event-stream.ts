@@ -1,5 +1,5 @@
 import { type ClientRequest, request } from 'node:http';
-import { SseTextParser } from '../../src/node-runtime/sse.js';
+import { SseTextParser } from '../../src/node/runtime/sse.js';
 
 /**
  * A Server-Sent Events client for tests: one GET, events parsed as they arrive. It never

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import type { ServeMap } from '../../agent/inbound.js';
 import { TrellisError } from '../../errors.js';
-import { parseAdvertise } from '../../node-runtime/addresses.js';
+import { parseAdvertise } from '../../node/runtime/addresses.js';
 import { REDACT } from '../../orchestrator/log.js';
 import { daemonStarting, listenFailure } from '../daemon.js';
 import { parseListen } from '../listen.js';

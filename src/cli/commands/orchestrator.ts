@@ -118,7 +118,7 @@ Examples:
                 keyPem: await readPem(opts.tlsKey, '--tls-key'),
               }
             : { kind: 'self' as const, hosts: plan.certificateHosts };
-      await (await import('../../node-runtime/private-files.js')).makeDirPrivate(opts.dataDir);
+      await (await import('../../node/runtime/private-files.js')).makeDirPrivate(opts.dataDir);
       const ttls = lifetimes(opts, process.env);
       const logger = orchestratorLogger(opts.logLevel);
       const databaseUrl = process.env.DATABASE_URL;

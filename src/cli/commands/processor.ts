@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import pino from 'pino';
-import { parseAdvertise } from '../../node-runtime/addresses.js';
+import { parseAdvertise } from '../../node/runtime/addresses.js';
 import { REDACT } from '../../orchestrator/log.js';
 import { daemonStarting, listenFailure } from '../daemon.js';
 import { parseListen } from '../listen.js';

@@ -13,7 +13,7 @@ import type * as X509 from '@peculiar/x509';
 import { TrellisError } from '../../errors.js';
 import { Name } from '../../model/names.js';
 import { NodeKind } from '../../model/node.js';
-import { nodeUri, type PeerIdentity, peerIdentity } from '../../node-identity/peer-identity.js';
+import { nodeUri, type PeerIdentity, peerIdentity } from '../../node/identity/peer-identity.js';
 import { CLOCK_SKEW_MS } from '../../wire/clock-skew.js';
 
 /**

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { NodeKind } from '../../model/node.js';
-import { loadOrCreateNodeKey } from '../../node-identity/keys.js';
-import { type MtlsIdentity, mtlsClientOptions, mtlsServerOptions } from '../../node-identity/tls-options.js';
+import { loadOrCreateNodeKey } from '../../node/identity/keys.js';
+import { type MtlsIdentity, mtlsClientOptions, mtlsServerOptions } from '../../node/identity/tls-options.js';
 import {
   createCaInMemory,
   type FabricCa,

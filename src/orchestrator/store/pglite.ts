@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { TrellisError } from '../../errors.js';
-import { tightenTree } from '../../node-runtime/private-files.js';
+import { tightenTree } from '../../node/runtime/private-files.js';
 import type { Db, Sql } from './db.js';
 import { RESTORE_HINT } from './integrity.js';
 import { Serial } from './serial.js';

@@ -1,16 +1,16 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ApiError } from '../api-client/client.js';
+import { ApiError } from '../../api-client/client.js';
 import {
   type OrchestratorTrust,
   parseFingerprintFlag,
   pinCa,
   resolveTrust,
   type TrustSource,
-} from '../api-client/trust.js';
-import { TrellisError } from '../errors.js';
-import { caFingerprint } from '../wire/fingerprint.js';
+} from '../../api-client/trust.js';
+import { TrellisError } from '../../errors.js';
+import { caFingerprint } from '../../wire/fingerprint.js';
 import { backoffMs, sleep } from './backoff.js';
 
 /**

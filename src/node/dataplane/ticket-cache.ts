@@ -1,4 +1,4 @@
-import { type FlowTicket, type TicketKeys, type TicketVerdict, verifyTicket } from '../wire/ticket.js';
+import { type FlowTicket, type TicketKeys, type TicketVerdict, verifyTicket } from '../../wire/ticket.js';
 
 /**
  * Remembers tickets whose signature verified: every flow of one (contract, client, server)
@@ -9,7 +9,7 @@ export class TicketCache {
   readonly #verified = new Map<string, FlowTicket>();
 
   constructor(
-    /** One key, or a lookup by key ID (node-runtime/ticket-keys.ts) so the signing key can rotate. */
+    /** One key, or a lookup by key ID (node/runtime/ticket-keys.ts) so the signing key can rotate. */
     private readonly key: TicketKeys,
     private readonly max = 10_000,
   ) {}

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { TrellisError } from '../errors.js';
+import { TrellisError } from '../../errors.js';
 
 /**
  * Listen vs advertise: a node binds one address (`--listen`) and tells the fabric another

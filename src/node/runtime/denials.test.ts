@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../api-client/client.js';
-import { MAX_DENIAL_REASON } from '../model/denial.js';
+import { ApiError } from '../../api-client/client.js';
+import { MAX_DENIAL_REASON } from '../../model/denial.js';
 import type { ControlSession } from './control.js';
 import { DenialReporter, dropRefused } from './denials.js';
 

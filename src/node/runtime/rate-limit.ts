@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ApiError } from '../api-client/client.js';
+import { ApiError } from '../../api-client/client.js';
 
 /** Without a usable Retry-After a 429 is waited out this long; a huge one is capped. */
 const DEFAULT_WAIT_MS = 5_000;

@@ -1,9 +1,9 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { PublishedTicketKey } from '../model/node.js';
-import { keyIdHex, ticketKeyId } from '../wire/ticket.js';
+import type { PublishedTicketKey } from '../../model/node.js';
+import { keyIdHex, ticketKeyId } from '../../wire/ticket.js';
 
-export type { PublishedTicketKey } from '../model/node.js';
+export type { PublishedTicketKey } from '../../model/node.js';
 
 /**
  * The ticket keys a node verifies with, by key ID. The orchestrator publishes every key that

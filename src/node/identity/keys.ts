@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TrellisError } from '../errors.js';
+import { TrellisError } from '../../errors.js';
 
 export interface NodeKey {
   /** PKCS#8 PEM; never leaves this machine. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { loadOrCreateNodeKey } from '../node-identity/keys.js';
+import { loadOrCreateNodeKey } from '../identity/keys.js';
 import { type ControlOptions, ControlSession, type NodeIdentity, type Registration } from './control.js';
 import { makeDirPrivate } from './private-files.js';
 

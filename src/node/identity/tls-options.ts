@@ -1,5 +1,5 @@
 import type { PeerCertificate } from 'node:tls';
-import type { NodeKind } from '../model/node.js';
+import type { NodeKind } from '../../model/node.js';
 import { nodeUri, peerIdentity } from './peer-identity.js';
 
 /** A node's certificate and key plus the fabric CA it trusts. */

@@ -1,6 +1,6 @@
 import http2, { type ClientHttp2Session } from 'node:http2';
 import tls from 'node:tls';
-import { type ExpectedPeer, type MtlsIdentity, mtlsClientOptions } from '../node-identity/tls-options.js';
+import { type ExpectedPeer, type MtlsIdentity, mtlsClientOptions } from '../identity/tls-options.js';
 import { H2_SETTINGS, SESSION_WINDOW } from './h2-settings.js';
 import {
   CONNECT_DEADLINE_MS,

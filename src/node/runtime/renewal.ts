@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
-import { ApiError } from '../api-client/client.js';
-import { type MtlsIdentity, mtlsServerOptions } from '../node-identity/tls-options.js';
-import { CLOCK_SKEW_MS } from '../wire/clock-skew.js';
+import { ApiError } from '../../api-client/client.js';
+import { CLOCK_SKEW_MS } from '../../wire/clock-skew.js';
+import { type MtlsIdentity, mtlsServerOptions } from '../identity/tls-options.js';
 import { backoffMs } from './backoff.js';
 import type { ControlSession, NodeIdentity } from './control.js';
 

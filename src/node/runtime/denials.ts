@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { ApiError } from '../api-client/client.js';
-import { type DenialRecord, MAX_DENIAL_REASON } from '../model/denial.js';
+import { ApiError } from '../../api-client/client.js';
+import { type DenialRecord, MAX_DENIAL_REASON } from '../../model/denial.js';
 import type { ControlSession } from './control.js';
 
 export type { DenialRecord };

@@ -5,7 +5,7 @@ import http2, {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
-import { type MtlsIdentity, mtlsServerOptions } from '../node-identity/tls-options.js';
+import { type MtlsIdentity, mtlsServerOptions } from '../identity/tls-options.js';
 import { H2_SETTINGS, SESSION_WINDOW } from './h2-settings.js';
 import { H } from './headers.js';
 

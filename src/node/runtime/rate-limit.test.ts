@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../api-client/client.js';
+import { ApiError } from '../../api-client/client.js';
 import { rateLimitWaitMs, waitingOutRateLimits } from './rate-limit.js';
 
 const limited = (secs?: number) =>
