@@ -68,7 +68,7 @@ describe('npm pack', () => {
     // The examples are their own package (examples/package.json): not part of Trellis.
     expect(files.filter((f) => f.startsWith('examples/') || f.startsWith('dist/src/examples/'))).toEqual([]);
     expect(
-      files.filter((f) => /\.test\.js$|\.map$|\.ts$|^dist\/(test|bench)\/|^src\/|^test\//.test(f)),
+      files.filter((f) => /\.test\.js$|\.map$|(?<!\.d)\.ts$|^dist\/(test|bench)\/|^src\/|^test\//.test(f)),
     ).toEqual([]);
   });
 });
