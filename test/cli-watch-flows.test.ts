@@ -149,3 +149,53 @@ describe('trellis get flows PROCESSOR --watch', () => {
     }
   }, 30_000);
 });
+
+describe('trellis get flows PROCESSOR --watch, its stream dropped', () => {
+  it('reopens the stream and reads the table again once: a change made while it was down is printed', async () => {
+    let packets = 10;
+    let reads = 0;
+    const streams: ServerResponse[] = [];
+    const server = createServer((req, res) => {
+      if (req.url?.startsWith('/api/v1/events')) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('event: hello\ndata: {"type":"hello","epoch":1}\n\n');
+        streams.push(res);
+        return;
+      }
+      reads++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          processor: 'aws-p1',
+          reportedAt: new Date().toISOString(),
+          table30: { packets, bytes: packets * 100, flows: 1 },
+          table50Total: 1,
+          table50: [entry(1, packets, 0)],
+        }),
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const w = await watchFlows(`http://127.0.0.1:${(server.address() as { port: number }).port}`);
+    try {
+      const lines = () => w.stdout.split('\n').filter(Boolean);
+      await until('its stream', async () => (reads >= 2 && streams.length === 1 ? true : undefined));
+      // The table changes while no stream is open (its flows event is lost with the stream).
+      packets = 25;
+      streams[0]!.destroy();
+      await until('the second stream', async () => (streams.length === 2 ? true : undefined), 15_000);
+      const changed = await until('the change', async () => lines()[2]);
+      expect(changed).toMatch(/0x00001\s+25\s+2500\s+0s$/);
+      // One read for the reconnect's hello, none after it.
+      expect(reads).toBe(3);
+      expect(lines()).toHaveLength(3);
+      w.child.kill('SIGINT');
+      expect(await w.ended).toBe(0);
+      expect(w.stderr).toBe('');
+    } finally {
+      w.child.kill('SIGKILL');
+      for (const s of streams) s.destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
