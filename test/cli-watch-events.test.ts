@@ -291,5 +291,35 @@ describe('trellis get denials|flows --watch over the event stream', () => {
     }
     // A stream that asked for denials only gets no node events either.
     expect(new Set(own.events.map((e) => e.event))).toEqual(new Set(['hello', 'denial', 'flows']));
+
+    // A processor serves every domain: its one report naming two domains is one event per
+    // domain, each to that domain's admins only.
+    const two = await t.call('POST', '/api/v1/nodes/aws-p1/denials', {
+      token: ops,
+      body: {
+        denials: [
+          { ...denial('ticket expired'), role: 'server' },
+          { ...denial('ticket expired'), role: 'server', domain: 'getaway-app', contract: 'reservations' },
+        ],
+      },
+    });
+    expect(two.status, JSON.stringify(two.body)).toBe(204);
+    expect(
+      (await t.call('PUT', '/api/v1/processors/aws-p1/flows', { token: ops, body: flowTable(7) })).status,
+    ).toBe(204);
+    for (const s of [system, own, other])
+      await s.next((e) => e.event === 'flows' && JSON.parse(e.data).revision > 3);
+    const denials = (s: EventStream) =>
+      s.events
+        .filter((e) => e.event === 'denial')
+        .map((e) => JSON.parse(e.data) as { domain: string; reportedBy: string });
+    expect(denials(system).slice(-2)).toEqual([
+      expect.objectContaining({ domain: 'voting-app', reportedBy: 'aws-p1' }),
+      expect.objectContaining({ domain: 'getaway-app', reportedBy: 'aws-p1' }),
+    ]);
+    expect(denials(own).map((d) => d.domain)).toEqual(['voting-app', 'voting-app']);
+    expect(denials(other)).toEqual([
+      expect.objectContaining({ domain: 'getaway-app', reportedBy: 'aws-p1' }),
+    ]);
   });
 });
