@@ -74,19 +74,21 @@ describe('currentRelease', () => {
     await expect(stat(join(hosts, first.id, 'dist', 'console', 'index.html'))).resolves.toBeTruthy();
   });
 
-  it('holds the production and optional dependencies and no dev dependency', async () => {
+  it("holds the production dependencies, no dev dependency and none of the examples' own", async () => {
     const { stdout } = await run('tar', ['-tzf', first.tarball], { maxBuffer: 64 << 20 });
     const paths = stdout.trim().split('\n');
     const nm = `${first.id}/node_modules/`;
-    for (const dep of [
-      'fastify',
-      'commander',
-      '@electric-sql/pglite',
-      'ioredis',
-      '@electric-sql/pglite-socket',
-    ]) {
+    for (const dep of ['fastify', 'commander', '@electric-sql/pglite', 'zod']) {
       expect(paths, dep).toContain(`${nm}${dep}/package.json`);
     }
+    // The Voting App's stores travel in its own app package (test/app-package.test.ts), not here.
+    for (const dep of ['ioredis', '@electric-sql/pglite-socket']) {
+      expect(
+        paths.filter((p) => p.includes(`node_modules/${dep}/`)),
+        dep,
+      ).toEqual([]);
+    }
+    expect(paths.filter((p) => p.startsWith(`${first.id}/examples/`))).toEqual([]);
     for (const dev of DEV_ONLY) {
       expect(
         paths.filter((p) => p.includes(`node_modules/${dev}/`)),
@@ -128,7 +130,7 @@ describe('buildRelease on a copy of the package', () => {
   it('a changed dist/ file gives a new id; the same content again gives the old id back', async () => {
     const pkg = join(tmp, 'pkg');
     await mkdir(pkg);
-    for (const p of ['package.json', 'README.md', 'bin', 'dist/src', 'dist/console', 'examples', 'docs']) {
+    for (const p of ['package.json', 'README.md', 'bin', 'dist/src', 'dist/types', 'dist/console', 'docs']) {
       await cp(join(REPO_ROOT, p), join(pkg, p), { recursive: true });
     }
     // Dependencies through a symlinked node_modules, as some installs have them.
