@@ -8,6 +8,7 @@ import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentBundle } from '../src/agent/bundle.js';
 import { ApiClient } from '../src/api-client/client.js';
+import type { DenyCode } from '../src/deny-codes.js';
 import { H } from '../src/node/dataplane/headers.js';
 import { type ExpectedPeer, type MtlsIdentity, mtlsClientOptions } from '../src/node/identity/tls-options.js';
 import type { NodeIdentity } from '../src/node/runtime/control.js';
@@ -118,8 +119,10 @@ function captureClientHello(): Promise<Buffer> {
   });
 }
 
-function refusedWith(o: Outcome, status: number, reason: RegExp): void {
+/** A refusal as the client agent sees it: the status, the code it records, and the human reason. */
+function refusedWith(o: Outcome, status: number, code: DenyCode, reason: RegExp): void {
   expect(o, JSON.stringify(o)).toHaveProperty('status', status);
+  expect(o, JSON.stringify(o)).toHaveProperty('code', code);
   expect((o as { reason: string }).reason).toMatch(reason);
 }
 
@@ -189,13 +192,19 @@ describe('a processor under attack', () => {
   it('refuses a ticket signed with another key (forged)', async () => {
     const attackerKey = generateKeyPairSync('ed25519').privateKey;
     const forged = signTicket({ ...ticket, expiresAt: ticket.expiresAt + 86_400 }, attackerKey);
-    refusedWith(await attempt(P1, as(aws11, P1), connectHeaders(forged, 0)), 403, /bad signature/);
+    refusedWith(
+      await attempt(P1, as(aws11, P1), connectHeaders(forged, 0)),
+      403,
+      'TRELLIS_DENY_BAD_SIGNATURE',
+      /bad signature/,
+    );
     // A real ticket with one bit of its body changed (here: its policy epoch) fails the same check.
     const bytes = Buffer.from(token, 'base64url');
     bytes[9]! ^= 0x01;
     refusedWith(
       await attempt(P1, as(aws11, P1), connectHeaders(bytes.toString('base64url'), 0)),
       403,
+      'TRELLIS_DENY_BAD_SIGNATURE',
       /bad signature/,
     );
   });
@@ -206,7 +215,12 @@ describe('a processor under attack', () => {
     );
     const now = Math.floor(Date.now() / 1000);
     const expired = signTicket({ ...ticket, issuedAt: now - 600, expiresAt: now - 60 }, orchestratorKey);
-    refusedWith(await attempt(P1, as(aws11, P1), connectHeaders(expired, 0)), 403, /ticket expired at/);
+    refusedWith(
+      await attempt(P1, as(aws11, P1), connectHeaders(expired, 0)),
+      403,
+      'TRELLIS_DENY_EXPIRED',
+      /ticket expired at/,
+    );
   });
 
   it('refuses a real ticket at a processor that is not its hop', async () => {
@@ -214,6 +228,7 @@ describe('a processor under attack', () => {
     refusedWith(
       await attempt(P2, as(aws11, P2), connectHeaders(token, 0)),
       403,
+      'TRELLIS_DENY_WRONG_HOP',
       /aws-p2 is not hop 0 of the ticket's path \[aws-p1, gcp-p1\]/,
     );
     // The right processor, the wrong hop number (a replay aimed at skipping a hop's checks).
@@ -221,6 +236,7 @@ describe('a processor under attack', () => {
       refusedWith(
         await attempt(P1, as(aws11, P1), connectHeaders(token, hop)),
         403,
+        'TRELLIS_DENY_WRONG_HOP',
         new RegExp(`aws-p1 is not hop ${hop} of the ticket's path`),
       );
     }
@@ -231,12 +247,14 @@ describe('a processor under attack', () => {
     refusedWith(
       await attempt(P1, as(gcp11, P1), connectHeaders(token, 0)),
       403,
+      'TRELLIS_DENY_WRONG_PEER',
       /presented by workload gcp-11, expected workload aws-11/,
     );
     // Bypass: aws-11 skips aws-p1 and goes straight to the second hop.
     refusedWith(
       await attempt(GCP, as(aws11, GCP), connectHeaders(token, 1)),
       403,
+      'TRELLIS_DENY_WRONG_PEER',
       /presented by workload aws-11, expected processor aws-p1/,
     );
   });
@@ -244,20 +262,23 @@ describe('a processor under attack', () => {
   it('refuses a CONNECT without a ticket, or with a malformed or oversized one', async () => {
     const h = connectHeaders(token, 0);
     delete h[H.ticket];
-    refusedWith(await attempt(P1, as(aws11, P1), h), 403, /no flow ticket/);
+    refusedWith(await attempt(P1, as(aws11, P1), h), 403, 'TRELLIS_DENY_NO_TICKET', /no flow ticket/);
     refusedWith(
       await attempt(P1, as(aws11, P1), connectHeaders('not a ticket!', 0)),
       403,
+      'TRELLIS_DENY_MALFORMED_TICKET',
       /malformed ticket: not base64url/,
     );
     refusedWith(
       await attempt(P1, as(aws11, P1), connectHeaders(token.slice(0, 40), 0)),
       403,
+      'TRELLIS_DENY_MALFORMED_TICKET',
       /malformed ticket: truncated/,
     );
     refusedWith(
       await attempt(P1, as(aws11, P1), connectHeaders('A'.repeat(8192), 0)),
       403,
+      'TRELLIS_DENY_MALFORMED_TICKET',
       /malformed ticket: 8192 characters, more than 4096/,
     );
   });
@@ -333,6 +354,7 @@ describe('a processor under attack', () => {
           [H.hop]: '0',
         }),
         405,
+        'TRELLIS_DENY_NOT_CONNECT',
         /CONNECT streams only/,
       );
     }
