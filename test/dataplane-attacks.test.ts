@@ -8,7 +8,7 @@ import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentBundle } from '../src/agent/bundle.js';
 import { ApiClient } from '../src/api-client/client.js';
-import type { DenyCode } from '../src/deny-codes.js';
+import { DENY_CODE_LIST, type DenyCode, denyLabel } from '../src/deny-codes.js';
 import { H } from '../src/node/dataplane/headers.js';
 import { type ExpectedPeer, type MtlsIdentity, mtlsClientOptions } from '../src/node/identity/tls-options.js';
 import type { NodeIdentity } from '../src/node/runtime/control.js';
@@ -358,6 +358,35 @@ describe('a processor under attack', () => {
         /CONNECT streams only/,
       );
     }
+  });
+
+  it('counts and records each refusal above by the code the attacker was sent', async () => {
+    // The denial counter's label is the code's (src/deny-codes.ts denyLabel), one series per rule.
+    const text = await (await fetch(`http://${P1.host}:9901/metrics`)).text();
+    const count = (label: string) =>
+      Number(
+        new RegExp(`^trellis_denials_total\\{[^}]*reason="${label}"[^}]*\\} (\\d+)`, 'm').exec(text)?.[1] ??
+          0,
+      );
+    expect(count('bad-signature')).toBeGreaterThanOrEqual(2);
+    expect(count('expired')).toBeGreaterThanOrEqual(1);
+    expect(count('wrong-hop')).toBeGreaterThanOrEqual(4);
+    expect(count('wrong-peer')).toBeGreaterThanOrEqual(1);
+    expect(count('no-ticket')).toBeGreaterThanOrEqual(1);
+    expect(count('malformed-ticket')).toBeGreaterThanOrEqual(3);
+    expect(count('not-connect')).toBeGreaterThanOrEqual(2);
+    // Every series is a catalogue label: what a peer sent never became one.
+    for (const m of text.matchAll(/^trellis_denials_total\{[^}]*reason="([^"]*)"/gm))
+      expect(DENY_CODE_LIST.map(denyLabel)).toContain(m[1]);
+    // Refusals of a ticket that decoded are reported with the same code.
+    await f.waitFor(async () => {
+      const rows = await f.admin.request<{ code: string; reportedBy: string; reason: string }[]>(
+        'GET',
+        '/api/v1/denials?node=aws-p1&limit=1000',
+      );
+      const codes = new Set(rows.filter((d) => d.reportedBy === 'aws-p1').map((d) => d.code));
+      return codes.has('TRELLIS_DENY_WRONG_HOP') && codes.has('TRELLIS_DENY_WRONG_PEER');
+    }, "aws-p1's WRONG_HOP and WRONG_PEER denials");
   });
 
   it('still carries the legitimate flow after all of it, with every processor alive', async () => {
