@@ -1,7 +1,7 @@
 import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type http2 from 'node:http2';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -10,11 +10,16 @@ import type { AgentBundle } from '../src/agent/bundle.js';
 import { ApiClient } from '../src/api-client/client.js';
 import { DENY_CODE_LIST, type DenyCode, denyLabel } from '../src/deny-codes.js';
 import { H } from '../src/node/dataplane/headers.js';
-import { type ExpectedPeer, type MtlsIdentity, mtlsClientOptions } from '../src/node/identity/tls-options.js';
+import {
+  type ExpectedPeer,
+  type MtlsIdentity,
+  mtlsClientOptions,
+  mtlsServerOptions,
+} from '../src/node/identity/tls-options.js';
 import type { NodeIdentity } from '../src/node/runtime/control.js';
 import { createCaInMemory, issueNodeCertificate } from '../src/orchestrator/pki/ca.js';
 import { decodeTicket, type FlowTicket, signTicket } from '../src/wire/ticket.js';
-import { connectStream as attempt, type Outcome } from './attacks/support.js';
+import { connectStream as attempt, forgedIdentity, type Outcome } from './attacks/support.js';
 import { TestFabric } from './support/fabric.js';
 
 /**
@@ -357,6 +362,79 @@ describe('a processor under attack', () => {
         'TRELLIS_DENY_NOT_CONNECT',
         /CONNECT streams only/,
       );
+    }
+  });
+
+  it("relays a next hop's refusal with its code, and a forged code as TRELLIS_DENY_UNKNOWN_CODE", async () => {
+    // A next hop the test controls: a certificate from the fabric's CA naming gcp-p1, at an
+    // endpoint a ticket signed with the orchestrator's key names as the path's second hop.
+    const orchestratorKey = createPrivateKey(
+      await readFile(join(f.dir, 'orchestrator', 'ticket.key'), 'utf8'),
+    );
+    const fakeHost = '127.0.4.9';
+    const fakeGcp = await forgedIdentity(join(f.dir, 'orchestrator'), {
+      name: 'gcp-p1',
+      kind: 'processor',
+      domain: 'infra',
+      addresses: [fakeHost],
+    });
+    let answer: http2.OutgoingHttpHeaders = {};
+    const fake = http2.createSecureServer(mtlsServerOptions(fakeGcp));
+    fake.on('sessionError', () => undefined);
+    const sessions = new Set<http2.ServerHttp2Session>();
+    fake.on('session', (se) => {
+      sessions.add(se);
+      se.on('error', () => undefined);
+    });
+    fake.on('stream', (st) => {
+      st.on('error', () => undefined);
+      st.respond(answer, { endStream: true });
+    });
+    await new Promise<void>((r) => fake.listen(BASE + 9, fakeHost, () => r()));
+    try {
+      const viaFake = signTicket(
+        {
+          ...ticket,
+          path: [ticket.path[0]!, { name: 'gcp-p1', endpoint: `${fakeHost}:${BASE + 9}` }],
+        },
+        orchestratorKey,
+      );
+      const before = await (await fetch(`http://${P1.host}:9901/metrics`)).text();
+      answer = { ':status': 403, [H.denyCode]: 'TRELLIS_DENY_NOT_SERVED', [H.reason]: 'refused: relayed' };
+      refusedWith(
+        await attempt(P1, as(aws11, P1), connectHeaders(viaFake, 0)),
+        403,
+        'TRELLIS_DENY_NOT_SERVED',
+        /^refused: relayed$/,
+      );
+      answer = {
+        ':status': 403,
+        [H.denyCode]: 'TRELLIS_DENY_OWNED", "x": "y',
+        [H.reason]: 'refused: forged code',
+      };
+      refusedWith(
+        await attempt(P1, as(aws11, P1), connectHeaders(viaFake, 0)),
+        403,
+        'TRELLIS_DENY_UNKNOWN_CODE',
+        /^refused: forged code$/,
+      );
+      answer = { ':status': 403, [H.reason]: 'refused: by an older processor' };
+      refusedWith(
+        await attempt(P1, as(aws11, P1), connectHeaders(viaFake, 0)),
+        403,
+        'TRELLIS_DENY_NO_CODE',
+        /older processor/,
+      );
+      // Relayed refusals count at the hop that made them, not again at aws-p1; nothing of the
+      // forged value reaches its metrics.
+      const after = await (await fetch(`http://${P1.host}:9901/metrics`)).text();
+      const series = (t: string) => t.split('\n').filter((l) => l.startsWith('trellis_denials_total{'));
+      expect(series(after)).toEqual(series(before));
+      expect(after).not.toContain('OWNED');
+    } finally {
+      const closed = new Promise<void>((r) => fake.close(() => r()));
+      for (const se of sessions) se.destroy();
+      await closed;
     }
   });
 
