@@ -495,6 +495,7 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
         [H.source]: `${AWS11}:40000`,
       });
       expect(o, label).toHaveProperty('status', 403);
+      expect(o, label).toHaveProperty('code', 'TRELLIS_DENY_BAD_FLOW_LABEL');
       expect((o as { reason: string }).reason).toMatch(
         /trellis-flow ".*" is not a flow label \(0\.\.1048575\)/,
       );
@@ -516,6 +517,7 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
       [H.source]: `${AWS11}:40000`,
     });
     expect(o).toHaveProperty('status', 403);
+    expect(o).toHaveProperty('code', 'TRELLIS_DENY_WRONG_HOP');
     await p1Denial();
   }, 60_000);
 
