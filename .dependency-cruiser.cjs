@@ -1,7 +1,7 @@
 /**
  * The import rules of src/ (issue 13): no cycle between modules or between src's top-level
  * folders, fabric nodes (processor, agent and the node layer) never import the orchestrator,
- * the examples import nothing of Trellis but src/workload. `npm run lint:imports` checks them; .ci/run runs it.
+ * the examples (their own package) import nothing of Trellis but trellis/workload. `npm run lint:imports` checks them; .ci/run runs it.
  */
 const NODE = '^src/(processor|agent|node|wire)/';
 module.exports = {
@@ -40,14 +40,14 @@ module.exports = {
       name: 'examples-only-workload',
       severity: 'error',
       comment:
-        'The examples are workloads: they see the fabric only as any workload does, through src/workload (the env file, the PROXY v2 header).',
-      from: { path: '^src/examples/' },
-      to: { path: '^src/', pathNot: '^src/(examples|workload)/' },
+        'The examples are workloads (their own package): they see the fabric only as any workload does, through trellis/workload (the env file, the PROXY v2 header).',
+      from: { path: '^examples/' },
+      to: { path: '^src/', pathNot: '^src/workload/' },
     },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '\\.test\\.ts$' },
+    exclude: { path: ['\\.test\\.ts$', '(^|/)dist/'] },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { extensions: ['.ts', '.js'] },

@@ -29,7 +29,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'single-host',
-          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'examples/*/src/**/*.test.ts'],
           exclude: [...MULTI_HOST, '**/node_modules/**'],
           sequence: { groupOrder: 0 },
         },

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startService2 } from '../examples/hello/src/service2.js';
 import { ApiClient } from '../src/api-client/client.js';
 import { pinCa, pinnedFetch } from '../src/api-client/trust.js';
 import { parseFabricText } from '../src/apply/index.js';
-import { startService2 } from '../src/examples/hello/service2.js';
 import { cliEnv, TRELLIS_BIN, trellis } from './support/cli.js';
 import { TestFabric } from './support/fabric.js';
 import { storeTargets } from './support/stores.js';
@@ -172,7 +172,7 @@ describe('data directory modes (must-show 8)', () => {
   it('a lab directory ($TRELLIS_HOME/lab) is 0700 with 0600 files, under umask 022', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'trellis-modes-lab-'));
     const env = await cliEnv();
-    const dist = (p: string) => join(ROOT, 'dist/src/examples/hello', p);
+    const dist = (p: string) => join(ROOT, 'examples/dist/hello/src', p);
     const labFile = join(dir, 'lab.yaml');
     await writeFile(join(dir, 'fabric.yaml'), HELLO.replace(/secretsFile: .*\n/, ''));
     await writeFile(

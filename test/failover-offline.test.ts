@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startService2 } from '../examples/hello/src/service2.js';
 import type { AgentBundle } from '../src/agent/bundle.js';
-import { startService2 } from '../src/examples/hello/service2.js';
 import { TestFabric } from './support/fabric.js';
 
 // Issue 14, must-show 7: with the orchestrator down, an agent whose first processor dies keeps

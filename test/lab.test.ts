@@ -6,9 +6,9 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startService2 } from '../examples/hello/src/service2.js';
 import { ApiClient } from '../src/api-client/client.js';
 import { pinnedFetch } from '../src/api-client/trust.js';
-import { startService2 } from '../src/examples/hello/service2.js';
 import { Supervisor } from '../src/host/supervisor.js';
 import { planAddresses } from '../src/lab/addresses.js';
 import { parseLabText } from '../src/lab/lab-file.js';
@@ -20,7 +20,6 @@ import { type CliResult, cliEnv, TRELLIS_BIN, trellis } from './support/cli.js';
 import { logTails } from './support/lab-logs.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const dist = (p: string) => join(ROOT, 'dist', p);
 
 /** A pid is gone when signal 0 says ESRCH (children are reaped by their parent or init). */
 function gone(pid: number): boolean {
@@ -262,7 +261,7 @@ vms:
     run:
       hostOwner: service1
       domain: hello
-      workload: { module: ${dist('src/examples/hello/service1.js')}, env: { PORT: '${s1Port}' } }
+      workload: { module: ${join(ROOT, 'examples/dist/hello/src/service1.js')}, env: { PORT: '${s1Port}' } }
       expose: { name: service1, port: ${s1Port} }
   - name: gcp-vm1
     address: ${vm2}
@@ -271,7 +270,7 @@ vms:
       hostOwner: service2
       domain: hello
       serve: ['hello={address}:${s2Port}']
-      workload: { module: ${dist('src/examples/hello/service2.js')}, env: { PORT: '${s2Port}' } }
+      workload: { module: ${join(ROOT, 'examples/dist/hello/src/service2.js')}, env: { PORT: '${s2Port}' } }
 `,
   );
   const cli = (...args: string[]) => trellis(args, { env });

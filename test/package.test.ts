@@ -53,19 +53,22 @@ afterAll(async () => {
 });
 
 describe('npm pack', () => {
-  it('ships bin/, the compiled dist/, the console, the example files and README; no tests, sources or sourcemaps', () => {
+  it('ships bin/, the compiled dist/, the console, the workload types and README; no examples, tests, sources or sourcemaps', () => {
     for (const f of [
       'package.json',
       'README.md',
       'bin/trellis.js',
       'dist/src/cli/main.js',
       'dist/console/index.html',
+      'dist/src/workload/index.js',
+      'dist/types/workload/index.d.ts',
     ]) {
       expect(files).toContain(f);
     }
-    expect(files).toContain('examples/voting-app/lab.yaml');
+    // The examples are their own package (examples/package.json): not part of Trellis.
+    expect(files.filter((f) => f.startsWith('examples/') || f.startsWith('dist/src/examples/'))).toEqual([]);
     expect(
-      files.filter((f) => /\.test\.js$|\.map$|\.ts$|^dist\/(test|bench)\/|^src\/|^test\//.test(f)),
+      files.filter((f) => /\.test\.js$|\.map$|(?<!\.d)\.ts$|^dist\/(test|bench)\/|^src\/|^test\//.test(f)),
     ).toEqual([]);
   });
 });
@@ -102,21 +105,41 @@ describe('npm install of the tarball into a fresh prefix', () => {
     expect(v.stdout.trim()).toBe(VERSION);
   }, 180_000);
 
-  it('without the optional packages, trellis still runs and the Voting App store names what to install', async () => {
-    await rm(join(prefix, 'node_modules', 'ioredis'), { recursive: true, force: true });
-    await rm(join(prefix, 'node_modules', '@electric-sql', 'pglite-socket'), {
-      recursive: true,
-      force: true,
-    });
-    const bin = join(prefix, 'node_modules', '.bin', 'trellis');
-    expect((await run(bin, ['--version'], { cwd: tmp })).stdout.trim()).toBe(VERSION);
-    expect((await run(bin, ['orchestrator', '--help'], { cwd: tmp })).stdout).toContain(
-      'Usage: trellis orchestrator',
+  it("has no ioredis or pglite-socket in its tree (npm ls --omit=dev): they are the examples' own", async () => {
+    const ls = await npm(['ls', '--omit=dev', '--all', '--json'], prefix);
+    expect(ls.code, ls.stderr).toBe(0);
+    const names = new Set<string>();
+    const walk = (deps: Record<string, { dependencies?: Record<string, unknown> }> | undefined) => {
+      for (const [name, d] of Object.entries(deps ?? {})) {
+        names.add(name);
+        walk(d.dependencies as Record<string, { dependencies?: Record<string, unknown> }> | undefined);
+      }
+    };
+    walk(
+      (JSON.parse(ls.stdout) as { dependencies?: Record<string, { dependencies?: Record<string, unknown> }> })
+        .dependencies,
     );
-    const server = join(installed(), 'dist', 'src', 'examples', 'voting-app', 'servers', 'pglite-server.js');
-    const probe = `import(${JSON.stringify(server)}).then((m) => m.startPgliteServer({ host: '127.0.0.1', port: 0 })).then(() => console.log('started'), (e) => console.log(e.message))`;
-    const r = await run(process.execPath, ['-e', probe], { cwd: tmp });
-    expect(r.stdout).toContain('needs the optional package "@electric-sql/pglite-socket"');
+    expect(names).toContain('trellis');
+    expect(names).toContain('fastify');
+    expect([...names].filter((n) => n === 'ioredis' || n === '@electric-sql/pglite-socket')).toEqual([]);
+  });
+
+  it('offers a workload trellis/workload (the env file reader, the PROXY v2 parser) and nothing deeper', async () => {
+    const probe = `import('trellis/workload').then((m) => console.log(Object.keys(m).sort().join(',')))`;
+    const r = await run(process.execPath, ['--input-type=module', '-e', probe], { cwd: prefix });
+    expect(r.stdout.trim()).toBe('PROXY_V2_SIGNATURE,contractEnvName,parseEnvFile,parseProxyV2,readEnvFile');
+    const deep = `import('trellis/dist/src/errors.js').then(() => console.log('imported'), (e) => console.log(e.code))`;
+    const d = await run(process.execPath, ['--input-type=module', '-e', deep], { cwd: prefix });
+    expect(d.stdout.trim()).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
+  });
+});
+
+describe('the checkout', () => {
+  it('npm ls --omit=dev of the trellis package (not its examples workspace) has no ioredis or pglite-socket', async () => {
+    const ls = await npm(['ls', '--omit=dev', '--all', '--workspaces=false', '--parseable'], REPO_ROOT);
+    expect(ls.code, ls.stderr).toBe(0);
+    expect(ls.stdout).toContain('/node_modules/fastify');
+    expect(ls.stdout.split('\n').filter((l) => /\/(ioredis|pglite-socket)$/.test(l))).toEqual([]);
   });
 });
 

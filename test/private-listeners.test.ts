@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startService2 } from '../src/examples/hello/service2.js';
+import { startService2 } from '../examples/hello/src/service2.js';
 import { trellis } from './support/cli.js';
 import { TestFabric } from './support/fabric.js';
 

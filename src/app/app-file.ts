@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TrellisError } from '../errors.js';
 import { Name } from '../model/index.js';
 import { type ParsedSpec, parseSpecText, readSpecFile } from '../spec-file.js';
 
@@ -11,7 +12,9 @@ import { type ParsedSpec, parseSpecText, readSpecFile } from '../spec-file.js';
  *   {address}  the VM's workload address (trellis_workload_address, default its address)
  *   {datadir}  a directory for the service's data, kept across restarts and re-deploys
  *   {vm}       the VM's inventory name
- *   {release}  the Trellis release on the VM (the examples' services are compiled into it)
+ *   {release}  the Trellis release on the VM
+ *   {app}      the app's own package on the VM: the npm package holding the app file (the
+ *              nearest package.json above it), copied there by deploy with its dependencies
  */
 
 export const APP_HINT = 'see docs/app-file.md for the app file format';
@@ -23,7 +26,7 @@ export const ServiceSpec = z
   .strictObject({
     /** Any executable and its arguments, e.g. [python3, -m, http.server, '8080']. */
     command: z.array(z.string().min(1)).min(1).optional(),
-    /** A Node module, run with the host's node (the release's own modules: `{release}/dist/…`). */
+    /** A Node module, run with the host's node (the app package's modules: `{app}/dist/…`). */
     module: z.string().min(1).optional(),
     args: z.array(z.string()).default([]),
     env: z.record(EnvName, z.string()).default({}),
@@ -72,6 +75,19 @@ export interface Placeholders {
   datadir: string;
   vm: string;
   release: string;
+  /** Where the app package is on the VM; undefined when deploy installed none. */
+  app: string | undefined;
+}
+
+/** Whether any value of the service names the app package (then deploy must install it). */
+export function usesAppPackage(service: ServiceSpec): boolean {
+  const values = [
+    ...(service.command ?? []),
+    service.module ?? '',
+    ...service.args,
+    ...Object.values(service.env),
+  ];
+  return values.some((v) => v.includes('{app}'));
 }
 
 export function fill(value: string, p: Placeholders): string {
@@ -79,5 +95,17 @@ export function fill(value: string, p: Placeholders): string {
     .replaceAll('{address}', p.address)
     .replaceAll('{datadir}', p.datadir)
     .replaceAll('{vm}', p.vm)
-    .replaceAll('{release}', p.release);
+    .replaceAll('{release}', p.release)
+    .replaceAll('{app}', () => {
+      if (p.app === undefined) {
+        throw new TrellisError(
+          'TRELLIS_ERR_VALIDATION',
+          `"${value}" names {app}, but no app package is installed on the VM`,
+          {
+            hint: 'deploy installs the package holding the app file; put a package.json beside or above it',
+          },
+        );
+      }
+      return p.app;
+    });
 }

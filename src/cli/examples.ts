@@ -155,7 +155,13 @@ export const EXAMPLES: Record<string, Example[]> = {
   ],
   'fabric down': [['stop and uninstall every unit', 'trellis fabric down --inventory hosts.yaml']],
   release: [['build the release deploy copies', 'trellis release build']],
-  'release build': [['build it and print where it is', 'trellis release build -o json']],
+  'release build': [
+    ['build it and print where it is', 'trellis release build -o json'],
+    [
+      'pack the app package an app file runs from',
+      'trellis release build --app examples/voting-app/app.yaml',
+    ],
+  ],
   inventory: [
     [
       'an inventory from the AWS CLI',

@@ -12,13 +12,14 @@ export interface WatchSpec<T> {
   /** Which row is which across reads, and what of it counts as a change. */
   key(row: T): string;
   change(row: T): string;
+  /** The event kinds the stream is asked for (`GET /events?kinds=`); absent: the default stream. */
+  kinds?: readonly string[];
   /**
-   * An event of the stream that names a change (a node's status): the row to print, or null
-   * for an event this watch does not show. Kinds without such events leave it out and are
-   * re-read every `refreshMs` while the stream is open.
+   * What an event of the stream means to this watch: the rows it names (a node's, read again;
+   * denials as the event carries them), `reread` (read every row again: a flow table changed),
+   * or no rows for an event this watch does not show. Nothing is polled.
    */
-  onEvent?(event: string, data: unknown): Promise<T | null>;
-  refreshMs?: number;
+  onEvent(event: string, data: unknown): Promise<T[] | 'reread'>;
 }
 
 /** Reconnects after the stream dropped before the watch gives up (a restart, a proxy's idle cut). */
@@ -77,40 +78,39 @@ async function follow<T>(
   signal: AbortSignal,
   show: (row: T) => void,
 ): Promise<void> {
-  const res = await api.raw('/api/v1/events', { headers: { accept: 'text/event-stream' }, signal });
-  if (!res.ok || !res.body) throw await answerError(res);
-  let refresh: ReturnType<typeof setInterval> | undefined;
+  const path = spec.kinds ? `/api/v1/events?kinds=${spec.kinds.join(',')}` : '/api/v1/events';
+  const res = await api.raw(path, { headers: { accept: 'text/event-stream' }, signal });
+  if (!res.ok || !res.body) throw await answerError(res, path);
   const reread = async () => {
     for (const r of await spec.rows()) show(r);
   };
   let failed: unknown;
-  const guard = (p: Promise<void>) =>
-    p.catch((err: unknown) => {
-      // A failed re-read ends the watch with its error, not a crash of the stream loop.
-      failed ??= err;
-      res.body?.cancel().catch(() => undefined);
-    });
-  if (!spec.onEvent) refresh = setInterval(() => void guard(reread()), spec.refreshMs ?? 2000);
   try {
     const parser = new SseParser();
     const decoder = new TextDecoder();
     let hello = 0;
     for await (const chunk of res.body) {
       for (const m of parser.push(decoder.decode(chunk as Uint8Array, { stream: true }))) {
-        // After a reconnect the first `hello` stands for what was missed: read everything again.
-        if (m.event === 'hello' && hello++ === 0) await guard(reread());
-        else if (spec.onEvent) {
-          const row = await spec.onEvent(m.event, m.data);
-          if (row) show(row);
+        try {
+          // After a reconnect the first `hello` stands for what was missed: read everything again.
+          if (m.event === 'hello') {
+            if (hello++ === 0) await reread();
+            continue;
+          }
+          const answer = await spec.onEvent(m.event, m.data);
+          if (answer === 'reread') await reread();
+          else for (const row of answer) show(row);
+        } catch (err) {
+          // A failed read ends this stream with the read's own error (leaving the loop closes it).
+          failed = err;
+          throw err;
         }
       }
     }
   } catch (err) {
+    if (failed) throw failed;
     if (!signal.aborted) throw new ApiError(0, streamLost(api.baseUrl, err));
-  } finally {
-    clearInterval(refresh);
   }
-  if (failed) throw failed;
 }
 
 function streamLost(baseUrl: string, err: unknown): ErrorBody {
@@ -121,7 +121,7 @@ function streamLost(baseUrl: string, err: unknown): ErrorBody {
 }
 
 /** An error answer of the stream's request, as the client reports any other. */
-async function answerError(res: Response): Promise<ApiError> {
+async function answerError(res: Response, path: string): Promise<ApiError> {
   const text = await res.text().catch(() => '');
   let body: ErrorBody | undefined;
   try {
@@ -131,6 +131,6 @@ async function answerError(res: Response): Promise<ApiError> {
   }
   return new ApiError(
     res.status,
-    body ?? { code: codeForStatus(res.status), message: `GET /api/v1/events: HTTP ${res.status}` },
+    body ?? { code: codeForStatus(res.status), message: `GET ${path}: HTTP ${res.status}` },
   );
 }

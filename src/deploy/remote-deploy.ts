@@ -4,6 +4,7 @@ import { TrellisError } from '../errors.js';
 import type { HostAttach } from '../host/attach.js';
 import type { Inventory, InventoryHost } from '../inventory/inventory.js';
 import type { Release } from '../release/release.js';
+import { installApp } from '../remote/app-install.js';
 import type { Connection } from '../remote/connection.js';
 import { installRelease } from '../remote/release-install.js';
 import { remoteAttach, remoteRemove, remoteStatus } from '../remote/remote-host.js';
@@ -61,12 +62,14 @@ export async function deployRemote(req: RemoteDeployRequest, ctl: Controller): P
       },
     );
   }
-  await installRelease(conn, ctl.release);
+  const installed = await installRelease(conn, ctl.release);
+  const appDir = await installApp(conn, req.app, req.hostOwner, installed);
   // The host builds the units from the app file with its own release (as the Ansible role has it do).
   const doc: HostAttach = {
     apiVersion: 'trellis/v1',
     kind: 'HostAttach',
     app: req.app.spec,
+    ...(appDir === undefined ? {} : { appDir }),
     hostOwner: req.hostOwner,
     host: {
       name: host.name,

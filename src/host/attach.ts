@@ -32,6 +32,8 @@ export const HostAttach = z.strictObject({
     /** trellis_listen, trellis_workload_address… as in the inventory. */
     vars: z.record(z.string(), z.unknown()).default({}),
   }),
+  /** Where the app package is on this host (R/apps/<id>, or the lab's checkout): `{app}`. */
+  appDir: z.string().regex(/^\//, 'must be an absolute path').optional(),
   /** An enrolment token for hostOwner and this VM; needed unless the units already run. */
   token: z.string().optional(),
   /** Only say whether anything would change (the controller then mints a token, or not). */
@@ -70,7 +72,7 @@ async function attachLocked(layout: HostLayout, req: z.output<typeof HostAttach>
     );
   }
   const host: InventoryHost = { ...req.host, groups: ['vms'], port: 22, sshArgs: [], root };
-  const units: VmUnits = vmUnits(host, thisRelease(root), req.app, req.hostOwner, service);
+  const units: VmUnits = vmUnits(host, thisRelease(root), req.app, req.hostOwner, service, req.appDir);
   const wanted = [units.agent, ...(units.workload ? [units.workload] : [])];
   const running = new Map((await hostStatus(root)).units.map((u) => [u.name, u]));
   // Checked here too, under the host's lock: two deploys at once both passed the controller's check.

@@ -5,6 +5,10 @@ import { join } from 'node:path';
  *
  *   releases/<id>/       a release, unpacked once, never changed (units name it: an upgrade is
  *                        a new id, hence a changed unit, hence a restart)
+ *   apps/<id>/           an app package (the one holding the app file) with its dependencies,
+ *                        unpacked once like a release; `{app}` in the app file names it
+ *   apps/node_modules/trellis  the release the apps see as their `trellis` (a link, rewritten
+ *                        by each deploy: an app package brings everything but Trellis itself)
  *   bin/trellis          a wrapper that runs the newest release (what deploy and operators call)
  *   units/<name>.json    the unit descriptions `trellis supervise` runs
  *   secrets/             enrolment tokens (0600; a token is used once, then the node's key logs in)
@@ -17,6 +21,8 @@ export interface HostLayout {
   root: string;
   releases: string;
   release(id: string): string;
+  apps: string;
+  app(id: string): string;
   wrapper: string;
   units: string;
   unit(name: string): string;
@@ -35,6 +41,8 @@ export function hostLayout(root: string): HostLayout {
     root,
     releases: join(root, 'releases'),
     release: (id) => join(root, 'releases', id),
+    apps: join(root, 'apps'),
+    app: (id) => join(root, 'apps', id),
     wrapper: join(root, 'bin', 'trellis'),
     units: join(root, 'units'),
     unit: (name) => join(root, 'units', `${name}.json`),

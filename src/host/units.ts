@@ -135,6 +135,7 @@ export function vmUnits(
   app: AppSpec,
   hostOwner: string,
   service: ServiceSpec,
+  appDir?: string,
 ): VmUnits {
   const L = hostLayout(h.root);
   const agentName = `agent-${h.name}`;
@@ -148,6 +149,7 @@ export function vmUnits(
     datadir: L.data(workloadName),
     vm: h.name,
     release: r.bin.replace(/\/bin\/trellis\.js$/, ''),
+    app: appDir,
   };
   const serve = Object.entries(service.serve).map(([c, port]) => `${c}=${endpoint(address, port)}`);
   const envPath = `${L.run}/${agentName}.env`;

@@ -31,7 +31,7 @@ export const Port = z.number().int().min(1).max(65535);
 const SERVE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?=[^\s=]+:\d{1,5}$/;
 
 export const WorkloadSpec = z.strictObject({
-  /** A Node module, relative to the lab file (e.g. ../../dist/src/examples/hello/service1.js). */
+  /** A Node module, relative to the lab file (e.g. ../dist/hello/src/service1.js). */
   module: z.string().min(1),
   args: z.array(z.string()).default([]),
   /** Values may use `{address}` (the VM's address) and `{datadir}` (a directory for its data). */

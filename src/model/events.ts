@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DenialView } from './denial.js';
 
 /**
  * The orchestrator's server-sent events (GET /events) as they go on the wire: one schema for the
@@ -37,6 +38,7 @@ export const NodeEvent = z.object({
   owner: z.string(),
   status: z.enum(['connected', 'disconnected', 'unreachable', 'deleted']),
 });
+export type NodeEvent = z.infer<typeof NodeEvent>;
 
 /**
  * A data-plane node ejected a peer that stopped answering PINGs (its flows fail over), or took
@@ -53,12 +55,50 @@ export const PeerHealthEvent = z.object({
   at: z.string(),
 });
 
+/**
+ * Flows one node reported refusing (or, in audit mode, would have refused), as GET /denials
+ * lists them: one event per report and domain, so a domainAdmin gets its domain's only.
+ */
+export const DenialEvent = z.object({
+  type: z.literal('denial'),
+  domain: z.string(),
+  reportedBy: z.string(),
+  denials: z.array(DenialView),
+  at: z.string(),
+});
+export type DenialEvent = z.infer<typeof DenialEvent>;
+
+/**
+ * A processor's flow table changed (beyond idle ages): read it again (GET /processors/NAME/flows,
+ * which names its entries for the caller). At most one a second per processor: `revision`
+ * counts the changed reports, so a jump of more than one says reports were coalesced.
+ */
+export const FlowsEvent = z.object({
+  type: z.literal('flows'),
+  processor: z.string(),
+  revision: z.number().int().min(1),
+  reportedAt: z.string(),
+  table50Total: z.number().int().min(0),
+  at: z.string(),
+});
+export type FlowsEvent = z.infer<typeof FlowsEvent>;
+
+/**
+ * Events a stream carries only when it names them (`GET /events?kinds=denial,flows`), and only
+ * to admins: observations an operator watches, not state a node acts on — a node never gets
+ * them, and a stream that did not ask pays nothing for a processor's table changing every second.
+ */
+export const ON_REQUEST_EVENTS = ['denial', 'flows'] as const;
+export type OnRequestEvent = (typeof ON_REQUEST_EVENTS)[number];
+
 export const FabricEventOnWire = z.discriminatedUnion('type', [
   HelloEvent,
   PolicyEvent,
   TicketKeysEvent,
   NodeEvent,
   PeerHealthEvent,
+  DenialEvent,
+  FlowsEvent,
 ]);
 export type FabricEventOnWire = z.infer<typeof FabricEventOnWire>;
 

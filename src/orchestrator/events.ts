@@ -1,4 +1,4 @@
-import type { FabricEventOnWire } from '../model/events.js';
+import { type FabricEventOnWire, ON_REQUEST_EVENTS, type OnRequestEvent } from '../model/events.js';
 import type { ChangeScope } from './policy/change-scope.js';
 
 /**
@@ -13,17 +13,51 @@ export type FabricEvent =
 
 type Listener = (e: FabricEvent) => void;
 
+/** The kind of an event as `?kinds=` names it. */
+export type EventKind = FabricEvent['type'];
+
+const onRequest = new Set<string>(ON_REQUEST_EVENTS);
+
 /**
  * In-process publish/subscribe. Listeners must not block: each SSE subscriber writes to its
  * own socket and is dropped if it falls too far behind (see api/events.ts), so one slow
  * reader never holds up the rest.
+ *
+ * A listener without `kinds` gets every event but the on-request kinds (denials, flow tables):
+ * those reach only listeners that named them, so a processor reporting its table every second
+ * costs the 1,000 node streams nothing, not even a call each, and the policy snapshot's cache
+ * (policy/snapshot.ts drops it on any event it does not know) is not dropped by them.
  */
 export class EventHub {
   readonly #listeners = new Set<Listener>();
+  readonly #byKind = new Map<EventKind, Set<Listener>>();
+  #named = 0;
 
-  subscribe(l: Listener): () => void {
-    this.#listeners.add(l);
-    return () => this.#listeners.delete(l);
+  subscribe(l: Listener, kinds?: readonly EventKind[]): () => void {
+    if (!kinds) {
+      this.#listeners.add(l);
+      return () => this.#listeners.delete(l);
+    }
+    const sets = [...new Set(kinds)].map((k) => {
+      const set = this.#byKind.get(k) ?? new Set<Listener>();
+      this.#byKind.set(k, set);
+      set.add(l);
+      return set;
+    });
+    this.#named++;
+    let gone = false;
+    return () => {
+      if (gone) return false;
+      gone = true;
+      this.#named--;
+      for (const set of sets) set.delete(l);
+      return true;
+    };
+  }
+
+  /** Whether anyone listens for `kind`: what an event costs to build is then worth paying. */
+  wants(kind: OnRequestEvent): boolean {
+    return (this.#byKind.get(kind)?.size ?? 0) > 0;
   }
 
   /** In-process recorders (recent health events): see every event, not counted as subscribers. */
@@ -35,10 +69,12 @@ export class EventHub {
 
   publish(e: FabricEvent): void {
     for (const l of this.#taps) l(e);
-    for (const l of this.#listeners) l(e);
+    if (!onRequest.has(e.type)) for (const l of this.#listeners) l(e);
+    const named = this.#byKind.get(e.type);
+    if (named) for (const l of named) l(e);
   }
 
   get subscribers(): number {
-    return this.#listeners.size;
+    return this.#listeners.size + this.#named;
   }
 }

@@ -93,9 +93,13 @@ interface Edge {
 
 /**
  * The closure of `root`'s dependencies and optionalDependencies (absent optional ones are
- * skipped), and, transitively, of theirs plus installed peers. Dev dependencies never enter.
+ * skipped), and, transitively, of theirs plus installed peers. Dev dependencies never enter, nor
+ * `provided` packages (what the host brings: for an app package, Trellis itself).
  */
-export async function dependencyClosure(rootDir: string): Promise<PlacedPackage[]> {
+export async function dependencyClosure(
+  rootDir: string,
+  provided: readonly string[] = [],
+): Promise<PlacedPackage[]> {
   const root = await realpath(rootDir);
   const targets = new Map<string, string>([['', root]]);
   const placed: PlacedPackage[] = [];
@@ -111,6 +115,7 @@ export async function dependencyClosure(rootDir: string): Promise<PlacedPackage[
       ...Object.keys(m.peerDependencies ?? {}).map((name) => ({ name, required: false })),
     ];
     for (const { name, required } of wanted) {
+      if (provided.includes(name)) continue;
       const dep = await resolveFrom(source, name);
       if (!dep) {
         if (!required) continue;

@@ -203,17 +203,25 @@ export function isRuntimeFile(path: string): boolean {
   return !(path.startsWith('docs/') || path === 'README.md');
 }
 
-export async function buildRelease(o: { packageRoot: string; cacheDir: string }): Promise<Release> {
+/**
+ * `provided`: packages the host already has and the package must not carry (an app package's
+ * `trellis` peer: the host's release). The same code packs an app package (see app-bundle.ts).
+ */
+export async function buildRelease(o: {
+  packageRoot: string;
+  cacheDir: string;
+  provided?: readonly string[];
+}): Promise<Release> {
   const root = await realpath(o.packageRoot);
   const manifest = await readManifest(root);
   const version = manifest.version ?? '0.0.0';
-  const deps = (await dependencyClosure(root)).filter((p) => p.target !== '');
+  const deps = (await dependencyClosure(root, o.provided)).filter((p) => p.target !== '');
 
   // The cache key, cheap enough for every deploy: the size, mtime and mode of each file the
   // package can ship (a rebuilt dist/ misses and is packed again; unchanged content still gets
   // the same id), and each dependency's place, version and package.json (an install rewrites it).
   const key = createHash('sha256').update(
-    `${FORMAT}\n${root}\n${await readFile(join(root, 'package.json'), 'utf8')}\n`,
+    `${FORMAT}\n${root}\n${(o.provided ?? []).join(',')}\n${await readFile(join(root, 'package.json'), 'utf8')}\n`,
   );
   for (const f of await packageCandidates(root, manifest.files)) {
     if (!isRuntimeFile(f.path)) continue;
@@ -251,7 +259,7 @@ export async function buildRelease(o: { packageRoot: string; cacheDir: string })
     content.update(`${e.type} ${e.mode.toString(8)} ${e.size} ${e.path}\0`);
     if (e.source) content.update(await sha256File(e.source));
   }
-  const id = `trellis-${version}-${content.digest('hex').slice(0, 12)}`;
+  const id = `${manifest.name ?? 'package'}-${version}-${content.digest('hex').slice(0, 12)}`;
   const tarball = join(cacheDir, `${id}.tar.gz`);
   let bytes = (await stat(tarball).catch(() => undefined))?.size;
   if (bytes === undefined) {

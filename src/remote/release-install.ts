@@ -57,27 +57,40 @@ async function linkRelease(conn: Connection): Promise<InstalledRelease> {
 }
 
 /** Unpacked beside, then renamed: a copy cut off half-way never looks like a release. */
-async function copyRelease(conn: Connection, release: Release): Promise<void> {
+function copyRelease(conn: Connection, release: Release): Promise<void> {
   const layout = hostLayout(conn.host.root);
-  const dir = layout.release(release.id);
+  return copyPackage(conn, release, layout.releases, 'bin/trellis.js');
+}
+
+/**
+ * A packed package (a release, an app package) into `parent/<id>`: unpacked beside, checked
+ * for `mustHave`, renamed, then marked whole with `.complete` (unix time).
+ */
+export async function copyPackage(
+  conn: Connection,
+  pkg: Release,
+  parent: string,
+  mustHave: string,
+): Promise<void> {
+  const dir = `${parent}/${pkg.id}`;
   const q = shellQuote;
   const script = [
     'set -e',
     'umask 022',
-    `mkdir -p ${q(layout.releases)}`,
-    `tmp=$(mktemp -d ${q(`${layout.releases}/.incoming.XXXXXX`)})`,
+    `mkdir -p ${q(parent)}`,
+    `tmp=$(mktemp -d ${q(`${parent}/.incoming.XXXXXX`)})`,
     'trap \'rm -rf "$tmp"\' EXIT',
     'tar -xzf - -C "$tmp"',
-    `test -f "$tmp"/${q(release.id)}/bin/trellis.js`,
+    `test -f "$tmp"/${q(`${pkg.id}/${mustHave}`)}`,
     `rm -rf ${q(dir)}`,
-    `mv "$tmp"/${q(release.id)} ${q(dir)}`,
+    `mv "$tmp"/${q(pkg.id)} ${q(dir)}`,
     `date +%s > ${q(`${dir}/.complete`)}`,
   ].join('\n');
-  const res = await conn.exec(['sh', '-c', script], { inputFile: release.tarball, timeoutMs: 600_000 });
+  const res = await conn.exec(['sh', '-c', script], { inputFile: pkg.tarball, timeoutMs: 600_000 });
   if (res.code !== 0) {
     throw new TrellisError(
       'TRELLIS_ERR_UNAVAILABLE',
-      `copying release ${release.id} to ${conn.host.name}:${dir} failed: ${lastLine(res.stderr)}`,
+      `copying ${pkg.id} to ${conn.host.name}:${dir} failed: ${lastLine(res.stderr)}`,
     );
   }
 }

@@ -11,7 +11,7 @@ import { until } from './wait.js';
  * The six Voting App services as the lab runs them: compiled modules started with `node`,
  * configured only by environment variables, logs to files (shown when something fails).
  */
-export const SERVICE_DIR = join(REPO_ROOT, 'dist', 'src', 'examples', 'voting-app', 'services');
+export const SERVICE_DIR = join(REPO_ROOT, 'examples', 'dist', 'voting-app', 'src', 'services');
 
 export type Exit = { code: number | null; signal: NodeJS.Signals | null };
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { type Ballot, parseBallot } from '../../src/examples/voting-app/ballot.js';
-import type { VotingStore } from '../../src/examples/voting-app/queue/ballot-queue.js';
+import { type Ballot, parseBallot } from '../../examples/voting-app/src/ballot.js';
+import type { VotingStore } from '../../examples/voting-app/src/queue/ballot-queue.js';
 
 /**
  * The one suite both BallotQueue implementations must pass (hono runs all its routers through

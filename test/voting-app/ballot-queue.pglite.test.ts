@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseHostPort } from '../../src/examples/voting-app/fabric-address.js';
-import { connectPg } from '../../src/examples/voting-app/queue/pg-connect.js';
-import { PgliteQueue } from '../../src/examples/voting-app/queue/pglite-queue.js';
-import { type RunningVotingDb, startVotingDb } from '../../src/examples/voting-app/services/voting-db.js';
+import { parseHostPort } from '../../examples/voting-app/src/fabric-address.js';
+import { connectPg } from '../../examples/voting-app/src/queue/pg-connect.js';
+import { PgliteQueue } from '../../examples/voting-app/src/queue/pglite-queue.js';
+import { type RunningVotingDb, startVotingDb } from '../../examples/voting-app/src/services/voting-db.js';
 import { ballotQueueConformance } from './ballot-queue.conformance.js';
 import { ballotsSurviveARestart } from './voting-db-durability.js';
 

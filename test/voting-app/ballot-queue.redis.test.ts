@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseHostPort } from '../../src/examples/voting-app/fabric-address.js';
-import { RedisQueue } from '../../src/examples/voting-app/queue/redis-queue.js';
-import { findRedisServer } from '../../src/examples/voting-app/servers/find-binary.js';
+import { parseHostPort } from '../../examples/voting-app/src/fabric-address.js';
+import { RedisQueue } from '../../examples/voting-app/src/queue/redis-queue.js';
+import { findRedisServer } from '../../examples/voting-app/src/servers/find-binary.js';
 import {
   REDIS_HINT,
   type RunningVotingDb,
   startVotingDb,
-} from '../../src/examples/voting-app/services/voting-db.js';
+} from '../../examples/voting-app/src/services/voting-db.js';
 import { ballotQueueConformance } from './ballot-queue.conformance.js';
 import { ballotsSurviveARestart } from './voting-db-durability.js';
 

@@ -1,7 +1,7 @@
 import { describe, it } from 'vitest';
-import { findPostgresBinDir, findRedisServer } from '../../src/examples/voting-app/servers/find-binary.js';
-import { POSTGRES_HINT } from '../../src/examples/voting-app/services/result-db.js';
-import { REDIS_HINT } from '../../src/examples/voting-app/services/voting-db.js';
+import { findPostgresBinDir, findRedisServer } from '../../examples/voting-app/src/servers/find-binary.js';
+import { POSTGRES_HINT } from '../../examples/voting-app/src/services/result-db.js';
+import { REDIS_HINT } from '../../examples/voting-app/src/services/voting-db.js';
 import { votingAppChaos } from './chaos.js';
 
 /** The chaos test on the Debian stores: redis-server (AOF) for voting-db, Postgres for result-db. */

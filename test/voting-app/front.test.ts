@@ -1,11 +1,11 @@
 import { createServer } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fixedAddress } from '../../src/examples/voting-app/fabric-address.js';
-import { connectPg } from '../../src/examples/voting-app/queue/pg-connect.js';
-import { upsertBallots } from '../../src/examples/voting-app/result-store.js';
-import { startHttpProxy } from '../../src/examples/voting-app/services/http-proxy.js';
-import { startResultDb } from '../../src/examples/voting-app/services/result-db.js';
-import { startResultSvc } from '../../src/examples/voting-app/services/result-svc.js';
+import { fixedAddress } from '../../examples/voting-app/src/fabric-address.js';
+import { connectPg } from '../../examples/voting-app/src/queue/pg-connect.js';
+import { upsertBallots } from '../../examples/voting-app/src/result-store.js';
+import { startHttpProxy } from '../../examples/voting-app/src/services/http-proxy.js';
+import { startResultDb } from '../../examples/voting-app/src/services/result-db.js';
+import { startResultSvc } from '../../examples/voting-app/src/services/result-svc.js';
 import { until } from '../support/wait.js';
 import { ballot } from './ballot-queue.conformance.js';
 import { EventStream } from './event-stream.js';

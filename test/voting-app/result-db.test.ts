@@ -1,13 +1,13 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseHostPort } from '../../src/examples/voting-app/fabric-address.js';
-import { connectPg } from '../../src/examples/voting-app/queue/pg-connect.js';
-import { findPostgresBinDir } from '../../src/examples/voting-app/servers/find-binary.js';
+import { parseHostPort } from '../../examples/voting-app/src/fabric-address.js';
+import { connectPg } from '../../examples/voting-app/src/queue/pg-connect.js';
+import { findPostgresBinDir } from '../../examples/voting-app/src/servers/find-binary.js';
 import {
   POSTGRES_HINT,
   type RunningResultDb,
   startResultDb,
-} from '../../src/examples/voting-app/services/result-db.js';
+} from '../../examples/voting-app/src/services/result-db.js';
 import { resultStoreConformance } from './result-store.conformance.js';
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Ballot } from '../../src/examples/voting-app/ballot.js';
-import type { Sql } from '../../src/examples/voting-app/result-store.js';
-import { migrate, readTally, upsertBallots } from '../../src/examples/voting-app/result-store.js';
+import type { Ballot } from '../../examples/voting-app/src/ballot.js';
+import type { Sql } from '../../examples/voting-app/src/result-store.js';
+import { migrate, readTally, upsertBallots } from '../../examples/voting-app/src/result-store.js';
 import { ballot, voter } from './ballot-queue.conformance.js';
 
 /**

@@ -3,18 +3,18 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from '../../src/examples/voting-app/backoff.js';
-import { parseBallot } from '../../src/examples/voting-app/ballot.js';
-import { allowedOptionsMessage, isOption, OPTIONS } from '../../src/examples/voting-app/config.js';
+import { backoffDelay } from '../../examples/voting-app/src/backoff.js';
+import { parseBallot } from '../../examples/voting-app/src/ballot.js';
+import { allowedOptionsMessage, isOption, OPTIONS } from '../../examples/voting-app/src/config.js';
 import {
   contractEnvName,
   fabricAddress,
   parseHostPort,
-} from '../../src/examples/voting-app/fabric-address.js';
-import { detectProtocol } from '../../src/examples/voting-app/queue/detect.js';
-import { formatEvent } from '../../src/examples/voting-app/sse.js';
-import { emptyTally, percentOf } from '../../src/examples/voting-app/tally.js';
-import { isConnectionError } from '../../src/examples/voting-app/upstreams.js';
+} from '../../examples/voting-app/src/fabric-address.js';
+import { detectProtocol } from '../../examples/voting-app/src/queue/detect.js';
+import { formatEvent } from '../../examples/voting-app/src/sse.js';
+import { emptyTally, percentOf } from '../../examples/voting-app/src/tally.js';
+import { isConnectionError } from '../../examples/voting-app/src/upstreams.js';
 
 describe('poll config', () => {
   it('has the seed’s two options, and the refusal names both', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import type { VotingStore } from '../../src/examples/voting-app/queue/ballot-queue.js';
-import type { RunningVotingDb } from '../../src/examples/voting-app/services/voting-db.js';
+import type { VotingStore } from '../../examples/voting-app/src/queue/ballot-queue.js';
+import type { RunningVotingDb } from '../../examples/voting-app/src/services/voting-db.js';
 import { voter } from './ballot-queue.conformance.js';
 
 /**

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixedAddress, parseHostPort } from '../../src/examples/voting-app/fabric-address.js';
-import { PgliteQueue } from '../../src/examples/voting-app/queue/pglite-queue.js';
-import { type RunningVotingDb, startVotingDb } from '../../src/examples/voting-app/services/voting-db.js';
-import { type RunningVotingSvc, startVotingSvc } from '../../src/examples/voting-app/services/voting-svc.js';
+import { fixedAddress, parseHostPort } from '../../examples/voting-app/src/fabric-address.js';
+import { PgliteQueue } from '../../examples/voting-app/src/queue/pglite-queue.js';
+import { type RunningVotingDb, startVotingDb } from '../../examples/voting-app/src/services/voting-db.js';
+import { type RunningVotingSvc, startVotingSvc } from '../../examples/voting-app/src/services/voting-svc.js';
 import { Browser } from './http-client.js';
 
 /** voting-svc on its own, against an embedded voting-db, as a browser or curl sees it. */

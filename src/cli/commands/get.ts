@@ -5,6 +5,7 @@ import { ALIASES, DENIAL_FILTERS, type DenialFilters, KINDS, type Kind, WATCHABL
 import { type Column, type OutputFormat, print, render } from '../output.js';
 import { client } from '../session.js';
 import { watch } from '../watch.js';
+import { denialEvents, flowsEvents, nodeEvents } from '../watch-events.js';
 
 /** `-o`: table, json or yaml; `wide` (a table with more columns) only where a command offers it. */
 export const outputOption = (opts: { wide?: boolean } = {}) =>
@@ -68,33 +69,6 @@ async function listOf(api: ApiClient, k: Kind<unknown>, of: string, opts: GetOpt
       });
     throw err;
   }
-}
-
-/** `--watch` of nodes: each node event of the stream is that node's row, read again. */
-function nodeEvents(api: ApiClient, name: string | undefined, domain: string | undefined) {
-  return async (event: string, data: unknown): Promise<unknown> => {
-    if (event !== 'node') return null;
-    const e = data as Partial<Record<'name' | 'kind' | 'owner' | 'domain' | 'status', string>>;
-    if (typeof e.name !== 'string' || (name && e.name !== name) || (domain && e.domain !== domain))
-      return null;
-    // A deleted node has no row to read: the event's own fields, in the same columns.
-    const gone = {
-      ...e,
-      nodeId: '',
-      addresses: [],
-      processors: [],
-      endpoint: '',
-      lastSeen: new Date().toISOString(),
-    };
-    if (e.status === 'deleted') return gone;
-    try {
-      return await api.node(e.name);
-    } catch (err) {
-      // Deleted between the event and this read: its deletion event follows.
-      if (err instanceof ApiError && err.status === 404) return null;
-      throw err;
-    }
-  };
 }
 
 export function registerGet(program: Command): void {
@@ -174,13 +148,20 @@ export function registerGet(program: Command): void {
             : k.list(api, opts.domain, opts);
       if (opts.watch) {
         const key = k.key ?? ((r: unknown) => JSON.stringify(r));
-        return watch(api, {
+        // Each kind follows its own events; denials and flow tables only on a stream that asks.
+        const follows =
+          kindName === 'denials'
+            ? { kinds: ['denial'], onEvent: denialEvents(opts.domain, opts) }
+            : kindName === 'flows'
+              ? { kinds: ['flows'], onEvent: flowsEvents(name!) }
+              : { onEvent: nodeEvents(api, name, opts.domain) };
+        return watch<unknown>(api, {
           columns,
           rows,
           key,
           // A flow's idle age and a node's last-seen time move all the time: they are no change.
           change: (r) => JSON.stringify({ ...(r as object), idleAge: undefined, lastSeen: undefined }),
-          ...(kindName === 'nodes' && { onEvent: nodeEvents(api, name, opts.domain) }),
+          ...follows,
         });
       }
       if (name && !k.nameIs)

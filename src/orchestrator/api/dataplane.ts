@@ -18,6 +18,8 @@ import { contractEpochs, listContracts } from '../store/repos/contracts.js';
 import { insertDenials, listDenials } from '../store/repos/denials.js';
 import { getMeta } from '../store/repos/meta.js';
 import { getNode, listNodes } from '../store/repos/nodes.js';
+import { publishDenials } from './denial-events.js';
+import { FlowTableEvents } from './flow-table-events.js';
 import { requireOwner } from './nodes.js';
 import { route } from './route.js';
 
@@ -81,6 +83,8 @@ const DenialsQuery = z.strictObject({
 });
 
 export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
+  const flowEvents = new FlowTableEvents((e) => o.events.publish(e));
+  app.addHook('onClose', async () => flowEvents.close());
   route(app, o, {
     method: 'GET',
     url: '/api/v1/nodes/:name/bundle',
@@ -162,11 +166,11 @@ export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
         node,
         body.denials.map((d) => d.domain),
       );
-      await o.db.transaction((sql) =>
-        insertDenials(
-          sql,
-          body.denials.map((d) => ({ ...d, reportedBy: node.name })),
-        ),
+      const denials = body.denials.map((d) => ({ ...d, reportedBy: node.name }));
+      await o.db.transaction((sql) => insertDenials(sql, denials));
+      // Stored first: a watch that re-reads on this event finds them. The node's answer does not wait.
+      void publishDenials(o, node.name, denials).catch((err: unknown) =>
+        o.log.warn({ err }, 'publishing denial events failed'),
       );
     },
   });
@@ -229,7 +233,9 @@ export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
     status: 204,
     handler: async ({ principal, params, body }) => {
       const node = await ownProcessor(o, principal, params.name!);
-      o.flowTables.set(node.name, { processor: node.name, reportedAt: new Date().toISOString(), ...body });
+      const report = { processor: node.name, reportedAt: new Date().toISOString(), ...body };
+      o.flowTables.set(node.name, report);
+      flowEvents.reported(report);
     },
   });
 

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { FabricEventOnWire } from '../../model/events.js';
+import { TrellisError } from '../../errors.js';
+import { FabricEventOnWire, ON_REQUEST_EVENTS } from '../../model/events.js';
 import { Name } from '../../model/index.js';
+import { requireAdmin } from '../auth/rbac.js';
 import type { Orchestrator } from '../context.js';
-import type { FabricEvent } from '../events.js';
+import type { EventKind, FabricEvent } from '../events.js';
 import { forgetBeats } from '../liveness.js';
 import { nodeStatusChanged } from '../node-status.js';
 import { bundleMayChange } from '../policy/change-scope.js';
@@ -19,17 +21,39 @@ const MAX_BACKLOG = 1 << 20;
 const KEEPALIVE_MS = 15_000;
 const CHECK = process.env.TRELLIS_CHECK_RESPONSES === '1';
 
+const KINDS = ['policy', 'ticket-keys', 'node', 'peer-health', ...ON_REQUEST_EVENTS] as const;
+const KIND = KINDS.join('|');
+/** `?kinds=node,denial`: a comma-separated list of event kinds (the pattern the OpenAPI document shows). */
+const Kinds = z
+  .string()
+  .max(200)
+  .regex(new RegExp(`^(${KIND})(,(${KIND}))*$`), `a comma-separated list of ${KINDS.join(', ')}`);
+
 export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
   route(app, o, {
     method: 'GET',
     url: '/api/v1/events',
     summary:
-      'Server-sent events: policy epoch changes and node status changes. A node passing ?node=NAME (its owner) is held connected while the stream is open.',
+      'Server-sent events: policy epoch changes, node status changes, peer ejections; with ?kinds=denial,flows (admins only) denials and flow-table changes. ?kinds= narrows a stream to those kinds (hello always comes first). A node passing ?node=NAME (its owner) is held connected while the stream is open.',
     tag: 'events',
-    query: z.strictObject({ node: Name.optional() }),
+    query: z.strictObject({ node: Name.optional(), kinds: Kinds.optional() }),
     response: FabricEventOnWire,
     contentType: 'text/event-stream',
     handler: async ({ principal, query, reply, req }) => {
+      const kinds = query.kinds ? (query.kinds.split(',') as EventKind[]) : undefined;
+      const asked = kinds?.filter((k) => (ON_REQUEST_EVENTS as readonly string[]).includes(k)) ?? [];
+      // The rule of GET /denials and GET /processors/NAME/flows: operators only, never a node.
+      if (asked.length > 0) requireAdmin(principal, `follow ${asked.join(' and ')} events`);
+      // A node's stream carries what its node needs (its peer filter follows policy events).
+      if (kinds && query.node)
+        throw new TrellisError(
+          'TRELLIS_ERR_VALIDATION',
+          "?kinds= narrows an operator's stream, not a node's",
+          {
+            field: 'query.kinds',
+            hint: 'leave out ?kinds= with ?node=',
+          },
+        );
       let nodeName: string | undefined;
       let nodeFilter: { name: string; owner: string; domain: string } | undefined;
       if (query.node) {
@@ -82,7 +106,7 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
       };
       // The snapshot a (re)connecting subscriber resyncs from.
       send({ type: 'hello', epoch: (await getMeta<number>(o.db, 'policyEpoch')) ?? 0 });
-      const unsubscribe = o.events.subscribe(send);
+      const unsubscribe = o.events.subscribe(send, kinds);
       req.raw.on('close', () => peers?.close());
       const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
       req.raw.on('close', () => {

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { PROXY_V2_SIGNATURE, type ProxyAddress, parseProxyV2 } from '../../workload/index.js';
+import { PROXY_V2_SIGNATURE, type ProxyAddress, parseProxyV2 } from 'trellis/workload';
 
 /**
  * Seed 001's service2: answers any HTTP request with

@@ -1,4 +1,4 @@
-import { contractEnvName, readEnvFile } from '../../workload/index.js';
+import { contractEnvName, readEnvFile } from 'trellis/workload';
 
 /**
  * Where a service finds the next one: the local listener its agent opened for a contract,

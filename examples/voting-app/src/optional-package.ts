@@ -1,7 +1,7 @@
 /**
- * ioredis and @electric-sql/pglite-socket serve only the Voting App's stores, so they are
- * optionalDependencies of trellis: an install may lack them (`npm install --omit=optional`,
- * or a failed optional install). They are imported here, on first use, so that only the
+ * ioredis and @electric-sql/pglite-socket serve only the Voting App's stores (dependencies of
+ * the trellis-examples package, never of Trellis): an install may still lack one (a partial or
+ * failed install). They are imported here, on first use, so that only the
  * store needing one fails, with a message naming the package, and nothing else even loads it.
  */
 export async function importOptional<T>(load: () => Promise<T>, name: string, what: string): Promise<T> {
@@ -15,7 +15,7 @@ export async function importOptional<T>(load: () => Promise<T>, name: string, wh
       new RegExp(`['"]${name.replace(/[/.]/g, '\\$&')}['"]`).test(e.message);
     if (!missing) throw err;
     throw new Error(
-      `${what} needs the optional package "${name}", which is not installed: run \`npm install ${name}\` where trellis is installed`,
+      `${what} needs the optional package "${name}", which is not installed: run \`npm install ${name}\` where trellis-examples is installed`,
     );
   }
 }
