@@ -91,6 +91,8 @@ describe('trellis get denials|flows --watch over the event stream', () => {
     role: 'client',
     src: null,
     dst: null,
+    // As a node reports it now: the refusal's code (src/deny-codes.ts) beside its reason.
+    code: 'TRELLIS_DENY_NO_TICKET',
     reason,
   });
   const report = (reason: string) =>
@@ -165,7 +167,7 @@ describe('trellis get denials|flows --watch over the event stream', () => {
       const line = await until('the denial', async () => w.lines()[1]);
       expect(await reads('/api/v1/denials')).toBe(2);
       expect(line).toMatch(
-        /\s1\s+deny\s+voting-app\/voting-frontend\s+client\s+aws-11 \(http-proxy\)\s+—\s+aws-11\s+no-ticket\s+no flow ticket/,
+        /\s1\s+deny\s+voting-app\/voting-frontend\s+client\s+aws-11 \(http-proxy\)\s+—\s+aws-11\s+TRELLIS_DENY_NO_TICKET\s+no flow ticket/,
       );
       // The row a one-shot listing prints (both laid out over the header alone).
       const once = await trellis(['get', 'denials'], { env });
@@ -266,7 +268,11 @@ describe('trellis get denials|flows --watch over the event stream', () => {
       domain: 'voting-app',
       reportedBy: 'aws-11',
       denials: [
-        { contract: 'voting-frontend', code: 'no-ticket', source: { name: 'aws-11', owner: 'http-proxy' } },
+        {
+          contract: 'voting-frontend',
+          code: 'TRELLIS_DENY_NO_TICKET',
+          source: { name: 'aws-11', owner: 'http-proxy' },
+        },
       ],
     });
     // After the denial: a flow table (to every admin that asked) and a node event (to the node streams).

@@ -343,6 +343,7 @@ describe.runIf(runConsoleTests)('web console in chromium', () => {
             role: 'client',
             src: 'aws-11',
             dst: null,
+            code: 'TRELLIS_DENY_NOT_IN_ROLE',
             reason,
           },
         ],
@@ -351,6 +352,7 @@ describe.runIf(runConsoleTests)('web console in chromium', () => {
     expect(sent.status).toBe(204);
     await nav('Denials');
     await expect.poll(async () => (await readTable(page, 'Denials'))[0]?.Reason).toBe(reason);
+    expect((await readTable(page, 'Denials'))[0]?.Code).toBe('TRELLIS_DENY_NOT_IN_ROLE');
     await shot('denials');
 
     await nav('Resource Users');

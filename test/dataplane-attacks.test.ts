@@ -1,19 +1,25 @@
 import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type http2 from 'node:http2';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentBundle } from '../src/agent/bundle.js';
 import { ApiClient } from '../src/api-client/client.js';
+import { DENY_CODE_LIST, type DenyCode, denyLabel } from '../src/deny-codes.js';
 import { H } from '../src/node/dataplane/headers.js';
-import { type ExpectedPeer, type MtlsIdentity, mtlsClientOptions } from '../src/node/identity/tls-options.js';
+import {
+  type ExpectedPeer,
+  type MtlsIdentity,
+  mtlsClientOptions,
+  mtlsServerOptions,
+} from '../src/node/identity/tls-options.js';
 import type { NodeIdentity } from '../src/node/runtime/control.js';
 import { createCaInMemory, issueNodeCertificate } from '../src/orchestrator/pki/ca.js';
 import { decodeTicket, type FlowTicket, signTicket } from '../src/wire/ticket.js';
-import { connectStream as attempt, type Outcome } from './attacks/support.js';
+import { connectStream as attempt, forgedIdentity, type Outcome } from './attacks/support.js';
 import { TestFabric } from './support/fabric.js';
 
 /**
@@ -118,8 +124,10 @@ function captureClientHello(): Promise<Buffer> {
   });
 }
 
-function refusedWith(o: Outcome, status: number, reason: RegExp): void {
+/** A refusal as the client agent sees it: the status, the code it records, and the human reason. */
+function refusedWith(o: Outcome, status: number, code: DenyCode, reason: RegExp): void {
   expect(o, JSON.stringify(o)).toHaveProperty('status', status);
+  expect(o, JSON.stringify(o)).toHaveProperty('code', code);
   expect((o as { reason: string }).reason).toMatch(reason);
 }
 
@@ -189,13 +197,19 @@ describe('a processor under attack', () => {
   it('refuses a ticket signed with another key (forged)', async () => {
     const attackerKey = generateKeyPairSync('ed25519').privateKey;
     const forged = signTicket({ ...ticket, expiresAt: ticket.expiresAt + 86_400 }, attackerKey);
-    refusedWith(await attempt(P1, as(aws11, P1), connectHeaders(forged, 0)), 403, /bad signature/);
+    refusedWith(
+      await attempt(P1, as(aws11, P1), connectHeaders(forged, 0)),
+      403,
+      'TRELLIS_DENY_BAD_SIGNATURE',
+      /bad signature/,
+    );
     // A real ticket with one bit of its body changed (here: its policy epoch) fails the same check.
     const bytes = Buffer.from(token, 'base64url');
     bytes[9]! ^= 0x01;
     refusedWith(
       await attempt(P1, as(aws11, P1), connectHeaders(bytes.toString('base64url'), 0)),
       403,
+      'TRELLIS_DENY_BAD_SIGNATURE',
       /bad signature/,
     );
   });
@@ -206,7 +220,12 @@ describe('a processor under attack', () => {
     );
     const now = Math.floor(Date.now() / 1000);
     const expired = signTicket({ ...ticket, issuedAt: now - 600, expiresAt: now - 60 }, orchestratorKey);
-    refusedWith(await attempt(P1, as(aws11, P1), connectHeaders(expired, 0)), 403, /ticket expired at/);
+    refusedWith(
+      await attempt(P1, as(aws11, P1), connectHeaders(expired, 0)),
+      403,
+      'TRELLIS_DENY_EXPIRED',
+      /ticket expired at/,
+    );
   });
 
   it('refuses a real ticket at a processor that is not its hop', async () => {
@@ -214,6 +233,7 @@ describe('a processor under attack', () => {
     refusedWith(
       await attempt(P2, as(aws11, P2), connectHeaders(token, 0)),
       403,
+      'TRELLIS_DENY_WRONG_HOP',
       /aws-p2 is not hop 0 of the ticket's path \[aws-p1, gcp-p1\]/,
     );
     // The right processor, the wrong hop number (a replay aimed at skipping a hop's checks).
@@ -221,6 +241,7 @@ describe('a processor under attack', () => {
       refusedWith(
         await attempt(P1, as(aws11, P1), connectHeaders(token, hop)),
         403,
+        'TRELLIS_DENY_WRONG_HOP',
         new RegExp(`aws-p1 is not hop ${hop} of the ticket's path`),
       );
     }
@@ -231,12 +252,14 @@ describe('a processor under attack', () => {
     refusedWith(
       await attempt(P1, as(gcp11, P1), connectHeaders(token, 0)),
       403,
+      'TRELLIS_DENY_WRONG_PEER',
       /presented by workload gcp-11, expected workload aws-11/,
     );
     // Bypass: aws-11 skips aws-p1 and goes straight to the second hop.
     refusedWith(
       await attempt(GCP, as(aws11, GCP), connectHeaders(token, 1)),
       403,
+      'TRELLIS_DENY_WRONG_PEER',
       /presented by workload aws-11, expected processor aws-p1/,
     );
   });
@@ -244,20 +267,23 @@ describe('a processor under attack', () => {
   it('refuses a CONNECT without a ticket, or with a malformed or oversized one', async () => {
     const h = connectHeaders(token, 0);
     delete h[H.ticket];
-    refusedWith(await attempt(P1, as(aws11, P1), h), 403, /no flow ticket/);
+    refusedWith(await attempt(P1, as(aws11, P1), h), 403, 'TRELLIS_DENY_NO_TICKET', /no flow ticket/);
     refusedWith(
       await attempt(P1, as(aws11, P1), connectHeaders('not a ticket!', 0)),
       403,
+      'TRELLIS_DENY_MALFORMED_TICKET',
       /malformed ticket: not base64url/,
     );
     refusedWith(
       await attempt(P1, as(aws11, P1), connectHeaders(token.slice(0, 40), 0)),
       403,
+      'TRELLIS_DENY_MALFORMED_TICKET',
       /malformed ticket: truncated/,
     );
     refusedWith(
       await attempt(P1, as(aws11, P1), connectHeaders('A'.repeat(8192), 0)),
       403,
+      'TRELLIS_DENY_MALFORMED_TICKET',
       /malformed ticket: 8192 characters, more than 4096/,
     );
   });
@@ -333,9 +359,112 @@ describe('a processor under attack', () => {
           [H.hop]: '0',
         }),
         405,
+        'TRELLIS_DENY_NOT_CONNECT',
         /CONNECT streams only/,
       );
     }
+  });
+
+  it("relays a next hop's refusal with its code, and a forged code as TRELLIS_DENY_UNKNOWN_CODE", async () => {
+    // A next hop the test controls: a certificate from the fabric's CA naming gcp-p1, at an
+    // endpoint a ticket signed with the orchestrator's key names as the path's second hop.
+    const orchestratorKey = createPrivateKey(
+      await readFile(join(f.dir, 'orchestrator', 'ticket.key'), 'utf8'),
+    );
+    const fakeHost = '127.0.4.9';
+    const fakeGcp = await forgedIdentity(join(f.dir, 'orchestrator'), {
+      name: 'gcp-p1',
+      kind: 'processor',
+      domain: 'infra',
+      addresses: [fakeHost],
+    });
+    let answer: http2.OutgoingHttpHeaders = {};
+    const fake = http2.createSecureServer(mtlsServerOptions(fakeGcp));
+    fake.on('sessionError', () => undefined);
+    const sessions = new Set<http2.ServerHttp2Session>();
+    fake.on('session', (se) => {
+      sessions.add(se);
+      se.on('error', () => undefined);
+    });
+    fake.on('stream', (st) => {
+      st.on('error', () => undefined);
+      st.respond(answer, { endStream: true });
+    });
+    await new Promise<void>((r) => fake.listen(BASE + 9, fakeHost, () => r()));
+    try {
+      const viaFake = signTicket(
+        {
+          ...ticket,
+          path: [ticket.path[0]!, { name: 'gcp-p1', endpoint: `${fakeHost}:${BASE + 9}` }],
+        },
+        orchestratorKey,
+      );
+      const before = await (await fetch(`http://${P1.host}:9901/metrics`)).text();
+      answer = { ':status': 403, [H.denyCode]: 'TRELLIS_DENY_NOT_SERVED', [H.reason]: 'refused: relayed' };
+      refusedWith(
+        await attempt(P1, as(aws11, P1), connectHeaders(viaFake, 0)),
+        403,
+        'TRELLIS_DENY_NOT_SERVED',
+        /^refused: relayed$/,
+      );
+      answer = {
+        ':status': 403,
+        [H.denyCode]: 'TRELLIS_DENY_OWNED", "x": "y',
+        [H.reason]: 'refused: forged code',
+      };
+      refusedWith(
+        await attempt(P1, as(aws11, P1), connectHeaders(viaFake, 0)),
+        403,
+        'TRELLIS_DENY_UNKNOWN_CODE',
+        /^refused: forged code$/,
+      );
+      answer = { ':status': 403, [H.reason]: 'refused: by an older processor' };
+      refusedWith(
+        await attempt(P1, as(aws11, P1), connectHeaders(viaFake, 0)),
+        403,
+        'TRELLIS_DENY_NO_CODE',
+        /older processor/,
+      );
+      // Relayed refusals count at the hop that made them, not again at aws-p1; nothing of the
+      // forged value reaches its metrics.
+      const after = await (await fetch(`http://${P1.host}:9901/metrics`)).text();
+      const series = (t: string) => t.split('\n').filter((l) => l.startsWith('trellis_denials_total{'));
+      expect(series(after)).toEqual(series(before));
+      expect(after).not.toContain('OWNED');
+    } finally {
+      const closed = new Promise<void>((r) => fake.close(() => r()));
+      for (const se of sessions) se.destroy();
+      await closed;
+    }
+  });
+
+  it('counts and records each refusal above by the code the attacker was sent', async () => {
+    // The denial counter's label is the code's (src/deny-codes.ts denyLabel), one series per rule.
+    const text = await (await fetch(`http://${P1.host}:9901/metrics`)).text();
+    const count = (label: string) =>
+      Number(
+        new RegExp(`^trellis_denials_total\\{[^}]*reason="${label}"[^}]*\\} (\\d+)`, 'm').exec(text)?.[1] ??
+          0,
+      );
+    expect(count('bad-signature')).toBeGreaterThanOrEqual(2);
+    expect(count('expired')).toBeGreaterThanOrEqual(1);
+    expect(count('wrong-hop')).toBeGreaterThanOrEqual(4);
+    expect(count('wrong-peer')).toBeGreaterThanOrEqual(1);
+    expect(count('no-ticket')).toBeGreaterThanOrEqual(1);
+    expect(count('malformed-ticket')).toBeGreaterThanOrEqual(3);
+    expect(count('not-connect')).toBeGreaterThanOrEqual(2);
+    // Every series is a catalogue label: what a peer sent never became one.
+    for (const m of text.matchAll(/^trellis_denials_total\{[^}]*reason="([^"]*)"/gm))
+      expect(DENY_CODE_LIST.map(denyLabel)).toContain(m[1]);
+    // Refusals of a ticket that decoded are reported with the same code.
+    await f.waitFor(async () => {
+      const rows = await f.admin.request<{ code: string; reportedBy: string; reason: string }[]>(
+        'GET',
+        '/api/v1/denials?node=aws-p1&limit=1000',
+      );
+      const codes = new Set(rows.filter((d) => d.reportedBy === 'aws-p1').map((d) => d.code));
+      return codes.has('TRELLIS_DENY_WRONG_HOP') && codes.has('TRELLIS_DENY_WRONG_PEER');
+    }, "aws-p1's WRONG_HOP and WRONG_PEER denials");
   });
 
   it('still carries the legitimate flow after all of it, with every processor alive', async () => {

@@ -139,6 +139,7 @@ describe('data plane through real processes', () => {
       return d.some(
         (x) =>
           x.kind === 'deny' &&
+          x.code === 'TRELLIS_DENY_NOT_IN_ROLE' &&
           x.reason === 'denied: host owner "service1" is not in the client role of contract "hello"',
       );
     }, 'the denial to be recorded');
@@ -154,7 +155,10 @@ describe('data plane through real processes', () => {
       await ask(helloAddr);
       const d = await denials();
       return d.some(
-        (x) => x.kind === 'would-deny' && x.reason.includes('not in the client role of contract "hello"'),
+        (x) =>
+          x.kind === 'would-deny' &&
+          x.code === 'TRELLIS_DENY_NOT_IN_ROLE' &&
+          x.reason.includes('not in the client role of contract "hello"'),
       );
     }, 'a would-deny record');
     await f.admin.setContract('hello', 'hello', { mode: 'enforce' });
@@ -184,7 +188,7 @@ describe('data plane through real processes', () => {
     await f.waitFor(async () => (await ask(helloAddr)).body === '', 'flows to be refused');
     await f.waitFor(async () => {
       await ask(helloAddr);
-      return (await denials()).some((x) => x.reason.includes('aws-p2'));
+      return (await denials()).some((x) => x.code === 'TRELLIS_DENY_NO_PATH' && x.reason.includes('aws-p2'));
     }, 'a refusal naming aws-p2');
     await f.admin.setRole('hello', 'hello', 'client', { pathParams: {} });
     await f.waitFor(async () => (await ask(helloAddr)).body.startsWith('Hello'), 'flows to resume');
@@ -204,6 +208,9 @@ describe('data plane through real processes', () => {
   }
 
   function denials() {
-    return f.admin.request<{ kind: string; reason: string }[]>('GET', '/api/v1/denials?domain=hello');
+    return f.admin.request<{ kind: string; code: string; reason: string }[]>(
+      'GET',
+      '/api/v1/denials?domain=hello',
+    );
   }
 });

@@ -83,10 +83,15 @@ describe('private listeners (must-show 6)', () => {
     const want = `refused: client listener of "hello" on VM aws-vm1 serves only its own VM; connection from ${GCP_VM1}`;
     await f.waitFor(async () => {
       const d = await f.admin.request<
-        { kind: string; reason: string; reportedBy: string; contract: string }[]
+        { kind: string; code: string; reason: string; reportedBy: string; contract: string }[]
       >('GET', '/api/v1/denials?domain=hello');
       return d.some(
-        (x) => x.kind === 'deny' && x.reason === want && x.reportedBy === 'aws-vm1' && x.contract === 'hello',
+        (x) =>
+          x.kind === 'deny' &&
+          x.code === 'TRELLIS_DENY_FOREIGN_SOURCE' &&
+          x.reason === want &&
+          x.reportedBy === 'aws-vm1' &&
+          x.contract === 'hello',
       );
     }, 'the denial in GET /api/v1/denials');
     // And the listener still works for its own VM afterwards.

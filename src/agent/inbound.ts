@@ -3,11 +3,13 @@ import type { Http2SecureServer, Http2Session, ServerHttp2Stream } from 'node:ht
 import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import type { DenyCode } from '../deny-codes.js';
 import { createFlowServer, refuseFlow } from '../node/dataplane/flow-server.js';
 import { H } from '../node/dataplane/headers.js';
 import { parseSource } from '../node/dataplane/source.js';
 import { splice } from '../node/dataplane/splice.js';
 import { TicketCache } from '../node/dataplane/ticket-cache.js';
+import { ticketRefusal } from '../node/dataplane/ticket-refusal.js';
 import { type PeerIdentity, peerIdentity } from '../node/identity/peer-identity.js';
 import type { MtlsIdentity } from '../node/identity/tls-options.js';
 import type { DenialReporter } from '../node/runtime/denials.js';
@@ -91,8 +93,8 @@ export class Inbound {
     stream.destroy();
   }
 
-  #refuse(stream: ServerHttp2Stream, status: number, reason: string): void {
-    refuseFlow(stream, status, reason);
+  #refuse(stream: ServerHttp2Stream, status: number, code: DenyCode, reason: string): void {
+    refuseFlow(stream, status, code, reason);
   }
 
   /** A session's peer certificate never changes: read its identity once, not per flow (it showed
@@ -110,14 +112,20 @@ export class Inbound {
 
   #flow(stream: ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
     stream.on('error', () => undefined);
-    if (headers[':method'] !== 'CONNECT') return this.#refuse(stream, 405, 'refused: CONNECT only');
-    const v = this.#tickets.verify(String(headers[H.ticket] ?? ''));
-    // 412 for a key this node does not hold yet: the agent that sent it refreshes and retries.
-    if (!v.ok) return this.#refuse(stream, v.unknownKeyId !== undefined ? 412 : 403, `refused: ${v.reason}`);
+    if (headers[':method'] !== 'CONNECT')
+      return this.#refuse(stream, 405, 'TRELLIS_DENY_NOT_CONNECT', 'refused: CONNECT only');
+    const token = headers[H.ticket];
+    if (!token) return this.#refuse(stream, 403, 'TRELLIS_DENY_NO_TICKET', 'refused: no flow ticket');
+    const v = this.#tickets.verify(String(token));
+    if (!v.ok) {
+      // 412 for a key this node does not hold yet: the agent that sent it refreshes and retries.
+      const r = ticketRefusal(v);
+      return this.#refuse(stream, r.stale ? 412 : 403, r.code, r.reason);
+    }
     const t = v.ticket;
     const peer = stream.session ? this.#peerOf(stream.session) : null;
     const last = t.path[t.path.length - 1]!.name;
-    const deny = (reason: string) => {
+    const deny = (code: DenyCode, reason: string) => {
       this.o.stats.of(t.contract, 'server').denials++;
       this.o.denials.report({
         kind: 'deny',
@@ -127,22 +135,27 @@ export class Inbound {
         role: 'server',
         src: t.src,
         dst: t.dst,
+        code,
         reason,
       });
-      this.#refuse(stream, 403, reason);
+      this.#refuse(stream, 403, code, reason);
     };
     if (Number(headers[H.hop]) !== t.path.length || peer?.kind !== 'processor' || peer.name !== last) {
       return deny(
+        'TRELLIS_DENY_WRONG_PEER',
         `refused: flow for contract "${t.contract}" must arrive from ${last}, not ${peer ? peer.name : 'an unidentified peer'}`,
       );
     }
     if (t.dst !== this.o.name || t.dstNodeId !== this.o.nodeId()) {
-      return deny(`refused: ticket is for ${t.dst}, this is ${this.o.name}`);
+      return deny(
+        'TRELLIS_DENY_WRONG_DESTINATION',
+        `refused: ticket is for ${t.dst}, this is ${this.o.name}`,
+      );
     }
     // Checked against the client's certificate by the first hop; parsed again here, since what
     // goes into the PROXY header must be an address, never whatever arrived.
     const source = parseSource(headers[H.source]);
-    if (!source.ok) return deny(`refused: ${source.reason} (from ${last})`);
+    if (!source.ok) return deny('TRELLIS_DENY_BAD_SOURCE', `refused: ${source.reason} (from ${last})`);
     const known = (): boolean => {
       const e = this.#entries.get(t.contractId);
       return (
@@ -158,9 +171,15 @@ export class Inbound {
         if (stream.destroyed) return;
         if (known()) return this.#deliver(stream, source, t, deny);
         if (!this.#entries.has(t.contractId)) {
-          return deny(`denied: ${this.o.name} does not serve the server role of contract "${t.contract}"`);
+          return deny(
+            'TRELLIS_DENY_NOT_SERVED',
+            `denied: ${this.o.name} does not serve the server role of contract "${t.contract}"`,
+          );
         }
-        deny(`denied: node "${t.src}" is not in the client role of contract "${t.contract}"`);
+        deny(
+          'TRELLIS_DENY_NOT_IN_ROLE',
+          `denied: node "${t.src}" is not in the client role of contract "${t.contract}"`,
+        );
       })
       // Unhandled, a rejection here would end the process (Node's default) and every flow with it.
       .catch((err: unknown) => this.#failed(stream, err));
@@ -170,10 +189,14 @@ export class Inbound {
     stream: ServerHttp2Stream,
     source: { host: string; port: number },
     t: FlowTicket,
-    deny: (reason: string) => void,
+    deny: (code: DenyCode, reason: string) => void,
   ): void {
     const target = this.o.serve.get(t.contract);
-    if (!target) return deny(`refused: ${this.o.name} has no --serve ${t.contract}=HOST:PORT`);
+    if (!target)
+      return deny(
+        'TRELLIS_DENY_NOT_SERVED',
+        `refused: ${this.o.name} has no --serve ${t.contract}=HOST:PORT`,
+      );
     // From the VM's own address: the workload sees (and may firewall to) its local agent. A
     // workload on loopback (a real host's default) is reached from loopback: binding the VM's
     // network address there would make its own agent look like a stranger.
@@ -189,6 +212,7 @@ export class Inbound {
       this.#refuse(
         stream,
         502,
+        'TRELLIS_DENY_SERVER_UNREACHABLE',
         `refused: workload ${target.host}:${target.port} unreachable (${err.message})`,
       ),
     );

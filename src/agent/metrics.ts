@@ -1,7 +1,7 @@
 import { Counter, type Histogram, type Registry } from 'prom-client';
+import { denyLabel } from '../deny-codes.js';
 import { eventLagHistogram, observeEventLag } from '../metrics/event-lag.js';
 import { createRegistry } from '../metrics/registry.js';
-import { denialReason } from '../model/denial-reason.js';
 import { HealthMetrics } from '../node/dataplane/health-metrics.js';
 import type { DenialRecord } from '../node/runtime/denials.js';
 import type { Stats } from './stats.js';
@@ -56,7 +56,7 @@ export class AgentMetrics {
     });
     this.#denials = new Counter({
       name: 'trellis_agent_denials_total',
-      help: 'Flows denied (audit-mode would-denies excluded), by contract and rule',
+      help: 'Flows denied (audit-mode would-denies excluded), by contract and rule (the refusal code as a label)',
       labelNames: ['contract', 'reason'],
       registers,
     });
@@ -67,7 +67,7 @@ export class AgentMetrics {
   /** Hooked to the DenialReporter: every reported denial passes here. */
   denied(d: DenialRecord): void {
     if (d.kind !== 'deny') return;
-    this.#denials.inc({ contract: d.contract, reason: denialReason(d.reason) });
+    this.#denials.inc({ contract: d.contract, reason: denyLabel(d.code) });
   }
 
   /**

@@ -108,7 +108,9 @@ describe('Outbound fails over to the next processor on cached tickets', () => {
     outbound = new Outbound({
       address: '127.0.0.1',
       pool: fabric(new Set(['aws-p1:7500', 'aws-p2:7500']), requests),
-      denials: { report: (d: { reason: string }) => denied.push(d.reason) } as unknown as DenialReporter,
+      denials: {
+        report: (d: { code: string; reason: string }) => denied.push(`${d.code}: ${d.reason}`),
+      } as unknown as DenialReporter,
       stats: new Stats(),
       log: pino({ level: 'silent' }),
       refresh: async () => undefined,
@@ -116,7 +118,9 @@ describe('Outbound fails over to the next processor on cached tickets', () => {
     await outbound.update([entry], new Map());
     expect(await roundTrip(outbound.port('hello')!)).toBe('');
     expect(requests.map((r) => r.endpoint)).toEqual(['aws-p1:7500', 'aws-p2:7500']);
-    expect(denied).toEqual(['refused: every server of contract "hello" is unreachable']);
+    expect(denied).toEqual([
+      'TRELLIS_DENY_SERVER_UNREACHABLE: refused: every server of contract "hello" is unreachable',
+    ]);
   });
 
   it('leaves a flow on its fallback path alone when a bundle keeps that ticket (it is not "moved")', async () => {

@@ -1,5 +1,6 @@
 import net, { type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { type DenyCode, parseDenyCode } from '../deny-codes.js';
 import { watchFirstByte } from '../node/dataplane/first-byte.js';
 import { H } from '../node/dataplane/headers.js';
 import type { FailoverReason } from '../node/dataplane/health.js';
@@ -199,7 +200,7 @@ export class Outbound {
           local: socket.localAddress,
           own: this.o.ownAddresses ?? [],
         });
-    const deny = (reason: string) => {
+    const deny = (code: DenyCode, reason: string) => {
       stat.denials++;
       this.o.denials.report({
         kind: 'deny',
@@ -209,18 +210,30 @@ export class Outbound {
         role: 'client',
         src: null,
         dst: null,
+        code,
         reason,
       });
       socket.destroy();
     };
-    if (!source.ok) return deny(foreignSourceReason(contract, this.o.vm ?? 'this VM', source.source));
+    if (!source.ok)
+      return deny(
+        'TRELLIS_DENY_FOREIGN_SOURCE',
+        foreignSourceReason(contract, this.o.vm ?? 'this VM', source.source),
+      );
+    // The bundle's reason for a contract the node may not use is its client role's (bundle.ts).
     if (!e.allowed && e.mode !== 'audit')
-      return deny(e.reason ?? `denied: no permission for contract "${contract}"`);
+      return deny('TRELLIS_DENY_NOT_IN_ROLE', e.reason ?? `denied: no permission for contract "${contract}"`);
     const targets = e.targets.filter((t) => t.token);
     if (targets.length === 0) {
-      const why =
-        e.targets.map((t) => `${t.server}: ${t.error}`).join('; ') || 'no server instance is connected';
-      return deny(`refused: contract "${contract}" has no usable path (${why})`);
+      // No target at all: no server instance has registered (yet); targets without a ticket:
+      // the orchestrator found no path to any of them.
+      if (e.targets.length === 0)
+        return deny(
+          'TRELLIS_DENY_NO_SERVER',
+          `refused: contract "${contract}" has no usable path (no server instance is connected)`,
+        );
+      const why = e.targets.map((t) => `${t.server}: ${t.error}`).join('; ');
+      return deny('TRELLIS_DENY_NO_PATH', `refused: contract "${contract}" has no usable path (${why})`);
     }
     // Data the workload sends before the flow is up waits in the socket's buffer.
     socket.pause();
@@ -244,7 +257,11 @@ export class Outbound {
     };
     const attempt = () => {
       const next = pick();
-      if (!next) return deny(`refused: every server of contract "${contract}" is unreachable`);
+      if (!next)
+        return deny(
+          'TRELLIS_DENY_SERVER_UNREACHABLE',
+          `refused: every server of contract "${contract}" is unreachable`,
+        );
       const { t, k } = next;
       const hop = k.path[0]!;
       // Settled once: a watchdog, an error and a late answer must not each start a next try.
@@ -332,7 +349,8 @@ export class Outbound {
         }
         if (status !== 200) {
           stream.destroy();
-          return deny(String(h[H.reason] ?? `refused (${status})`));
+          // A processor's code is read against the catalogue, never recorded as it came.
+          return deny(parseDenyCode(h[H.denyCode]), String(h[H.reason] ?? `refused (${status})`));
         }
         stat.flowsOut++;
         stat.active++;
@@ -369,11 +387,14 @@ export class Outbound {
   }
 
   /** Re-runs flow setup with the current entry (after a refresh). */
-  #retry(contract: string, socket: Socket, deny: (reason: string) => void): void {
+  #retry(contract: string, socket: Socket, deny: (code: DenyCode, reason: string) => void): void {
     if (socket.destroyed) return;
     const e = this.#entries.get(contract);
     if (!e || (!e.allowed && e.mode !== 'audit'))
-      return deny(e?.reason ?? `denied: no permission for contract "${contract}"`);
+      return deny(
+        'TRELLIS_DENY_NOT_IN_ROLE',
+        e?.reason ?? `denied: no permission for contract "${contract}"`,
+      );
     this.#flow(contract, socket, true);
   }
 

@@ -13,7 +13,7 @@ const view = (over: Partial<DenialView> = {}): DenialView => ({
   reason: 'not in the User Access List of role server',
   at: '2026-12-02T15:00:00.000Z',
   reportedBy: 'gcp-11',
-  code: 'not-in-role',
+  code: 'TRELLIS_DENY_NOT_IN_ROLE',
   source: { nodeId: 'fd32::11', name: 'aws-11', owner: 'http-proxy' },
   destination: { nodeId: 'fd32::21', name: 'gcp-11', owner: 'voting-svc' },
   count: 1,
@@ -25,7 +25,12 @@ describe('denialMatches: the filters of `get denials`, as GET /denials applies t
   it('domain, contract, reason code and node (reporter, source or destination)', () => {
     const d = view();
     expect(denialMatches(d, undefined, {})).toBe(true);
+    expect(
+      denialMatches(d, 'voting-app', { contract: 'voting-frontend', reason: 'TRELLIS_DENY_NOT_IN_ROLE' }),
+    ).toBe(true);
+    // Its metric label too, as GET /denials takes it (`--reason not-in-role`).
     expect(denialMatches(d, 'voting-app', { contract: 'voting-frontend', reason: 'not-in-role' })).toBe(true);
+    expect(denialMatches(d, undefined, { reason: 'TRELLIS_DENY_NO_PATH' })).toBe(false);
     expect(denialMatches(d, 'getaway-app', {})).toBe(false);
     expect(denialMatches(d, undefined, { contract: 'voting-backend' })).toBe(false);
     expect(denialMatches(d, undefined, { reason: 'no-path' })).toBe(false);

@@ -1,4 +1,5 @@
 import { type ApiClient, ApiError } from '../api-client/client.js';
+import { denyCodeOf } from '../deny-codes.js';
 import type { DenialView } from '../model/denial.js';
 import type { DenialEvent, FlowsEvent, NodeEvent } from '../model/events.js';
 import type { DenialFilters } from './get-kinds.js';
@@ -44,7 +45,8 @@ export function nodeEvents(api: ApiClient, name: string | undefined, domain: str
 export function denialMatches(d: DenialView, domain: string | undefined, f: DenialFilters): boolean {
   if (domain && d.domain !== domain) return false;
   if (f.contract && d.contract !== f.contract) return false;
-  if (f.reason && d.code !== f.reason) return false;
+  // A code or its metric label (`no-server`), as GET /denials takes either.
+  if (f.reason && d.code !== denyCodeOf(f.reason)) return false;
   if (f.node && ![d.reportedBy, d.source?.name, d.destination?.name].includes(f.node)) return false;
   return true;
 }

@@ -1,7 +1,7 @@
 import { Counter, Gauge, type Histogram, type Registry } from 'prom-client';
+import { type DenyCode, denyLabel } from '../deny-codes.js';
 import { eventLagHistogram, observeEventLag } from '../metrics/event-lag.js';
 import { createRegistry } from '../metrics/registry.js';
-import { denialReason } from '../model/denial-reason.js';
 import { HealthMetrics } from '../node/dataplane/health-metrics.js';
 import { formatContractId } from '../wire/node-id.js';
 
@@ -62,9 +62,9 @@ export class ProcessorMetrics {
     this.#active.dec();
   }
 
-  /** A refusal made here (not one relayed from a later hop), by its reason text. */
-  denied(reasonText: string): void {
-    this.#denials.inc({ reason: denialReason(reasonText) });
+  /** A refusal made here (not one relayed from a later hop), by its code's label. */
+  denied(code: DenyCode): void {
+    this.#denials.inc({ reason: denyLabel(code) });
   }
 
   /** Call when an event has been handled: a `policy` event's lag is observed. */

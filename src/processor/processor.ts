@@ -2,6 +2,7 @@ import type http2 from 'node:http2';
 import type { ServerHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import { type DenyCode, parseDenyCode } from '../deny-codes.js';
 import { listenMetrics } from '../metrics/serve.js';
 import { Name } from '../model/index.js';
 import { watchFirstByte } from '../node/dataplane/first-byte.js';
@@ -138,18 +139,24 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
   function refuse(
     stream: ServerHttp2Stream,
     status: number,
+    code: DenyCode,
     reason: string,
     relayed = false,
     unreachable?: string,
   ): void {
-    if (!relayed && !stream.destroyed && !stream.headersSent) metrics.denied(reason);
-    refuseFlow(stream, status, reason, unreachable);
+    if (!relayed && !stream.destroyed && !stream.headersSent) metrics.denied(code);
+    refuseFlow(stream, status, code, reason, unreachable);
   }
 
   function handle(stream: ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
     stream.on('error', () => undefined);
     if (headers[':method'] !== 'CONNECT')
-      return refuse(stream, 405, 'refused: processors carry CONNECT streams only');
+      return refuse(
+        stream,
+        405,
+        'TRELLIS_DENY_NOT_CONNECT',
+        'refused: processors carry CONNECT streams only',
+      );
     const peer = stream.session ? peerOf(stream.session) : null;
     const v = verifyHop({
       token: headers[H.ticket] as string | undefined,
@@ -170,11 +177,12 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
           role: 'client',
           src: v.ticket.src,
           dst: v.ticket.dst,
+          code: v.code,
           reason: v.reason,
         });
       }
       // 412: the agent's bundle is behind a policy change; it refreshes and retries once.
-      return refuse(stream, v.stale ? 412 : 403, v.reason);
+      return refuse(stream, v.stale ? 412 : 403, v.code, v.reason);
     }
     const t = v.ticket;
     // The source the server's workload will be told: checked against the client's certificate at
@@ -195,9 +203,10 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
         role: 'client',
         src: t.src,
         dst: t.dst,
+        code: 'TRELLIS_DENY_BAD_SOURCE',
         reason,
       });
-      return refuse(stream, 403, reason);
+      return refuse(stream, 403, 'TRELLIS_DENY_BAD_SOURCE', reason);
     }
     const last = v.hop === t.path.length - 1;
     const next = last
@@ -212,7 +221,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
     if (!label.ok) {
       const reason = `refused: ${label.reason} (from ${peer?.name ?? 'a peer'})`;
       log.info({ reason }, 'flow refused');
-      return refuse(stream, 403, reason);
+      return refuse(stream, 403, 'TRELLIS_DENY_BAD_FLOW_LABEL', reason);
     }
     const flowLabel = label.value;
     let upstream: http2.ClientHttp2Stream;
@@ -231,7 +240,7 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
       // An ejected next hop (it missed its PING) is refused at once: the agent fails over now.
       if (err instanceof PeerEjectedError) metrics.health.failover(next.port, 'ejected');
       const msg = `refused: next hop ${next.port} unreachable (${(err as Error).message})`;
-      return refuse(stream, 502, msg, false, next.port);
+      return refuse(stream, 502, 'TRELLIS_DENY_NEXT_HOP_UNREACHABLE', msg, false, next.port);
     }
     // A next hop that accepted the stream but never answers (hung) must not hold the flow: it
     // is turned back at once, naming the hung node, so the client agent fails over.
@@ -243,12 +252,19 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
         metrics.health.failover(next.port, 'first-byte-timeout');
         log.warn({ next: next.port }, 'next hop does not answer PING: flow turned back');
         upstream.destroy();
-        refuse(stream, 504, `refused: next hop ${next.port} does not answer`, false, next.port);
+        refuse(
+          stream,
+          504,
+          'TRELLIS_DENY_NEXT_HOP_UNREACHABLE',
+          `refused: next hop ${next.port} does not answer`,
+          false,
+          next.port,
+        );
       },
       slow: () => {
         log.warn({ next: next.port }, 'no answer from beyond the next hop: flow turned back');
         upstream.destroy();
-        refuse(stream, 504, `refused: no answer through ${next.port} in time`);
+        refuse(stream, 504, 'TRELLIS_DENY_PATH_TIMEOUT', `refused: no answer through ${next.port} in time`);
       },
     });
     upstream.once('close', cancelWatch);
@@ -256,7 +272,14 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
       cancelWatch();
       // Its session was ejected under it (missed PING): name the hop so the agent skips it.
       const gone = pool.isEjected(next.endpoint) ? next.port : undefined;
-      refuse(stream, 502, `refused: next hop ${next.port} failed (${err.message})`, false, gone);
+      refuse(
+        stream,
+        502,
+        'TRELLIS_DENY_NEXT_HOP_UNREACHABLE',
+        `refused: next hop ${next.port} failed (${err.message})`,
+        false,
+        gone,
+      );
     });
     // What the next hop answers is a peer's too: a surprise in it ends this flow, not the processor.
     upstream.on('response', (h) => {
@@ -276,9 +299,12 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
       if (status !== 200) {
         const named = h[H.unreachable];
         const unreachable = typeof named === 'string' && Name.safeParse(named).success ? named : undefined;
+        // The later hop's code passes back only as a catalogue code (parseDenyCode): a peer's
+        // header value is never relayed as it came.
         refuse(
           stream,
           status,
+          parseDenyCode(h[H.denyCode]),
           String(h[H.reason] ?? `refused by ${next.port} (${status})`),
           true,
           unreachable,
@@ -309,6 +335,8 @@ export async function startProcessor(o: ProcessorOptions): Promise<RunningProces
           role: 'client',
           src: t.src,
           dst: t.dst,
+          // Audit mode: the rule that would have refused it (the orchestrator's policy).
+          code: 'TRELLIS_DENY_NOT_IN_ROLE',
           reason: t.wouldDeny,
         });
       }

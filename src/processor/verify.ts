@@ -1,11 +1,13 @@
+import type { DenyCode } from '../deny-codes.js';
 import { expectedPrevious } from '../node/dataplane/headers.js';
+import { ticketRefusal } from '../node/dataplane/ticket-refusal.js';
 import type { PeerIdentity } from '../node/identity/peer-identity.js';
 import type { FlowTicket, TicketVerdict } from '../wire/ticket.js';
 
 export type HopVerdict =
   | { ok: true; ticket: FlowTicket; hop: number }
   /** `stale`: older than the contract's last change; the agent should fetch a fresh ticket. */
-  | { ok: false; reason: string; ticket?: FlowTicket; stale?: boolean };
+  | { ok: false; code: DenyCode; reason: string; ticket?: FlowTicket; stale?: boolean };
 
 /**
  * Everything a processor checks before forwarding a flow, pure: the ticket's signature and
@@ -22,22 +24,21 @@ export function verifyHop(input: {
   contractEpochs: Record<number, number>;
   nowSec?: number;
 }): HopVerdict {
-  if (!input.token) return { ok: false, reason: 'refused: no flow ticket' };
+  if (!input.token) return { ok: false, code: 'TRELLIS_DENY_NO_TICKET', reason: 'refused: no flow ticket' };
   const v = input.verify(input.token, input.nowSec);
   // A key this hop does not hold yet (a rotation it has not heard of): stale, not forged; the
   // agent refreshes and retries while this hop refetches its keys.
-  if (!v.ok)
-    return {
-      ok: false,
-      reason: `refused: ${v.reason}`,
-      ...(v.unknownKeyId !== undefined && { stale: true }),
-    };
+  if (!v.ok) {
+    const r = ticketRefusal(v);
+    return { ok: false, code: r.code, reason: r.reason, ...(r.stale && { stale: true }) };
+  }
   const t = v.ticket;
   const hop = Number(input.hopHeader);
   const where = `contract "${t.contract}" (${t.src} -> ${t.dst})`;
   if (!Number.isInteger(hop) || hop < 0 || hop >= t.path.length || t.path[hop]!.name !== input.me) {
     return {
       ok: false,
+      code: 'TRELLIS_DENY_WRONG_HOP',
       ticket: t,
       reason: `refused: ${input.me} is not hop ${shownHop(input.hopHeader)} of the ticket's path [${t.path.map((h) => h.name).join(', ')}] for ${where}`,
     };
@@ -46,6 +47,7 @@ export function verifyHop(input: {
   if (changed !== undefined && t.policyEpoch < changed) {
     return {
       ok: false,
+      code: 'TRELLIS_DENY_STALE_EPOCH',
       stale: true,
       ticket: t,
       reason: `refused: ticket for ${where} predates the contract's last change (epoch ${t.policyEpoch} < ${changed})`,
@@ -61,6 +63,7 @@ export function verifyHop(input: {
     const who = input.peer ? `${input.peer.kind} ${input.peer.name}` : 'an unidentified peer';
     return {
       ok: false,
+      code: 'TRELLIS_DENY_WRONG_PEER',
       ticket: t,
       reason: `refused: ticket for ${where} presented by ${who}, expected ${want.kind} ${want.name}`,
     };

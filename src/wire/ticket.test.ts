@@ -280,6 +280,7 @@ describe('signed flow tickets', () => {
     expect(verifyTicket(withPadBits, publicKey, now).ok).toBe(true);
     expect(verifyTicket(twin, publicKey, now)).toEqual({
       ok: false,
+      code: 'bad-encoding',
       reason: 'malformed ticket: not base64url',
     });
   });
@@ -288,6 +289,7 @@ describe('signed flow tickets', () => {
     const other = generateKeyPairSync('ed25519');
     expect(verifyTicket(signTicket(golden, other.privateKey), publicKey, now)).toEqual({
       ok: false,
+      code: 'bad-signature',
       reason: 'bad signature',
     });
   });
@@ -295,7 +297,7 @@ describe('signed flow tickets', () => {
   it('are refused once expired, naming the time', () => {
     const token = signTicket(golden, privateKey);
     expect(verifyTicket(token, publicKey, golden.expiresAt - 1).ok).toBe(true);
-    const expired = { ok: false, reason: 'ticket expired at 2026-01-01T01:00:00Z' };
+    const expired = { ok: false, code: 'expired', reason: 'ticket expired at 2026-01-01T01:00:00Z' };
     expect(verifyTicket(token, publicKey, golden.expiresAt)).toEqual(expired);
     expect(verifyTicket(token, publicKey, golden.expiresAt + 86_400)).toEqual(expired);
   });
@@ -306,6 +308,7 @@ describe('signed flow tickets', () => {
     const v = verifyTicket(token, publicKey, golden.issuedAt - 61);
     expect(v).toEqual({
       ok: false,
+      code: 'future',
       reason: 'ticket issued in the future (2026-01-01T00:00:00Z); check the clocks',
     });
   });
@@ -316,18 +319,22 @@ describe('signed flow tickets', () => {
     const short = Buffer.concat([raw.subarray(0, 4), raw.subarray(raw.length - 64)]).toString('base64url');
     expect(verifyTicket(short, publicKey, now)).toEqual({
       ok: false,
+      code: 'truncated',
       reason: 'malformed ticket: truncated at keyId',
     });
     expect(verifyTicket('', publicKey, now)).toEqual({
       ok: false,
+      code: 'truncated',
       reason: 'malformed ticket: truncated at signature',
     });
     expect(verifyTicket(`${token}!`, publicKey, now)).toEqual({
       ok: false,
+      code: 'bad-encoding',
       reason: 'malformed ticket: not base64url',
     });
     expect(verifyTicket('A'.repeat(MAX_TOKEN_LENGTH + 1), publicKey, now)).toEqual({
       ok: false,
+      code: 'bad-encoding',
       reason: `malformed ticket: 4097 characters, more than ${MAX_TOKEN_LENGTH}`,
     });
   });
@@ -367,11 +374,13 @@ describe('signed flow tickets', () => {
     // A ticket naming one key but signed by another is a forgery, not a stale ticket.
     expect(verifyTicket(signTicket(golden, other.privateKey), lookup, now)).toEqual({
       ok: false,
+      code: 'bad-signature',
       reason: 'bad signature',
     });
     keys.delete(otherId);
     expect(verifyTicket(byOther, lookup, now)).toEqual({
       ok: false,
+      code: 'unknown-key',
       reason: `ticket signed by unknown key ${keyIdHex(otherId)} (stale keys: refetching)`,
       unknownKeyId: otherId,
     });
@@ -389,6 +398,7 @@ describe('signed flow tickets', () => {
     expect(() => signTicket(golden, publicKey)).toThrow(/private key/);
     expect(verifyTicket(signTicket(golden, privateKey), rsa.publicKey, now)).toEqual({
       ok: false,
+      code: 'bad-key',
       reason: 'verification key is not Ed25519',
     });
   });

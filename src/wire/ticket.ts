@@ -54,6 +54,21 @@ export type TicketErrorCode =
   | 'bad-address'
   | 'bad-key';
 
+/**
+ * Why verifyTicket refused a token: a decode error's TicketErrorCode, or a check made after
+ * decoding. `bad-encoding`: not a string, too long, or not canonical base64url; `internal`: the
+ * check itself threw (a hop refuses rather than crash). Mapped to a refusal code in one place
+ * (src/node/dataplane/ticket-refusal.ts).
+ */
+export type TicketVerdictCode =
+  | TicketErrorCode
+  | 'bad-encoding'
+  | 'unknown-key'
+  | 'bad-signature'
+  | 'expired'
+  | 'future'
+  | 'internal';
+
 export class TicketError extends Error {
   readonly code: TicketErrorCode;
   /** The ticket field concerned, e.g. "path[2].endpoint", when there is one. */
@@ -73,7 +88,7 @@ export class TicketError extends Error {
  */
 export type TicketVerdict =
   | { ok: true; ticket: FlowTicket }
-  | { ok: false; reason: string; unknownKeyId?: number };
+  | { ok: false; code: TicketVerdictCode; reason: string; unknownKeyId?: number };
 
 /** The verifying keys a hop holds, by key ID; a single key stands for itself. */
 export type TicketKeys = KeyObject | ((keyId: number) => KeyObject | undefined);
@@ -373,42 +388,55 @@ export function signTicket(t: FlowTicket, privateKey: KeyObject): string {
  */
 export function verifyTicket(token: string, keys: TicketKeys, now = Date.now() / 1000): TicketVerdict {
   try {
-    if (typeof token !== 'string') return refuse('malformed ticket: not a string');
+    if (typeof token !== 'string') return refuse('bad-encoding', 'malformed ticket: not a string');
     if (token.length > MAX_TOKEN_LENGTH) {
-      return refuse(`malformed ticket: ${token.length} characters, more than ${MAX_TOKEN_LENGTH}`);
+      return refuse(
+        'bad-encoding',
+        `malformed ticket: ${token.length} characters, more than ${MAX_TOKEN_LENGTH}`,
+      );
     }
     const raw = Buffer.from(token, 'base64url');
     // Node's decoder skips junk; re-encoding catches it and any second spelling of the same bytes.
     if (!/^[A-Za-z0-9_-]*$/.test(token) || raw.toString('base64url') !== token) {
-      return refuse('malformed ticket: not base64url');
+      return refuse('bad-encoding', 'malformed ticket: not base64url');
     }
-    if (raw.length <= SIGNATURE_BYTES) return refuse('malformed ticket: truncated at signature');
+    if (raw.length <= SIGNATURE_BYTES) return refuse('truncated', 'malformed ticket: truncated at signature');
     const body = raw.subarray(0, raw.length - SIGNATURE_BYTES);
     const signature = raw.subarray(raw.length - SIGNATURE_BYTES);
     let ticket: FlowTicket;
     try {
       ticket = decodeTicket(body);
     } catch (e) {
-      return refuse(`malformed ticket: ${e instanceof Error ? e.message : String(e)}`);
+      return refuse(
+        e instanceof TicketError ? e.code : 'bad-field',
+        `malformed ticket: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
     const publicKey = typeof keys === 'function' ? keys(ticket.keyId) : keys;
     if (publicKey === undefined) {
       return {
         ok: false,
+        code: 'unknown-key',
         reason: `ticket signed by unknown key ${keyIdHex(ticket.keyId)} (stale keys: refetching)`,
         unknownKeyId: ticket.keyId,
       };
     }
-    if (publicKey?.asymmetricKeyType !== 'ed25519') return refuse('verification key is not Ed25519');
-    if (!verify(null, signedMessage(body), publicKey, signature)) return refuse('bad signature');
-    if (now >= ticket.expiresAt) return refuse(`ticket expired at ${isoSeconds(ticket.expiresAt)}`);
+    if (publicKey?.asymmetricKeyType !== 'ed25519')
+      return refuse('bad-key', 'verification key is not Ed25519');
+    if (!verify(null, signedMessage(body), publicKey, signature))
+      return refuse('bad-signature', 'bad signature');
+    if (now >= ticket.expiresAt)
+      return refuse('expired', `ticket expired at ${isoSeconds(ticket.expiresAt)}`);
     if (ticket.issuedAt > now + CLOCK_SKEW_SECONDS) {
-      return refuse(`ticket issued in the future (${isoSeconds(ticket.issuedAt)}); check the clocks`);
+      return refuse(
+        'future',
+        `ticket issued in the future (${isoSeconds(ticket.issuedAt)}); check the clocks`,
+      );
     }
     return { ok: true, ticket };
   } catch (e) {
     // Belt and braces: a hop must refuse, not crash, whatever it is sent.
-    return refuse(`ticket not verified: ${e instanceof Error ? e.message : String(e)}`);
+    return refuse('internal', `ticket not verified: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
@@ -423,8 +451,8 @@ function signedMessage(body: Uint8Array): Buffer {
   return Buffer.concat([SIGNING_CONTEXT, body]);
 }
 
-function refuse(reason: string): TicketVerdict {
-  return { ok: false, reason };
+function refuse(code: TicketVerdictCode, reason: string): TicketVerdict {
+  return { ok: false, code, reason };
 }
 
 function badField(field: string, problem: string): TicketError {

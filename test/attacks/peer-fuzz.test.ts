@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DENY_CODE_LIST, DENY_CODES } from '../../src/deny-codes.js';
 import { H } from '../../src/node/dataplane/headers.js';
 import { formatSource, parseSource } from '../../src/node/dataplane/source.js';
 import {
@@ -108,6 +109,7 @@ function connectHeaders(o: {
       ),
       source: field(o.source),
       reason: field(headerValue),
+      denyCode: field(fc.oneof(fc.constantFrom(...DENY_CODE_LIST), headerValue)),
       unreachable: field(headerValue),
       other: field(headerValue),
       extra: fc.oneof(
@@ -126,6 +128,7 @@ function connectHeaders(o: {
       set(H.flowLabel, r.flow);
       set(H.source, r.source);
       set(H.reason, r.reason);
+      set(H.denyCode, r.denyCode);
       set(H.unreachable, r.unreachable);
       set('trellis-contract', r.other);
       return h;
@@ -165,7 +168,13 @@ function stream(
     } catch (err) {
       return settle({ unsent: (err as Error).message });
     }
-    req.on('response', (h) => settle({ status: Number(h[':status']), reason: String(h[H.reason] ?? '') }));
+    req.on('response', (h) =>
+      settle({
+        status: Number(h[':status']),
+        code: String(h[H.denyCode] ?? ''),
+        reason: String(h[H.reason] ?? ''),
+      }),
+    );
     req.on('error', (err) => {
       const code = (err as NodeJS.ErrnoException).code ?? '';
       // Node's own client refusing what it was asked to send is not the peer's answer.
@@ -179,14 +188,20 @@ function stream(
   });
 }
 
-/** A clean answer: a status with a reason for a refusal, or a reset/close — never silence. */
+/**
+ * A clean answer: a status with a catalogue code and a reason for a refusal, or a reset/close —
+ * never silence, and never a code the fuzzer wrote echoed back.
+ */
 function expectClean(o: Sent, what: unknown): void {
   const shown = `${JSON.stringify(o)} for ${JSON.stringify(what, (_k, v) => (typeof v === 'string' && v.length > 80 ? `${v.slice(0, 80)}…(${v.length})` : v))}`;
   if ('unsent' in o) return;
   if ('status' in o) {
     expect(o.status, shown).toBeGreaterThanOrEqual(200);
     expect(o.status, shown).toBeLessThan(600);
-    if (o.status !== 200) expect(o.reason, shown).not.toBe('');
+    if (o.status !== 200) {
+      expect(o.reason, shown).not.toBe('');
+      expect(Object.keys(DENY_CODES), shown).toContain(o.code);
+    }
     return;
   }
   expect(o.error, shown).not.toMatch(/^timeout/);
@@ -480,6 +495,7 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
         [H.source]: `${AWS11}:40000`,
       });
       expect(o, label).toHaveProperty('status', 403);
+      expect(o, label).toHaveProperty('code', 'TRELLIS_DENY_BAD_FLOW_LABEL');
       expect((o as { reason: string }).reason).toMatch(
         /trellis-flow ".*" is not a flow label \(0\.\.1048575\)/,
       );
@@ -501,6 +517,7 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
       [H.source]: `${AWS11}:40000`,
     });
     expect(o).toHaveProperty('status', 403);
+    expect(o).toHaveProperty('code', 'TRELLIS_DENY_WRONG_HOP');
     await p1Denial();
   }, 60_000);
 
@@ -652,6 +669,7 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
       kind: 'respond' | 'rst' | 'goaway' | 'destroy';
       status: number;
       reason: string | undefined;
+      denyCode: string | undefined;
       unreachable: string | undefined;
       extra: Record<string, string>;
       data: Uint8Array[];
@@ -679,6 +697,7 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
         st.respond({
           ':status': Number(h[':status']),
           ...(h[H.reason] && { [H.reason]: String(h[H.reason]) }),
+          ...(h[H.denyCode] && { [H.denyCode]: String(h[H.denyCode]) }),
         });
         up.pipe(st);
         st.pipe(up);
@@ -705,6 +724,7 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
           ':status': a.status,
           ...a.extra,
           ...(a.reason !== undefined && { [H.reason]: a.reason }),
+          ...(a.denyCode !== undefined && { [H.denyCode]: a.denyCode }),
           ...(a.unreachable !== undefined && { [H.unreachable]: a.unreachable }),
         });
         for (const d of a.data) st.write(d);
@@ -743,6 +763,7 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
         kind: 'destroy',
         status: 200,
         reason: undefined,
+        denyCode: undefined,
         unreachable: undefined,
         extra: {},
         data: [],
@@ -761,6 +782,7 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
         ),
         status: fc.oneof(fc.constantFrom(200, 403, 412, 502, 503, 504), fc.integer({ min: 200, max: 599 })),
         reason: fc.option(sendable, { nil: undefined }),
+        denyCode: fc.option(fc.oneof(fc.constantFrom(...DENY_CODE_LIST), sendable), { nil: undefined }),
         unreachable: fc.option(
           fc.oneof(fc.constantFrom('gcp-11', 'gcp-p1', 'aws-p1', 'aws-12', 'aws-p2'), sendable),
           {
@@ -808,6 +830,7 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
         kind: 'respond',
         status: 403,
         reason: 'R'.repeat(5000),
+        denyCode: undefined,
         unreachable: undefined,
         extra: {},
         data: [],
@@ -817,6 +840,40 @@ describe('a fuzzer over every header and frame a peer can send (issue 11, findin
       expect((await tryAsk(hello12)).ended).toBe(true);
       await foreignAsk(hello12, STRANGER);
       await denialArrives('aws-12', STRANGER);
+      // A refusal whose code is forged (not in the catalogue) is recorded and counted as
+      // TRELLIS_DENY_UNKNOWN_CODE: the value never becomes a metric label or a stored code.
+      const forged = `TRELLIS_DENY_FORGED_${Date.now()}`;
+      answer = {
+        kind: 'respond',
+        status: 403,
+        reason: `refused: forged ${forged}`,
+        denyCode: forged,
+        unreachable: undefined,
+        extra: {},
+        data: [],
+        end: 'end',
+        code: 0,
+      };
+      expect((await tryAsk(hello12)).ended).toBe(true);
+      await denialArrives('aws-12', forged);
+      const recorded = await f.admin.request<{ code: string; reason: string }[]>(
+        'GET',
+        '/api/v1/denials?node=aws-12&limit=1000',
+      );
+      expect(recorded.find((d) => d.reason.includes(forged))?.code).toBe('TRELLIS_DENY_UNKNOWN_CODE');
+      expect(recorded.map((d) => d.code)).not.toContain(forged);
+      const metrics = await (await fetch(`http://${AWS12}:7401/metrics`)).text();
+      expect(metrics).toMatch(/trellis_agent_denials_total\{[^}]*reason="unknown-code"[^}]*\} [1-9]/);
+      expect(metrics).not.toMatch(/forged/i);
+      // A catalogue code from the same first hop is taken as it is.
+      answer = { ...answer, reason: `refused: wrong hop ${forged}x`, denyCode: 'TRELLIS_DENY_WRONG_HOP' };
+      expect((await tryAsk(hello12)).ended).toBe(true);
+      await denialArrives('aws-12', `${forged}x`);
+      const again = await f.admin.request<{ code: string; reason: string }[]>(
+        'GET',
+        '/api/v1/denials?node=aws-12&limit=1000',
+      );
+      expect(again.find((d) => d.reason.includes(`${forged}x`))?.code).toBe('TRELLIS_DENY_WRONG_HOP');
       // And the same agent, through the same first hop, carries the real flow again.
       answer = 'pass';
       await legit();

@@ -36,8 +36,10 @@ function connect(token: string, hop: number, source: string | undefined): http2.
   };
 }
 
+/** Every refusal here is of the source header: TRELLIS_DENY_BAD_SOURCE, with a reason naming it. */
 function refusedWith(o: Outcome, status: number, reason: RegExp): void {
   expect(o, JSON.stringify(o)).toHaveProperty('status', status);
+  expect(o, JSON.stringify(o)).toHaveProperty('code', 'TRELLIS_DENY_BAD_SOURCE');
   expect((o as { reason: string }).reason).toMatch(reason);
 }
 
@@ -89,6 +91,14 @@ describe('trellis-source from a client node (issue 11, finding 1)', () => {
     );
     expect(await ask(helloAddr)).toMatch(/^Hello from 127\.0\.81\.11:/);
     expect(service2.sources.filter((s) => s.startsWith('6.6.6.6'))).toEqual([]);
+    // aws-p1 recorded the refusal with the same code the client saw.
+    await f.waitFor(async () => {
+      const rows = await f.admin.request<{ code: string; reason: string; reportedBy: string }[]>(
+        'GET',
+        '/api/v1/denials?node=aws-p1&reason=TRELLIS_DENY_BAD_SOURCE',
+      );
+      return rows.some((d) => d.reportedBy === 'aws-p1' && d.reason.includes('6.6.6.6:666'));
+    }, "aws-p1's TRELLIS_DENY_BAD_SOURCE denial naming 6.6.6.6:666");
   });
 
   it('trellis-source: x (or empty, huge, non-IP, missing) is refused at aws-p1; the agents stay up and other flows keep working', async () => {

@@ -267,6 +267,7 @@ describe('processors and agents that cannot start (issue 11, findings 2 and 4)',
       if (early) expect(early, JSON.stringify(early)).toHaveProperty('status', 403);
       const o = await flow();
       expect(o, JSON.stringify(o)).toHaveProperty('status', 403);
+      expect(o, JSON.stringify(o)).toHaveProperty('code', 'TRELLIS_DENY_NOT_SERVED');
       expect((o as { reason: string }).reason).toMatch(
         /gcp-11 does not serve the server role of contract "hello"/,
       );

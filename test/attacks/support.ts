@@ -18,8 +18,11 @@ import { TestFabric } from '../support/fabric.js';
 
 const HELLO = readFileSync(new URL('../../examples/hello/fabric.yaml', import.meta.url), 'utf8');
 
-/** What the attacker got back from one CONNECT: a status and reason, or how the stream failed. */
-export type Outcome = { status: number; reason: string } | { error: string };
+/**
+ * What the attacker got back from one CONNECT: a status, the refusal's code (`trellis-deny-code`,
+ * '' if none) and reason, or how the stream failed.
+ */
+export type Outcome = { status: number; code: string; reason: string } | { error: string };
 
 /** One HTTP/2 CONNECT stream as an mTLS client to a processor or an agent's inbound port. */
 export function attempt(
@@ -51,7 +54,13 @@ export function connectStream(
     session.on('error', (err) => settle({ error: `${(err as NodeJS.ErrnoException).code}: ${err.message}` }));
     session.on('close', () => settle({ error: 'session closed without a response' }));
     const req = session.request(headers, { endStream: false });
-    req.on('response', (h) => settle({ status: Number(h[':status']), reason: String(h[H.reason] ?? '') }));
+    req.on('response', (h) =>
+      settle({
+        status: Number(h[':status']),
+        code: String(h[H.denyCode] ?? ''),
+        reason: String(h[H.reason] ?? ''),
+      }),
+    );
     req.on('error', (err) => settle({ error: `${(err as NodeJS.ErrnoException).code}: ${err.message}` }));
     // The session's error (a TLS alert) says more than the stream's close; give it a moment to arrive.
     req.on('close', () =>

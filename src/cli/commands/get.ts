@@ -92,7 +92,7 @@ export function registerGet(program: Command): void {
     .option('--node <name>', 'denials: only those this node reported or is the source or destination of')
     .option(
       '--reason <code>',
-      'denials: only this reason code (no-server, no-path, not-in-role, … as in docs/metrics.md)',
+      'denials: only this refusal code (TRELLIS_DENY_NO_SERVER, or its label no-server, … as in docs/refusals.md)',
     )
     .option('--since <time>', 'denials: from this ISO time, or this long ago (30s, 15m, 2h, 7d)')
     .option('--until <time>', 'denials: up to this ISO time, or this long ago')

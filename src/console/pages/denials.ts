@@ -1,5 +1,5 @@
+import { DENY_CODE_LIST, DENY_CODES } from '../../deny-codes.js';
 import type { DenialNode, DenialView } from '../../model/denial.js';
-import { DENIAL_CODES } from '../../model/denial-codes.js';
 import { errorBox, h, mount, table } from '../dom.js';
 import { onEvent } from '../events.js';
 import type { Page } from '../router.js';
@@ -31,8 +31,10 @@ export const denialsPage: Page = (outlet) => {
   const node = select('Node', [['', 'all nodes']]);
   const reason = select('Reason', [
     ['', 'all reasons'],
-    ...DENIAL_CODES.map((c): [string, string] => [c, c]),
+    ...DENY_CODE_LIST.map((c): [string, string] => [c, c]),
   ]);
+  for (const o of reason.querySelectorAll('option'))
+    if (o.value) o.title = DENY_CODES[o.value as keyof typeof DENY_CODES].meaning;
   const range = select('Time range', RANGES);
   const group = h('input', { type: 'checkbox', 'aria-label': 'Group repeats', checked: true });
   const command = h('code', null, 'trellis get denials --group');
@@ -46,7 +48,7 @@ export const denialsPage: Page = (outlet) => {
       h(
         'p',
         { class: 'muted' },
-        'Flows the fabric refused, newest first, with the reason each hop gave. "no-server": the client connected before any server instance of the contract had registered (usual for a few seconds after a deploy).',
+        'Flows the fabric refused, newest first, with the code and reason each hop gave (hover a code for its meaning; docs/refusals.md lists them). TRELLIS_DENY_NO_SERVER: the client connected before any server instance of the contract had registered (usual for a few seconds after a deploy).',
       ),
     ),
     h(
@@ -142,7 +144,7 @@ export const denialsPage: Page = (outlet) => {
             who(d.source),
             who(d.destination),
             d.reportedBy,
-            h('code', null, d.code),
+            h('code', { title: DENY_CODES[d.code].meaning }, d.code),
             d.reason,
           ]),
           'no denials match — every flow so far was allowed',

@@ -5,6 +5,7 @@ import http2, {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
+import type { DenyCode } from '../../deny-codes.js';
 import { type MtlsIdentity, mtlsServerOptions } from '../identity/tls-options.js';
 import { H2_SETTINGS, SESSION_WINDOW } from './h2-settings.js';
 import { H } from './headers.js';
@@ -48,13 +49,14 @@ export function createFlowServer(
 }
 
 /**
- * Refuses a flow with a status and the reason the client agent reports (cut to 1,000
- * characters: a header, not a log), and where a next hop did not answer, its name. A stream
- * that already answered or is gone is just reset.
+ * Refuses a flow with a status, its code (`trellis-deny-code`) and the reason the client agent
+ * reports (cut to 1,000 characters: a header, not a log), and where a next hop did not answer,
+ * its name. A stream that already answered or is gone is just reset.
  */
 export function refuseFlow(
   stream: ServerHttp2Stream,
   status: number,
+  code: DenyCode,
   reason: string,
   unreachable?: string,
 ): void {
@@ -65,6 +67,7 @@ export function refuseFlow(
   stream.respond(
     {
       ':status': status,
+      [H.denyCode]: code,
       [H.reason]: reason.slice(0, 1000),
       ...(unreachable && { [H.unreachable]: unreachable }),
     },

@@ -8,6 +8,8 @@ export const H = {
   source: 'trellis-source',
   /** On a refusal: why, naming the contract, the role and the rule. */
   reason: 'trellis-reason',
+  /** On a refusal: its code (src/deny-codes.ts). From a peer, parsed with parseDenyCode, never echoed. */
+  denyCode: 'trellis-deny-code',
   /** On a 502/504 refusal: the node that did not answer, so the client agent skips it (a hint, never trusted further). */
   unreachable: 'trellis-unreachable',
 } as const;

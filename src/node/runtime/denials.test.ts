@@ -43,6 +43,7 @@ describe('DenialReporter.report', () => {
       role: 'client',
       src: null,
       dst: null,
+      code: 'TRELLIS_DENY_NO_PATH',
     } as const;
     r.report({ ...base, reason: `refused: ${'9'.repeat(5000)}` });
     r.report({ ...base, reason: 'refused: short' });

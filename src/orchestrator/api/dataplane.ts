@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { DENY_CODE_LIST, denyCodeOf, denyLabel } from '../../deny-codes.js';
 import { notFound, TrellisError } from '../../errors.js';
 import { AgentBundle, ProcessorPolicy } from '../../model/bundle.js';
-import { DENIAL_CODES, DenialReport, DenialView } from '../../model/denial.js';
+import { DenialReport, DenialView } from '../../model/denial.js';
 import { FlowTable, NamedFlowTableReport } from '../../model/flow-table.js';
 import { Name } from '../../model/index.js';
 import type { FlowTicket } from '../../wire/ticket.js';
@@ -72,8 +73,8 @@ const DenialsQuery = z.strictObject({
   contract: Name.optional(),
   /** A node name: denials it reported, or whose source or destination it is. */
   node: Name.optional(),
-  /** A reason code (src/model/denial.ts DENIAL_CODES). */
-  reason: z.enum(DENIAL_CODES).optional(),
+  /** A refusal code (src/deny-codes.ts), or its metric label (`no-server`, as before codes). */
+  reason: z.enum([...DENY_CODE_LIST, ...DENY_CODE_LIST.map(denyLabel)]).optional(),
   since: z.string().max(64).optional(),
   until: z.string().max(64).optional(),
   /** Collapse repeats of one refusal into one row with a count and its first and last time. */
@@ -215,7 +216,7 @@ export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
         limit: narrowed ? DENIAL_SCAN : query.limit,
       });
       return viewDenials(rows, nodes, {
-        code: query.reason,
+        code: query.reason === undefined ? undefined : denyCodeOf(query.reason),
         node: query.node,
         group: query.group === 'true',
         limit: query.limit,

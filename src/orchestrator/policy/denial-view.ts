@@ -1,5 +1,5 @@
-import type { Denial, DenialCode, DenialNode, DenialView } from '../../model/denial.js';
-import { denialCode } from '../../model/denial-code.js';
+import { DENY_CODES, type DenyCode } from '../../deny-codes.js';
+import type { Denial, DenialNode, DenialView } from '../../model/denial.js';
 
 /** What the listing knows of a node to name it. */
 export interface NamedNode {
@@ -11,7 +11,7 @@ export interface NamedNode {
 }
 
 export interface DenialFilter {
-  code?: DenialCode;
+  code?: DenyCode;
   /** A node name: the reporter, the source or the destination. */
   node?: string;
   group?: boolean;
@@ -47,7 +47,6 @@ export function viewDenials(rows: Denial[], nodes: NamedNode[], f: DenialFilter)
       ...d,
       src,
       dst,
-      code: denialCode(d.reason),
       source: named(src, d.domain),
       destination: named(dst, d.domain),
       count: 1,
@@ -60,14 +59,14 @@ export function viewDenials(rows: Denial[], nodes: NamedNode[], f: DenialFilter)
       if (out.length >= f.limit) break;
       continue;
     }
-    // The same refusal repeated: one code (or, for `other`, one reason text) on one contract,
-    // role and pair of nodes, reported by one node.
+    // The same refusal repeated: one code (or, for a refusal without a code this orchestrator
+    // knows, one reason text) on one contract, role and pair of nodes, reported by one node.
     const key = [
       v.kind,
       v.domain,
       v.contract,
       v.role,
-      v.code === 'other' ? v.reason : v.code,
+      DENY_CODES[v.code].kind === 'unknown' ? v.reason : v.code,
       v.src,
       v.dst,
       v.reportedBy,

@@ -215,4 +215,13 @@ ALTER TABLE nodes DROP CONSTRAINT nodes_status_check;
 ALTER TABLE nodes ADD CONSTRAINT nodes_status_check CHECK (status IN ('connected', 'disconnected', 'unreachable'));
 `,
   },
+  {
+    version: 7,
+    name: 'denial-codes',
+    sql: `
+-- The refusal's code (src/deny-codes.ts), as the node reported it. NULL: stored before codes
+-- existed; listed as TRELLIS_DENY_NO_CODE with its reason text (no text is classified again).
+ALTER TABLE denials ADD COLUMN code text;
+`,
+  },
 ];

@@ -1,3 +1,4 @@
+import { parseDenyCode } from '../../../deny-codes.js';
 import type { Denial } from '../../../model/denial.js';
 import type { Sql } from '../db.js';
 import { iso } from './time.js';
@@ -7,9 +8,21 @@ export type { Denial };
 export async function insertDenials(sql: Sql, ds: Denial[]): Promise<void> {
   for (const d of ds) {
     await sql.query(
-      `INSERT INTO denials (at, reported_by, kind, domain, contract, contract_id, role, src, dst, reason)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [d.at, d.reportedBy, d.kind, d.domain, d.contract, d.contractId, d.role, d.src, d.dst, d.reason],
+      `INSERT INTO denials (at, reported_by, kind, domain, contract, contract_id, role, src, dst, code, reason)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [
+        d.at,
+        d.reportedBy,
+        d.kind,
+        d.domain,
+        d.contract,
+        d.contractId,
+        d.role,
+        d.src,
+        d.dst,
+        d.code,
+        d.reason,
+      ],
     );
   }
 }
@@ -24,6 +37,8 @@ interface Row {
   role: Denial['role'];
   src: string | null;
   dst: string | null;
+  /** NULL for rows stored before migration 7. */
+  code: string | null;
   reason: string;
 }
 
@@ -72,6 +87,7 @@ export async function listDenials(sql: Sql, q: DenialQuery): Promise<Denial[]> {
     role: r.role,
     src: r.src,
     dst: r.dst,
+    code: parseDenyCode(r.code),
     reason: r.reason,
   }));
 }
