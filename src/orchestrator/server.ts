@@ -6,6 +6,7 @@ import { adminUserRoutes } from './api/admin-users.js';
 import { applyRoutes } from './api/apply.js';
 import { auditRoutes } from './api/audit.js';
 import { backupRoutes } from './api/backup.js';
+import { beatRoutes } from './api/beats.js';
 import { caRoutes } from './api/ca-info.js';
 import { contractRoutes } from './api/contracts.js';
 import { dataPlaneRoutes } from './api/dataplane.js';
@@ -147,6 +148,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     linkRoutes,
     nodeAuthRoutes,
     nodeRoutes,
+    beatRoutes,
     tokenRoutes,
     topologyRoutes,
     pathRoutes,
