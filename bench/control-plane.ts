@@ -62,6 +62,8 @@ const { values: args } = parseArgs({
     /** How often agents beat (src/agent: BEAT_MS = 700 ms). */
     'heartbeat-ms': { type: 'string', default: String(BEAT_MS) },
     'log-level': { type: 'string', default: 'info' },
+    /** The orchestrator signs tickets on its main thread, as before its signer thread (TRELLIS_TICKET_SIGNER=main): to compare. */
+    'sign-on-main-thread': { type: 'boolean', default: false },
     /** Agents refresh as src/agent does (on `policy` and their domain's `node` events) during registration too. */
     'react-during-registration': { type: 'boolean', default: false },
     /** Writes the orchestrator's V8 CPU profile to DIR and prints the phase boundaries (monotonic µs). */
@@ -291,6 +293,7 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...process.env, TRELLIS_ADMIN_PASSWORD: PASSWORD };
   delete env.DATABASE_URL;
   delete env.NODE_OPTIONS;
+  if (args['sign-on-main-thread']) env.TRELLIS_TICKET_SIGNER = 'main';
   progress(`${AGENTS} keys in ${(keysMs / 1000).toFixed(1)} s; starting the orchestrator in ${dataDir}`);
   const logFd = args['orchestrator-log'] ? openSync(args['orchestrator-log'], 'w') : undefined;
   if (logFd !== undefined) cleanups.push(() => closeSync(logFd));
@@ -779,7 +782,7 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
 
   console.log(
     `control-plane: ${AGENTS} agents (${OWNERS} host owners), registration concurrency ${CONCURRENCY}, ` +
-      `beats ${BEATS === 'none' ? 'none (src/agent beats every 700 ms on its beat stream)' : BEATS === 'stream' ? `every ${HEARTBEAT_MS} ms on a beat stream per node, as src/agent` : `every ${HEARTBEAT_MS} ms as requests (POST …/heartbeat, the previous release's)`}, orchestrator log level ${args['log-level']}, ` +
+      `beats ${BEATS === 'none' ? 'none (src/agent beats every 700 ms on its beat stream)' : BEATS === 'stream' ? `every ${HEARTBEAT_MS} ms on a beat stream per node, as src/agent` : `every ${HEARTBEAT_MS} ms as requests (POST …/heartbeat, the previous release's)`}, orchestrator log level ${args['log-level']}, tickets signed ${args['sign-on-main-thread'] ? 'on the main thread' : 'in a worker thread'}, ` +
       `store pglite, ${AGENTS} P-256 keys made before the timer (${(keysMs / 1000).toFixed(1)} s)` +
       (args['react-during-registration']
         ? ', agents refresh on policy and node events during registration too'

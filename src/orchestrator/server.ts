@@ -49,6 +49,7 @@ import { bumpPolicyEpoch } from './store/repos/meta.js';
 import { disconnectStale } from './store/repos/nodes.js';
 import { TicketKeyring } from './tickets/keyring.js';
 import { SignedTicketCache } from './tickets/signed-cache.js';
+import { TicketSigner } from './tickets/signer.js';
 
 export interface OrchestratorOptions {
   dataDir?: string;
@@ -123,6 +124,8 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
       undefined,
       () => ticketKeys.generation(),
     ),
+    // TRELLIS_TICKET_SIGNER=main signs on the main thread: for measuring the thread's worth side by side (bench:control-plane).
+    ticketSigner: new TicketSigner(process.env.TRELLIS_TICKET_SIGNER !== 'main'),
     flowTables: new Map(),
     closing: false,
     liveStreams: new Map(),
@@ -190,6 +193,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
       tls?.stop();
       ctx.closing = true;
       await app.close();
+      await ctx.ticketSigner.close();
       await db.close();
     },
   };
