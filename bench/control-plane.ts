@@ -3,10 +3,11 @@
  * [--agents 1000]`. Spawns a real orchestrator (PGlite in a temp dir, loopback), declares a
  * domain of 10 host owners and 10 contracts, registers two processors, then simulates N agents
  * in this one process — each logs in, registers its VM (its own P-256 key, made before the
- * timer), holds its event stream open and fetches its bundle once — and times. One way it
- * does not yet behave as src/agent: that beats every BEAT_MS (700 ms) with its stream open
- * (liveness.ts marks a node whose beats stop unreachable); here agents beat only with
- * `--heartbeat-ms 700`, because at 1,000 agents those beats alone saturate the orchestrator
+ * timer), holds its event stream open, beats every BEAT_MS (700 ms) on its beat stream as
+ * src/agent does (one byte each on one long POST; liveness.ts marks a node whose beats stop
+ * unreachable), and fetches its bundle once — and times. `--beats requests` makes the beats
+ * requests instead (POST …/heartbeat every --heartbeat-ms, the previous release's way: at
+ * 1,000 agents those alone saturated the orchestrator), `--beats none` sends none
  * (docs/benchmarks.md, Control plane):
  *
  *   - registration: first login to the last agent holding its stream with a bundle (goal ≤ 10 s);
@@ -36,10 +37,12 @@ import { parseArgs } from 'node:util';
 import { ApiClient, ApiError } from '../src/api-client/client.js';
 import { BEAT_MS } from '../src/node/runtime/beat.js';
 import {
+  type BeatStreamHold,
   cpuSeconds,
   deadline,
   type EventStream,
   HttpJson,
+  holdBeatStream,
   listenDrops,
   type OrchestratorChild,
   openEventStream,
@@ -54,9 +57,13 @@ const { values: args } = parseArgs({
   options: {
     agents: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '50' },
-    /** 0: none (the default, though src/agent beats every BEAT_MS = 700 ms with its stream open); N: a heartbeat every N ms. */
-    'heartbeat-ms': { type: 'string', default: '0' },
+    /** How agents beat: `stream` (src/agent's: a byte on its beat stream), `requests` (POST …/heartbeat, the previous release's), `none`. */
+    beats: { type: 'string', default: 'stream' },
+    /** How often agents beat (src/agent: BEAT_MS = 700 ms). */
+    'heartbeat-ms': { type: 'string', default: String(BEAT_MS) },
     'log-level': { type: 'string', default: 'info' },
+    /** The orchestrator signs tickets on its main thread, as before its signer thread (TRELLIS_TICKET_SIGNER=main): to compare. */
+    'sign-on-main-thread': { type: 'boolean', default: false },
     /** Agents refresh as src/agent does (on `policy` and their domain's `node` events) during registration too. */
     'react-during-registration': { type: 'boolean', default: false },
     /** Writes the orchestrator's V8 CPU profile to DIR and prints the phase boundaries (monotonic µs). */
@@ -71,11 +78,16 @@ const { values: args } = parseArgs({
 
 const AGENTS = Number(args.agents);
 const CONCURRENCY = Number(args.concurrency);
-const HEARTBEAT_MS = Number(args['heartbeat-ms']);
+const BEATS = args.beats;
+if (BEATS !== 'stream' && BEATS !== 'requests' && BEATS !== 'none') {
+  console.error('control-plane: --beats must be stream, requests or none');
+  process.exit(2);
+}
+const HEARTBEAT_MS = BEATS === 'none' ? 0 : Number(args['heartbeat-ms']);
 for (const [flag, v, min] of [
   ['--agents', AGENTS, 1],
   ['--concurrency', CONCURRENCY, 1],
-  ['--heartbeat-ms', HEARTBEAT_MS, 0],
+  ['--heartbeat-ms', HEARTBEAT_MS, BEATS === 'none' ? 0 : 1],
 ] as const) {
   if (!Number.isInteger(v) || v < min) {
     console.error(`control-plane: ${flag} must be an integer >= ${min}`);
@@ -115,6 +127,7 @@ interface SimAgent {
   token?: string;
   stream?: EventStream;
   heartbeat?: NodeJS.Timeout;
+  beatStream?: BeatStreamHold;
   /** Epoch of the bundle held; -1 before the first. */
   epoch: number;
   /** The refresh chain, as src/agent keeps it: one fetch in flight, at most one queued. */
@@ -150,6 +163,10 @@ const counters = {
   bundleErrors: new Map<string, number>(),
   heartbeats: 0,
   heartbeatErrors: 0,
+  /** Beat streams: beats written, streams answered 200 (ended after BEAT_STREAM_MS), other answers and errors. */
+  streamBeats: 0,
+  beatStreamsEnded: 0,
+  beatStreamErrors: new Map<string, number>(),
   heartbeatMs: new Map<string, number[]>([
     ['registration', []],
     ['change', []],
@@ -276,6 +293,7 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...process.env, TRELLIS_ADMIN_PASSWORD: PASSWORD };
   delete env.DATABASE_URL;
   delete env.NODE_OPTIONS;
+  if (args['sign-on-main-thread']) env.TRELLIS_TICKET_SIGNER = 'main';
   progress(`${AGENTS} keys in ${(keysMs / 1000).toFixed(1)} s; starting the orchestrator in ${dataDir}`);
   const logFd = args['orchestrator-log'] ? openSync(args['orchestrator-log'], 'w') : undefined;
   if (logFd !== undefined) cleanups.push(() => closeSync(logFd));
@@ -316,6 +334,7 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
   cleanups.push(() => {
     for (const a of agents) {
       clearInterval(a.heartbeat);
+      a.beatStream?.close();
       clearTimeout(a.soon);
       a.stream?.close();
     }
@@ -339,8 +358,22 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
   let latestEpoch = 0;
   const procStreams: EventStream[] = [];
   const procBeats: NodeJS.Timeout[] = [];
+  const procBeatStreams: BeatStreamHold[] = [];
+  /** A node's beat stream, as src/node/runtime/control.ts holds it while its event stream is open. */
+  const beatStream = (node: string, token: string, everyMs: number) =>
+    holdBeatStream(http.agent, orch.url, `/api/v1/nodes/${node}/beats`, token, everyMs, {
+      beat: () => {
+        counters.streamBeats++;
+      },
+      answer: (status) => {
+        if (status === 200) counters.beatStreamsEnded++;
+        else count(counters.beatStreamErrors, `HTTP ${status}`);
+      },
+      error: (reason) => count(counters.beatStreamErrors, reason),
+    });
   cleanups.push(() => {
     for (const t of procBeats) clearInterval(t);
+    for (const b of procBeatStreams) b.close();
     for (const s of procStreams) s.close();
   });
   for (const [j, p] of ['p1', 'p2'].entries()) {
@@ -369,11 +402,13 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
     // Every BEAT_MS, as src/processor does (control.heartbeat): beats 2 s apart crossed the
     // orchestrator's 2 s window, so p1/p2 were marked unreachable and back again all run long —
     // each time a node event to all 1,000 agents and an epoch bump (every bundle refetched).
-    procBeats.push(
-      setInterval(() => {
-        http.request('POST', `/api/v1/nodes/${p}/heartbeat`, { token: ops }).catch(() => undefined);
-      }, BEAT_MS),
-    );
+    if (BEATS === 'stream') procBeatStreams.push(beatStream(p, ops, BEAT_MS));
+    else
+      procBeats.push(
+        setInterval(() => {
+          http.request('POST', `/api/v1/nodes/${p}/heartbeat`, { token: ops }).catch(() => undefined);
+        }, BEAT_MS),
+      );
   }
 
   let phase: 'registration' | 'settle' | 'change' = 'registration';
@@ -512,6 +547,7 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
       // One agent failing (its requests timed out, say) is reported, not fatal to the run.
       a.failed = (err as Error).message;
       clearInterval(a.heartbeat);
+      a.beatStream?.close();
       clearTimeout(a.soon);
       a.stream?.close();
     }
@@ -564,7 +600,8 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
       }
     }
     a.streamMs = performance.now() - t;
-    if (HEARTBEAT_MS > 0) heartbeat(a);
+    if (BEATS === 'requests') heartbeat(a);
+    if (BEATS === 'stream') a.beatStream = beatStream(a.name, a.token!, HEARTBEAT_MS);
     t = performance.now();
     await refresh(a);
     a.bundleMs = performance.now() - t;
@@ -745,7 +782,7 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
 
   console.log(
     `control-plane: ${AGENTS} agents (${OWNERS} host owners), registration concurrency ${CONCURRENCY}, ` +
-      `heartbeats ${HEARTBEAT_MS > 0 ? `every ${HEARTBEAT_MS} ms` : 'none (src/agent beats every 700 ms besides its stream: --heartbeat-ms 700)'}, orchestrator log level ${args['log-level']}, ` +
+      `beats ${BEATS === 'none' ? 'none (src/agent beats every 700 ms on its beat stream)' : BEATS === 'stream' ? `every ${HEARTBEAT_MS} ms on a beat stream per node, as src/agent` : `every ${HEARTBEAT_MS} ms as requests (POST …/heartbeat, the previous release's)`}, orchestrator log level ${args['log-level']}, tickets signed ${args['sign-on-main-thread'] ? 'on the main thread' : 'in a worker thread'}, ` +
       `store pglite, ${AGENTS} P-256 keys made before the timer (${(keysMs / 1000).toFixed(1)} s)` +
       (args['react-during-registration']
         ? ', agents refresh on policy and node events during registration too'
@@ -805,6 +842,7 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
   );
   console.log(
     `errors: bundle fetches ${[...counters.bundleErrors].map(([k, v]) => `${v}× ${k}`).join(', ') || 0}, heartbeat ${counters.heartbeatErrors} (of ${counters.heartbeats + counters.heartbeatErrors}), ` +
+      `beat streams ${[...counters.beatStreamErrors].map(([k, v]) => `${v}× ${k}`).join(', ') || 0} (${counters.streamBeats} beats written, ${counters.beatStreamsEnded} streams ended and answered 200), ` +
       `requests retried after a connection error ${http.retries}, event streams reopened ${counters.streamRetries}, ` +
       `streams lost ${counters.streamsLost}` +
       (counters.lostReasons.size

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { BEAT_STREAM_MS, BEAT_STREAM_TYPE } from '../src/node/runtime/beat.js';
 import { SseParser } from '../src/node/runtime/sse.js';
 
 /** bin/trellis.js, from dist/bench/support.js. */
@@ -270,6 +271,75 @@ export interface EventStream {
   /** Set once the stream has ended or failed. */
   closed: boolean;
   close(): void;
+}
+
+/** A held beat stream (see holdBeatStream). */
+export interface BeatStreamHold {
+  close(): void;
+}
+
+/**
+ * A node's beat stream as src/node/runtime/control.ts holds it (orchestrator/api/beats.ts):
+ * one POST whose chunked body gets a byte every `everyMs`, ended after BEAT_STREAM_MS and
+ * opened again. `on.answer` gets each stream's status (200 when it ended as it should).
+ */
+export function holdBeatStream(
+  agent: http.Agent,
+  baseUrl: string,
+  path: string,
+  token: string,
+  everyMs: number,
+  on: { beat(): void; answer(status: number): void; error(reason: string): void },
+): BeatStreamHold {
+  const base = new URL(baseUrl);
+  let req: http.ClientRequest | undefined;
+  let openedAt = 0;
+  let closed = false;
+  const open = () => {
+    openedAt = Date.now();
+    const r = http.request({
+      host: base.hostname,
+      port: base.port,
+      method: 'POST',
+      path,
+      agent,
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': BEAT_STREAM_TYPE,
+        'transfer-encoding': 'chunked',
+      },
+    });
+    r.on('response', (res) => {
+      res.resume();
+      on.answer(res.statusCode ?? 0);
+    });
+    r.on('error', (e) => {
+      if (!closed) on.error(e.message);
+    });
+    r.flushHeaders();
+    req = r;
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const beat = () => {
+    if (closed) return;
+    if (!req || req.writableEnded || req.destroyed) open();
+    req!.write('\n');
+    on.beat();
+    if (Date.now() - openedAt >= BEAT_STREAM_MS) req!.end();
+  };
+  // Spread over the interval, as independent nodes would be.
+  const first = setTimeout(() => {
+    beat();
+    timer = setInterval(beat, everyMs);
+  }, Math.random() * everyMs);
+  return {
+    close() {
+      closed = true;
+      clearTimeout(first);
+      clearInterval(timer);
+      req?.destroy();
+    },
+  };
 }
 
 /** Holds GET /api/v1/events open and hands each server-sent event to onEvent. */

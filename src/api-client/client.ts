@@ -62,7 +62,14 @@ type NodeRegistrationBody = z.input<typeof NodeRegistration>;
  */
 export type Fetcher = (
   url: URL,
-  init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal },
+  init: {
+    method: string;
+    headers: Record<string, string>;
+    /** A stream is sent as it is written (a node's beat stream); fetch then needs `duplex: 'half'`. */
+    body?: string | ReadableStream<Uint8Array>;
+    duplex?: 'half';
+    signal?: AbortSignal;
+  },
 ) => Promise<Response>;
 
 export class ApiClient {
@@ -81,12 +88,21 @@ export class ApiClient {
   }
 
   /** A raw request on the same (verified) transport: event streams read the body as it comes. */
-  raw(path: string, init: { method?: string; headers?: Record<string, string>; signal?: AbortSignal } = {}) {
+  raw(
+    path: string,
+    init: {
+      method?: string;
+      headers?: Record<string, string>;
+      body?: ReadableStream<Uint8Array>;
+      signal?: AbortSignal;
+    } = {},
+  ) {
     const headers: Record<string, string> = { ...init.headers };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     return this.#fetch(new URL(path, this.baseUrl), {
       method: init.method ?? 'GET',
       headers,
+      ...(init.body && { body: init.body, duplex: 'half' as const }),
       ...(init.signal && { signal: init.signal }),
     }).catch((err: unknown) => {
       // A stream the caller aborted is not a network failure.

@@ -6,6 +6,7 @@ import { adminUserRoutes } from './api/admin-users.js';
 import { applyRoutes } from './api/apply.js';
 import { auditRoutes } from './api/audit.js';
 import { backupRoutes } from './api/backup.js';
+import { beatRoutes } from './api/beats.js';
 import { caRoutes } from './api/ca-info.js';
 import { contractRoutes } from './api/contracts.js';
 import { dataPlaneRoutes } from './api/dataplane.js';
@@ -48,6 +49,7 @@ import { bumpPolicyEpoch } from './store/repos/meta.js';
 import { disconnectStale } from './store/repos/nodes.js';
 import { TicketKeyring } from './tickets/keyring.js';
 import { SignedTicketCache } from './tickets/signed-cache.js';
+import { TicketSigner } from './tickets/signer.js';
 
 export interface OrchestratorOptions {
   dataDir?: string;
@@ -122,6 +124,8 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
       undefined,
       () => ticketKeys.generation(),
     ),
+    // TRELLIS_TICKET_SIGNER=main signs on the main thread: for measuring the thread's worth side by side (bench:control-plane).
+    ticketSigner: new TicketSigner(process.env.TRELLIS_TICKET_SIGNER !== 'main'),
     flowTables: new Map(),
     closing: false,
     liveStreams: new Map(),
@@ -147,6 +151,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
     linkRoutes,
     nodeAuthRoutes,
     nodeRoutes,
+    beatRoutes,
     tokenRoutes,
     topologyRoutes,
     pathRoutes,
@@ -188,6 +193,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
       tls?.stop();
       ctx.closing = true;
       await app.close();
+      await ctx.ticketSigner.close();
       await db.close();
     },
   };

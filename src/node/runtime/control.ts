@@ -7,7 +7,8 @@ import { pinnedFetch, type TrustSource } from '../../api-client/trust.js';
 import { TrellisError } from '../../errors.js';
 import type { FabricNode } from '../../model/index.js';
 import { backoffMs, sleep } from './backoff.js';
-import { BEAT_MS } from './beat.js';
+import { BEAT_MS, BEAT_STREAM_TYPE } from './beat.js';
+import { BeatStream } from './beat-stream.js';
 import { nodeTrust } from './orchestrator-trust.js';
 import { waitingOutRateLimits } from './rate-limit.js';
 import { SseParser } from './sse.js';
@@ -237,17 +238,54 @@ export class ControlSession {
    * open stream alone does not: a stopped process keeps its TCP connection), so the
    * orchestrator marks a node whose beats stop `unreachable` (orchestrator/liveness.ts), and
    * they tell it the node was heard from (its `lastSeen`, shown live in the console and
-   * `trellis get nodes`). While the stream is down they keep the node shown connected, every ~2 s.
+   * `trellis get nodes`). While the stream is open they go as one byte each on the beat stream
+   * (beat-stream.ts): at 1,000 nodes a request per beat was more than the orchestrator could
+   * serve. While the stream is down, or the orchestrator has no beat streams (an older
+   * release), or the last beat stream failed, a beat is a request: every ~2 s, or every beat.
    */
   heartbeat(node: string, everyMs = BEAT_MS): void {
     let tick = 0;
+    let held: BeatStream | undefined;
+    let streams = true;
+    let lastFailed = false;
     const t = setInterval(() => {
       tick++;
+      if (this.#streamOpen && streams) {
+        if (held?.beat()) return;
+        held = this.#beatStream(node);
+        held.beat();
+        void held.done.then((end) => {
+          if (end === 'unsupported') streams = false;
+          if (end === 'unauthenticated') this.#token = undefined;
+          lastFailed = end !== 'ended';
+        });
+        // A new stream is not known to be read until it ends: after a failed one, also a request.
+        if (!lastFailed) return;
+      } else if (held) {
+        held.end();
+        held = undefined;
+      }
       if (!this.#streamOpen && tick % 3 !== 0) return;
       this.call((api) => api.request('POST', `/api/v1/nodes/${node}/heartbeat`)).catch(() => undefined);
     }, everyMs);
     t.unref();
     this.#timers.push(t);
+    this.#endBeats = () => held?.end();
+  }
+
+  #endBeats: () => void = () => undefined;
+
+  #beatStream(node: string): BeatStream {
+    return new BeatStream(async (body) => {
+      const api = await this.#client();
+      if (!this.#token) await this.#login();
+      return api.withToken(this.#token!).raw(`/api/v1/nodes/${encodeURIComponent(node)}/beats`, {
+        method: 'POST',
+        headers: { 'content-type': BEAT_STREAM_TYPE },
+        body,
+        signal: this.#abort.signal,
+      });
+    });
   }
 
   /**
@@ -301,6 +339,7 @@ export class ControlSession {
   stop(): void {
     this.#stopped = true;
     this.#abort.abort();
+    this.#endBeats();
     for (const t of this.#timers) clearInterval(t);
   }
 }

@@ -107,9 +107,20 @@ export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
         nowSec,
         ttlSec: o.ticketTtlSec,
       });
-      // Sign here, at the edge of the pure policy: the bundle's tickets become opaque tokens.
-      const sign = (t: FlowTicket) =>
-        o.signedTickets.token(t, snap.contractEpochs[t.contractId] ?? 0, nowSec, o.ticketTtlSec);
+      // Sign here, at the edge of the pure policy: the bundle's tickets become opaque tokens,
+      // all of the bundle's at once (those not reused are signed in one batch, off this thread).
+      const tickets: FlowTicket[] = [];
+      for (const c of bundle.client)
+        for (const t of c.targets) if (t.ticket) tickets.push(t.ticket, ...(t.fallbacks ?? []));
+      const signed = await o.signedTickets.tokens(
+        tickets,
+        (t) => snap.contractEpochs[t.contractId] ?? 0,
+        nowSec,
+        o.ticketTtlSec,
+        (batch) => o.ticketSigner.sign(batch, o.ticketKeys.signing()),
+      );
+      let next = 0;
+      const take = () => signed[next++]!;
       return {
         ...bundle,
         // The keys its inbound side verifies with: a rotation reaches it with the next bundle.
@@ -118,17 +129,19 @@ export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
           ...c,
           targets: c.targets.map(({ ticket, fallbacks, ...t }) => {
             if (!ticket) return t;
-            const signed = sign(ticket);
-            const alt = fallbacks?.map(sign).map((f) => ({
-              token: f.token,
-              path: f.ticket.path,
-              expiresAt: f.ticket.expiresAt,
-            }));
+            const main = take();
+            const alt = fallbacks
+              ?.map(() => take())
+              .map((f) => ({
+                token: f.token,
+                path: f.ticket.path,
+                expiresAt: f.ticket.expiresAt,
+              }));
             return {
               ...t,
-              token: signed.token,
-              path: signed.ticket.path,
-              expiresAt: signed.ticket.expiresAt,
+              token: main.token,
+              path: main.ticket.path,
+              expiresAt: main.ticket.expiresAt,
               ...(alt && { fallbacks: alt }),
             };
           }),

@@ -6,7 +6,7 @@ import type { Principal } from '../auth/principal.js';
 import { requireAdmin, requireDomainAdmin, requireSystemAdmin, visibleDomains } from '../auth/rbac.js';
 import { deleteSessionsOf } from '../auth/sessions.js';
 import type { Orchestrator } from '../context.js';
-import { recordBeat, touchDue } from '../liveness.js';
+import { recordBeat } from '../liveness.js';
 import { nodeStatusChanged } from '../node-status.js';
 import { publicKeyDer, registerNode } from '../ops/register-node.js';
 import { issueNodeCertificate } from '../pki/ca.js';
@@ -151,10 +151,10 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
       if (!node) throw notFound('node', params.name!, '; register it again');
       requireOwner(principal, node, 'heartbeat for');
       // A node holding its event stream beats every BEAT_MS: judged in memory (liveness.ts), its
-      // `lastSeen` written every few seconds only, so a fleet of beats costs few store writes.
-      const streaming = o.liveStreams.has(node.name);
-      if (streaming) await recordBeat(o, node.name);
-      if (!streaming || touchDue(o, node.name)) await touchNode(o.db, node.name, new Date());
+      // `lastSeen` written with everyone's every few seconds. Nodes of this release beat on
+      // their beat stream instead (api/beats.ts): this is the older releases' way.
+      if (o.liveStreams.has(node.name)) await recordBeat(o, node.name);
+      else await touchNode(o.db, node.name, new Date());
       return { status: 'connected', policyEpoch: (await getMeta<number>(o.db, 'policyEpoch')) ?? 0 };
     },
   });

@@ -65,6 +65,7 @@ export const OPERATION_IDS: Readonly<Record<string, string>> = {
   'POST /api/v1/nodes/:name/login': 'nodeLogin',
   'POST /api/v1/nodes/:name/certificate': 'renewNodeCertificate',
   'POST /api/v1/nodes/:name/heartbeat': 'nodeHeartbeat',
+  'POST /api/v1/nodes/:name/beats': 'holdNodeBeatStream',
   'POST /api/v1/nodes/:name/disconnect': 'disconnectNode',
   'POST /api/v1/nodes/:name/reset': 'resetNode',
   'GET /api/v1/nodes/:name/bundle': 'getNodeBundle',

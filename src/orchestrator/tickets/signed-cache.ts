@@ -60,26 +60,78 @@ export class SignedTicketCache {
    * `contractEpoch` is the epoch of the contract's last change.
    */
   token(fresh: FlowTicket, contractEpoch: number, nowSec: number, ttlSec: number): SignedTicket {
-    const { issuedAt: _i, expiresAt: _e, policyEpoch: _p, ...content } = fresh;
-    const key = createHash('sha256').update(JSON.stringify(content)).digest('base64');
-    const hit = this.#entries.get(key);
     const generation = this.generation();
-    if (
-      hit &&
-      hit.generation === generation &&
-      hit.policyEpoch >= contractEpoch &&
-      hit.expiresAt - nowSec >= minLifeLeft(ttlSec)
-    ) {
-      // Same content: only the epoch and the times differ from the ticket just computed.
-      const { policyEpoch, issuedAt, expiresAt, token } = hit;
-      return { ticket: { ...fresh, policyEpoch, issuedAt, expiresAt }, token };
-    }
+    const key = contentKey(fresh);
+    const hit = this.#reuse(key, fresh, contractEpoch, nowSec, ttlSec, generation);
+    if (hit) return hit;
     const token = this.sign(fresh);
+    this.#keep(key, fresh, token, generation);
+    return { ticket: fresh, token };
+  }
+
+  /**
+   * The same for a bundle's tickets at once: the ones that cannot be reused are signed in one
+   * batch by `signMany` (the signer thread, tickets/signer.ts), in order.
+   */
+  async tokens(
+    fresh: FlowTicket[],
+    contractEpoch: (t: FlowTicket) => number,
+    nowSec: number,
+    ttlSec: number,
+    signMany: (tickets: FlowTicket[]) => Promise<string[]>,
+  ): Promise<SignedTicket[]> {
+    const generation = this.generation();
+    const out: SignedTicket[] = new Array(fresh.length);
+    const misses: { i: number; key: string }[] = [];
+    for (const [i, t] of fresh.entries()) {
+      const key = contentKey(t);
+      const hit = this.#reuse(key, t, contractEpoch(t), nowSec, ttlSec, generation);
+      if (hit) out[i] = hit;
+      else misses.push({ i, key });
+    }
+    if (misses.length === 0) return out;
+    const tokens = await signMany(misses.map((m) => fresh[m.i]!));
+    for (const [j, { i, key }] of misses.entries()) {
+      const token = tokens[j]!;
+      // Kept under the generation read before signing: if the key rotated meanwhile, never reused.
+      this.#keep(key, fresh[i]!, token, generation);
+      out[i] = { ticket: fresh[i]!, token };
+    }
+    return out;
+  }
+
+  #reuse(
+    key: string,
+    fresh: FlowTicket,
+    contractEpoch: number,
+    nowSec: number,
+    ttlSec: number,
+    generation: number,
+  ): SignedTicket | undefined {
+    const hit = this.#entries.get(key);
+    if (
+      !hit ||
+      hit.generation !== generation ||
+      hit.policyEpoch < contractEpoch ||
+      hit.expiresAt - nowSec < minLifeLeft(ttlSec)
+    )
+      return undefined;
+    // Same content: only the epoch and the times differ from the ticket just computed.
+    const { policyEpoch, issuedAt, expiresAt, token } = hit;
+    return { ticket: { ...fresh, policyEpoch, issuedAt, expiresAt }, token };
+  }
+
+  #keep(key: string, fresh: FlowTicket, token: string, generation: number): void {
     // Re-inserted last: the Map's order is then least recently signed first, the one to drop.
     this.#entries.delete(key);
     const { policyEpoch, issuedAt, expiresAt } = fresh;
     this.#entries.set(key, { policyEpoch, issuedAt, expiresAt, token, generation });
     if (this.#entries.size > this.max) this.#entries.delete(this.#entries.keys().next().value!);
-    return { ticket: fresh, token };
   }
+}
+
+/** The cache key: a digest of what the ticket says but for its epoch and times. */
+function contentKey(t: FlowTicket): string {
+  const { issuedAt: _i, expiresAt: _e, policyEpoch: _p, ...content } = t;
+  return createHash('sha256').update(JSON.stringify(content)).digest('base64');
 }

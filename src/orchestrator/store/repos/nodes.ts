@@ -86,6 +86,11 @@ export async function touchNode(sql: Sql, name: string, at: Date): Promise<void>
   ]);
 }
 
+/** The nodes' `lastSeen` (beats, batched by liveness.ts): their status is liveness' to change, not this. */
+export async function touchNodes(sql: Sql, names: string[], at: Date): Promise<void> {
+  await sql.query('UPDATE nodes SET last_seen = $2 WHERE name = ANY($1)', [names, at.toISOString()]);
+}
+
 /** Marks nodes silent since `before` (except `alive` ones) as disconnected; returns them. */
 export async function disconnectStale(
   sql: Sql,
