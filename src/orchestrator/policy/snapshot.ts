@@ -47,6 +47,8 @@ export function fabricSnapshot(o: Orchestrator): Promise<FabricSnapshot> {
     const c: Changes = { version: 0, nodes: new Set() };
     changes.set(o, c);
     o.events.subscribe((e) => {
+      // A peer's ejection is logged and published, never stored: nothing a bundle is made of.
+      if (e.type === 'peer-health') return;
       // A processor event is followed by an epoch bump (paths change): re-read everything.
       if (e.type === 'node' && e.kind === 'workload') c.nodes.add(e.name);
       else c.version++;
