@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliEnv, TRELLIS_BIN, trellis } from './support/cli.js';
+import { cliEnv, trellis, trellisInBackground } from './support/cli.js';
 import {
   ADMIN_PASSWORD,
   publicKeyPem,
@@ -27,20 +26,6 @@ async function closedPort(): Promise<number> {
   const { port } = srv.address() as { port: number };
   await new Promise((r) => srv.close(r));
   return port;
-}
-
-/** `trellis ARGS` left running (a watch): its output so far, and how it ended. */
-function background(args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [TRELLIS_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = { stdout: '', stderr: '' };
-  child.stdout.on('data', (d) => {
-    out.stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    out.stderr += d;
-  });
-  const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, out, ended };
 }
 
 describe('trellis CLI with kubectl habits, against a real orchestrator', () => {
@@ -140,7 +125,7 @@ describe('trellis CLI with kubectl habits, against a real orchestrator', () => {
   });
 
   it('`get nodes --watch` prints the table, then a line per node status change, until SIGTERM (exit 0)', async () => {
-    const w = background(['get', 'nodes', '--watch'], env);
+    const w = trellisInBackground(['get', 'nodes', '--watch'], env);
     try {
       await until('the header', async () => (w.out.stdout.startsWith('NAME') ? true : undefined));
       // Registered before or after the stream opens, it shows: the stream's `hello` re-reads.
@@ -169,7 +154,7 @@ describe('trellis CLI with kubectl habits, against a real orchestrator', () => {
 
   it('a watch whose session is revoked ends: its stream is cut for good, exit 4', async () => {
     const token = await t.login('admin', ADMIN_PASSWORD);
-    const w = background(['get', 'nodes', '--watch'], { ...env, TRELLIS_TOKEN: token });
+    const w = trellisInBackground(['get', 'nodes', '--watch'], { ...env, TRELLIS_TOKEN: token });
     try {
       await until('the header', async () => (w.out.stdout.startsWith('NAME') ? true : undefined));
       await new Promise((r) => setTimeout(r, 500));

@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FabricEvent } from '../src/orchestrator/events.js';
-import { cliEnv, TRELLIS_BIN, trellis } from './support/cli.js';
+import { cliEnv, trellis, trellisInBackground } from './support/cli.js';
 import {
   ADMIN_PASSWORD,
   publicKeyPem,
@@ -24,20 +23,6 @@ const PASSWORDS: Record<string, string> = {
   'voting-app/http-proxy': 'http-proxy-password',
   'voting-app/voting-svc': 'voting-svc-password',
 };
-
-/** `trellis ARGS` left running (a watch): its output so far, and how it ended. */
-function background(args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [TRELLIS_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = { stdout: '', stderr: '' };
-  child.stdout.on('data', (d) => {
-    out.stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    out.stderr += d;
-  });
-  const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, out, ended, lines: () => out.stdout.split('\n').filter(Boolean) };
-}
 
 const flowTable = (packets: number) => ({
   table30: { packets, bytes: packets * 100, flows: 1 },
@@ -155,7 +140,7 @@ describe('trellis get denials|flows --watch over the event stream', () => {
   });
 
   it('a denial a node reports appears in `get denials --watch` from its event: the same row `get denials` prints, no read', async () => {
-    const w = background(['get', 'denials', '--watch'], env);
+    const w = trellisInBackground(['get', 'denials', '--watch'], env);
     try {
       // The first table (empty), then its stream's hello re-reads it once; by then it is subscribed.
       await until('its stream', async () => ((await reads('/api/v1/denials')) >= 2 ? true : undefined));
@@ -175,7 +160,10 @@ describe('trellis get denials|flows --watch over the event stream', () => {
       expect(once.stdout.split('\n')[1]).toBe(line);
 
       // A watch with a filter prints only what the filter lists.
-      const filtered = background(['get', 'denials', '--contract', 'voting-backend', '--watch'], env);
+      const filtered = trellisInBackground(
+        ['get', 'denials', '--contract', 'voting-backend', '--watch'],
+        env,
+      );
       try {
         await until('its stream', async () => ((await reads('/api/v1/denials')) >= 5 ? true : undefined));
         await report('no flow ticket for contract voting-frontend (again)');
@@ -194,7 +182,7 @@ describe('trellis get denials|flows --watch over the event stream', () => {
 
   it("a processor's pushed flow table appears in `get flows PROCESSOR --watch`: one read per flows event, none for an idle push", async () => {
     const route = '/api/v1/processors/:name/flows';
-    const w = background(['get', 'flows', 'aws-p1', '--watch'], env);
+    const w = trellisInBackground(['get', 'flows', 'aws-p1', '--watch'], env);
     try {
       const before = await reads(route);
       await until('its stream', async () => ((await reads(route)) >= before + 2 ? true : undefined));

@@ -46,6 +46,20 @@ export function trellis(
   });
 }
 
+/** `trellis ARGS` left running (a watch): its output so far, its lines, and how it ended. */
+export function trellisInBackground(args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [TRELLIS_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d) => {
+    out.stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    out.stderr += d;
+  });
+  const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, out, ended, lines: () => out.stdout.split('\n').filter(Boolean) };
+}
+
 /** A real `trellis orchestrator` process on a free loopback port. */
 export interface OrchestratorProcess {
   url: string;
