@@ -293,7 +293,7 @@ describe('a processor under attack', () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     // Same name, kind, domain and address as the real aws-11: only the issuer differs.
     const { certPem } = await issueNodeCertificate(otherCa, {
-      publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
       name: 'aws-11',
       kind: 'workload',
       domain: 'hello',

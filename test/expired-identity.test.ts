@@ -44,7 +44,7 @@ describe('a node whose cached identity has expired', () => {
     const ca = await createCaInMemory();
     const notAfter = new Date(Math.floor(Date.now() / 1000) * 1000 - 3_600_000);
     const { certPem } = await issueNodeCertificate(ca, {
-      publicKeyPem: key.publicKeyPem,
+      publicKey: key.publicKeyPem,
       name: 'aws-11',
       kind: 'workload',
       domain: 'hello',

@@ -81,7 +81,7 @@ export async function forgedIdentity(
   const ca = await loadOrCreateCa(orchestratorDir);
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const { certPem } = await issueNodeCertificate(ca, {
-    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     ...node,
   });
   return {

@@ -8,8 +8,9 @@ import { deleteSessionsOf } from '../auth/sessions.js';
 import type { Orchestrator } from '../context.js';
 import { recordBeat } from '../liveness.js';
 import { nodeStatusChanged } from '../node-status.js';
-import { publicKeyDer, registerNode } from '../ops/register-node.js';
+import { registerNode, storedKey } from '../ops/register-node.js';
 import { issueNodeCertificate } from '../pki/ca.js';
+import { NodePublicKey } from '../pki/node-key.js';
 import { getMeta } from '../store/repos/meta.js';
 import {
   deleteNode,
@@ -115,7 +116,8 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
       }
       // The same key, compared as DER: PEM line breaks or a trailing newline must not matter,
       // and a certificate for any other key would let a password holder take the name over.
-      if (!publicKeyDer(body.publicKey).equals(publicKeyDer(node.publicKey))) {
+      const registered = storedKey(node.publicKey);
+      if (!registered || !NodePublicKey.parse(body.publicKey, 'body.publicKey').equals(registered)) {
         throw new TrellisError(
           'TRELLIS_ERR_CONFLICT',
           `node "${node.name}" is registered with another key; a certificate is renewed only for the key the node registered`,
@@ -126,7 +128,7 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
         );
       }
       const { certPem, notAfter } = await issueNodeCertificate(o.ca, {
-        publicKeyPem: node.publicKey,
+        publicKey: registered,
         name: node.name,
         kind: node.kind,
         domain: node.domain,

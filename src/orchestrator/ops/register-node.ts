@@ -1,4 +1,3 @@
-import { createPublicKey } from 'node:crypto';
 import { TrellisError } from '../../errors.js';
 import type { FabricNode, NodeRegistration } from '../../model/index.js';
 import { nodeIdFor } from '../../wire/node-id.js';
@@ -6,6 +5,7 @@ import { describePrincipal, type Principal } from '../auth/principal.js';
 import type { Orchestrator } from '../context.js';
 import { nodeStatusChanged } from '../node-status.js';
 import { issueNodeCertificate } from '../pki/ca.js';
+import { NodePublicKey } from '../pki/node-key.js';
 import { insertAudit } from '../store/repos/audit.js';
 import { getNode, setCertNotAfter, upsertNode } from '../store/repos/nodes.js';
 import { declaredProcessors } from '../store/repos/processors.js';
@@ -24,13 +24,16 @@ export interface RegistrationAnswer {
   ticketKeys: { id: string; publicKeyPem: string }[];
 }
 
-export function publicKeyDer(pem: string): Buffer {
+/**
+ * A stored node's key, to compare a new one with; undefined when it does not parse as a node key
+ * (a row written before registration checked keys up front): it then matches no key, and an
+ * admin frees the name (`trellis node reset`).
+ */
+export function storedKey(pem: string): NodePublicKey | undefined {
   try {
-    return createPublicKey(pem).export({ type: 'spki', format: 'der' });
+    return NodePublicKey.parse(pem);
   } catch {
-    throw new TrellisError('TRELLIS_ERR_VALIDATION', 'publicKey is not a PEM public key', {
-      field: 'body.publicKey',
-    });
+    return undefined;
   }
 }
 
@@ -60,7 +63,8 @@ export async function registerNode(
   body: NodeRegistration,
   inTx?: (w: WriteTx, node: FabricNode, existed: boolean) => Promise<void>,
 ): Promise<RegistrationAnswer> {
-  const der = publicKeyDer(body.publicKey);
+  // Checked before the transaction: a key the CA would refuse must leave nothing stored.
+  const key = NodePublicKey.parse(body.publicKey, 'body.publicKey');
   if (principal.node !== undefined && principal.node !== body.name) {
     throw new TrellisError(
       'TRELLIS_ERR_FORBIDDEN',
@@ -113,7 +117,7 @@ export async function registerNode(
         );
       }
       // An empty key: an admin reset the node, so the next key to register binds the name.
-      if (existing && existing.publicKey !== '' && !publicKeyDer(existing.publicKey).equals(der)) {
+      if (existing && existing.publicKey !== '' && !storedKey(existing.publicKey)?.equals(key)) {
         const { publicKey: _, ...shown } = existing;
         throw new TakeoverRefused(shown);
       }
@@ -123,7 +127,7 @@ export async function registerNode(
       const node: FabricNode = {
         name: body.name,
         kind,
-        nodeId: nodeIdFor(prefix, der),
+        nodeId: nodeIdFor(prefix, key.der),
         owner: principal.name,
         domain: principal.domain,
         addresses: body.addresses,
@@ -168,7 +172,7 @@ export async function registerNode(
   }
   // The certificate binds the node's own key to its name: every data-plane link checks it.
   const { certPem, notAfter } = await issueNodeCertificate(o.ca, {
-    publicKeyPem: body.publicKey,
+    publicKey: key,
     name: registered.name,
     kind: registered.kind,
     domain: registered.domain,

@@ -1,6 +1,5 @@
 import {
   createPrivateKey,
-  createPublicKey,
   generateKeyPairSync,
   type KeyObject,
   randomBytes,
@@ -15,6 +14,7 @@ import { Name } from '../../model/names.js';
 import { NodeKind } from '../../model/node.js';
 import { nodeUri, type PeerIdentity, peerIdentity } from '../../node/identity/peer-identity.js';
 import { CLOCK_SKEW_MS } from '../../wire/clock-skew.js';
+import { NodePublicKey } from './node-key.js';
 
 /**
  * The fabric CA: the orchestrator signs every node's certificate with it, and every mTLS
@@ -29,8 +29,8 @@ export interface FabricCa {
 }
 
 export interface NodeCertificateRequest {
-  /** The node's own P-256 public key (SPKI PEM); the node keeps the private key. */
-  publicKeyPem: string;
+  /** The node's own P-256 public key (SPKI PEM, or as registration already parsed it); the node keeps the private key. */
+  publicKey: string | NodePublicKey;
   name: string;
   kind: NodeKind;
   domain: string;
@@ -122,9 +122,8 @@ export async function issueNodeCertificate(
   const lib = await x509();
   const signer = await signerFor(ca);
   // SPKI bytes go straight into the certificate; no WebCrypto import needed for a key we only embed.
-  const publicKey = new Uint8Array(
-    parseNodePublicKey(req.publicKeyPem).export({ type: 'spki', format: 'der' }),
-  );
+  const key = typeof req.publicKey === 'string' ? NodePublicKey.parse(req.publicKey) : req.publicKey;
+  const publicKey = new Uint8Array(key.der);
   const now = Date.now();
   const notBefore = req.notBefore ?? new Date(now - CLOCK_SKEW_MS);
   let notAfter = req.notAfter ?? new Date(now + (req.validForMs ?? NODE_VALIDITY_MS));
@@ -255,33 +254,6 @@ function checkPair(certPem: string, keyPem: string, dir: string): FabricCa {
     });
   }
   return { certPem, keyPem, key };
-}
-
-function parseNodePublicKey(pem: string): KeyObject {
-  // createPublicKey() would happily derive a public key from a private one; refuse instead, so
-  // a misbehaving node learns its private key left the machine.
-  if (pem.includes('PRIVATE KEY')) {
-    throw new TrellisError('TRELLIS_ERR_VALIDATION', 'publicKey contains a private key', {
-      field: 'publicKey',
-      hint: 'send only the public key; treat this private key as leaked and generate a new one',
-    });
-  }
-  let key: KeyObject;
-  try {
-    key = createPublicKey(pem);
-  } catch {
-    throw new TrellisError('TRELLIS_ERR_VALIDATION', 'publicKey is not a PEM public key', {
-      field: 'publicKey',
-      hint: 'send the SPKI PEM ("-----BEGIN PUBLIC KEY-----") of an ECDSA P-256 key',
-    });
-  }
-  if (key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-    throw new TrellisError('TRELLIS_ERR_VALIDATION', 'publicKey must be an ECDSA P-256 public key', {
-      field: 'publicKey',
-      hint: 'send the SPKI PEM ("-----BEGIN PUBLIC KEY-----") of an ECDSA P-256 key',
-    });
-  }
-  return key;
 }
 
 function importSigningKey(key: KeyObject): Promise<CryptoKey> {

@@ -37,7 +37,7 @@ async function node(
 ): Promise<MtlsIdentity> {
   const key = p256();
   const { certPem } = await issueNodeCertificate(ca, {
-    publicKeyPem: key.publicKeyPem,
+    publicKey: key.publicKeyPem,
     name,
     kind,
     domain: opts.domain ?? 'voting-app',
@@ -229,7 +229,7 @@ describe('node certificate contents', () => {
   it('carries the URI SAN, IP SANs, both EKUs, the node key, and 7 days of validity', async () => {
     const key = p256();
     const issued = await issueNodeCertificate(ca, {
-      publicKeyPem: key.publicKeyPem,
+      publicKey: key.publicKeyPem,
       name: 'gcp-11',
       kind: 'workload',
       domain: 'voting-app',
@@ -257,18 +257,18 @@ describe('node certificate contents', () => {
 
   it('refuses a private key, a non-P-256 key and a name that would not parse back', async () => {
     const base = { name: 'aws-11', kind: 'workload', domain: 'voting-app', addresses: [] } as const;
-    await expect(issueNodeCertificate(ca, { ...base, publicKeyPem: p256().privateKeyPem })).rejects.toThrow(
+    await expect(issueNodeCertificate(ca, { ...base, publicKey: p256().privateKeyPem })).rejects.toThrow(
       'publicKey contains a private key',
     );
     const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).publicKey;
     await expect(
       issueNodeCertificate(ca, {
         ...base,
-        publicKeyPem: p384.export({ type: 'spki', format: 'pem' }).toString(),
+        publicKey: p384.export({ type: 'spki', format: 'pem' }).toString(),
       }),
     ).rejects.toThrow('publicKey must be an ECDSA P-256 public key');
     await expect(
-      issueNodeCertificate(ca, { ...base, name: 'a/b', publicKeyPem: p256().publicKeyPem }),
+      issueNodeCertificate(ca, { ...base, name: 'a/b', publicKey: p256().publicKeyPem }),
     ).rejects.toThrow('name "a/b" is not a valid name');
   });
 
@@ -280,7 +280,7 @@ describe('node certificate contents', () => {
   it('issues certificates in a few milliseconds', async () => {
     const publicKeyPem = p256().publicKeyPem;
     const req = {
-      publicKeyPem,
+      publicKey: publicKeyPem,
       name: 'aws-11',
       kind: 'workload',
       domain: 'd',
@@ -314,7 +314,7 @@ describe('key and CA files', () => {
     expect(second.keyPem).toBe(first.keyPem);
     // A reloaded CA still issues certificates that chain to the original.
     const { certPem } = await issueNodeCertificate(second, {
-      publicKeyPem: p256().publicKeyPem,
+      publicKey: p256().publicKeyPem,
       name: 'aws-p1',
       kind: 'processor',
       domain: 'fabric',
