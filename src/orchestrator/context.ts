@@ -6,12 +6,12 @@ import type { Lockout } from './auth/lockout.js';
 import type { LoginGate } from './auth/login-gate.js';
 import type { OpenStreams } from './auth/open-streams.js';
 import type { VerifiedCache } from './auth/verified-cache.js';
+import type { CryptoThread } from './crypto/thread.js';
 import type { EventHub } from './events.js';
 import type { FabricCa } from './pki/ca.js';
 import type { Db } from './store/db.js';
 import type { TicketKeyring } from './tickets/keyring.js';
 import type { SignedTicketCache } from './tickets/signed-cache.js';
-import type { TicketSigner } from './tickets/signer.js';
 
 /** Everything a request handler may use; built once per orchestrator. */
 export interface Orchestrator {
@@ -42,8 +42,8 @@ export interface Orchestrator {
   nodeCertTtlMs: number;
   /** Signed tickets reused across bundle fetches while their content and contract stay the same. */
   signedTickets: SignedTicketCache;
-  /** Signs the tickets the cache cannot reuse, in a worker thread when it can. */
-  ticketSigner: TicketSigner;
+  /** Signs the tickets the cache cannot reuse and issues node certificates, in a worker thread when it can. */
+  crypto: CryptoThread;
   flowTables: Map<string, FlowTableReport>;
   /** Open event streams per node: a node holding one is alive without heartbeats. */
   liveStreams: Map<string, number>;

@@ -35,6 +35,7 @@ import { VerifiedCache } from './auth/verified-cache.js';
 import { type BootstrapResult, bootstrap } from './bootstrap.js';
 import { installConsole } from './console-assets.js';
 import type { Orchestrator } from './context.js';
+import { CryptoThread } from './crypto/thread.js';
 import { EventHub } from './events.js';
 import { checkKeyRecords, expectKeyFiles } from './key-records.js';
 import { startLivenessSweep } from './liveness.js';
@@ -49,7 +50,6 @@ import { bumpPolicyEpoch } from './store/repos/meta.js';
 import { disconnectStale } from './store/repos/nodes.js';
 import { TicketKeyring } from './tickets/keyring.js';
 import { SignedTicketCache } from './tickets/signed-cache.js';
-import { TicketSigner } from './tickets/signer.js';
 
 export interface OrchestratorOptions {
   dataDir?: string;
@@ -124,8 +124,8 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
       undefined,
       () => ticketKeys.generation(),
     ),
-    // TRELLIS_TICKET_SIGNER=main signs on the main thread: for measuring the thread's worth side by side (bench:control-plane).
-    ticketSigner: new TicketSigner(process.env.TRELLIS_TICKET_SIGNER !== 'main'),
+    // TRELLIS_TICKET_SIGNER=main signs tickets and certificates on the main thread: for measuring the thread's worth side by side (bench:control-plane).
+    crypto: new CryptoThread(process.env.TRELLIS_TICKET_SIGNER !== 'main'),
     flowTables: new Map(),
     closing: false,
     liveStreams: new Map(),
@@ -193,7 +193,7 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
       tls?.stop();
       ctx.closing = true;
       await app.close();
-      await ctx.ticketSigner.close();
+      await ctx.crypto.close();
       await db.close();
     },
   };

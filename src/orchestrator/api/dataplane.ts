@@ -117,7 +117,7 @@ export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
         (t) => snap.contractEpochs[t.contractId] ?? 0,
         nowSec,
         o.ticketTtlSec,
-        (batch) => o.ticketSigner.sign(batch, o.ticketKeys.signing()),
+        (batch) => o.crypto.signTickets(batch, o.ticketKeys.signing()),
       );
       let next = 0;
       const take = () => signed[next++]!;

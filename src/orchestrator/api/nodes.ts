@@ -9,7 +9,6 @@ import type { Orchestrator } from '../context.js';
 import { recordBeat } from '../liveness.js';
 import { nodeStatusChanged } from '../node-status.js';
 import { registerNode, storedKey } from '../ops/register-node.js';
-import { issueNodeCertificate } from '../pki/ca.js';
 import { NodePublicKey } from '../pki/node-key.js';
 import { getMeta } from '../store/repos/meta.js';
 import {
@@ -127,7 +126,7 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
           },
         );
       }
-      const { certPem, notAfter } = await issueNodeCertificate(o.ca, {
+      const { certPem, notAfter } = await o.crypto.issueCertificate(o.ca, {
         publicKey: registered,
         name: node.name,
         kind: node.kind,

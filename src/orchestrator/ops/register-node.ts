@@ -4,7 +4,6 @@ import { nodeIdFor } from '../../wire/node-id.js';
 import { describePrincipal, type Principal } from '../auth/principal.js';
 import type { Orchestrator } from '../context.js';
 import { nodeStatusChanged } from '../node-status.js';
-import { issueNodeCertificate } from '../pki/ca.js';
 import { NodePublicKey } from '../pki/node-key.js';
 import { insertAudit } from '../store/repos/audit.js';
 import { getNode, setCertNotAfter, upsertNode } from '../store/repos/nodes.js';
@@ -171,7 +170,7 @@ export async function registerNode(
     throw err;
   }
   // The certificate binds the node's own key to its name: every data-plane link checks it.
-  const { certPem, notAfter } = await issueNodeCertificate(o.ca, {
+  const { certPem, notAfter } = await o.crypto.issueCertificate(o.ca, {
     publicKey: key,
     name: registered.name,
     kind: registered.kind,

@@ -71,7 +71,7 @@ export class SignedTicketCache {
 
   /**
    * The same for a bundle's tickets at once: the ones that cannot be reused are signed in one
-   * batch by `signMany` (the signer thread, tickets/signer.ts), in order.
+   * batch by `signMany` (the crypto thread, crypto/thread.ts), in order.
    */
   async tokens(
     fresh: FlowTicket[],
