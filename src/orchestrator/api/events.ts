@@ -11,6 +11,7 @@ import { nodeStatusChanged } from '../node-status.js';
 import { bundleMayChange } from '../policy/change-scope.js';
 import { getMeta } from '../store/repos/meta.js';
 import { getNode, setNodeStatus, touchNode } from '../store/repos/nodes.js';
+import { forgetStream, queuedBytes, queueFrame, writeFrame } from './event-batch.js';
 import { eventVisibleTo } from './event-scope.js';
 import { peerFilter } from './peer-filter.js';
 import { bearerToken, route } from './route.js';
@@ -90,7 +91,7 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
       // events after it then agree on who its peers are.
       await peers?.ready;
       const send = (e: FabricEvent | { type: 'hello'; epoch: number }) => {
-        if (res.writableLength > MAX_BACKLOG) {
+        if (res.writableLength + queuedBytes(res) > MAX_BACKLOG) {
           res.destroy();
           return;
         }
@@ -99,18 +100,21 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
         // A workload's agent is told whether its own bundle may have changed, and nothing about
         // anyone else's: unchanged, it keeps the bundle it holds (no refetch of 45 KB).
         if (e.type === 'policy' && nodeFilter && !bundleMayChange(e.scope, nodeFilter)) {
-          res.write(frame(e, 'unchanged'));
+          writeFrame(res, frame(e, 'unchanged'));
           return;
         }
-        res.write(frame(e));
+        // Node events share a write per stream (event-batch.ts); the rest go out at once.
+        if (e.type === 'node') queueFrame(res, frame(e));
+        else writeFrame(res, frame(e));
       };
       // The snapshot a (re)connecting subscriber resyncs from.
       send({ type: 'hello', epoch: (await getMeta<number>(o.db, 'policyEpoch')) ?? 0 });
       const unsubscribe = o.events.subscribe(send, kinds);
       req.raw.on('close', () => peers?.close());
-      const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+      const keepalive = setInterval(() => writeFrame(res, ': keepalive\n\n'), KEEPALIVE_MS);
       req.raw.on('close', () => {
         clearInterval(keepalive);
+        forgetStream(res);
         unsubscribe();
         if (!nodeName || o.closing) return;
         const left = (o.liveStreams.get(nodeName) ?? 1) - 1;
