@@ -6,7 +6,7 @@ import type { Orchestrator } from '../context.js';
 import { nodeStatusChanged } from '../node-status.js';
 import { NodePublicKey } from '../pki/node-key.js';
 import { insertAudit } from '../store/repos/audit.js';
-import { getNode, setCertNotAfter, upsertNode } from '../store/repos/nodes.js';
+import { getNode, upsertNode } from '../store/repos/nodes.js';
 import { declaredProcessors } from '../store/repos/processors.js';
 import { type WriteTx, write } from '../write.js';
 import { endpointOnOwnAddress } from './endpoint-host.js';
@@ -80,10 +80,22 @@ export async function registerNode(
       },
     );
   }
+  const kind = principal.kind === 'switchOwner' ? 'processor' : 'workload';
+  // The certificate binds the node's own key to its name: every data-plane link checks it.
+  // Issued before the transaction (in the crypto thread, while this thread serves others), so
+  // its notAfter lands in the node's row with it — one statement less per registration — and
+  // returned only if the transaction commits: a refused registration's certificate is dropped.
+  const { certPem, notAfter } = await o.crypto.issueCertificate(o.ca, {
+    publicKey: key,
+    name: body.name,
+    kind,
+    domain: principal.domain,
+    addresses: body.addresses,
+    validForMs: o.nodeCertTtlMs,
+  });
   let registered: FabricNode;
   try {
     registered = await write(o, principal, async (w) => {
-      const kind = principal.kind === 'switchOwner' ? 'processor' : 'workload';
       // One query for the node's own name and the processors it attaches to.
       const known = await declaredProcessors(w.sql, [body.name, ...body.processors]);
       const declared = known.has(body.name);
@@ -136,7 +148,7 @@ export async function registerNode(
         lastSeen: now,
         registeredAt: existing?.registeredAt ?? now,
       };
-      await upsertNode(w.sql, node, body.publicKey);
+      await upsertNode(w.sql, node, body.publicKey, notAfter);
       const before = existing ? (({ publicKey: _, ...rest }) => rest)(existing) : null;
       await w.audit({
         action: existing ? 'update' : 'create',
@@ -169,16 +181,6 @@ export async function registerNode(
     }
     throw err;
   }
-  // The certificate binds the node's own key to its name: every data-plane link checks it.
-  const { certPem, notAfter } = await o.crypto.issueCertificate(o.ca, {
-    publicKey: key,
-    name: registered.name,
-    kind: registered.kind,
-    domain: registered.domain,
-    addresses: registered.addresses,
-    validForMs: o.nodeCertTtlMs,
-  });
-  await setCertNotAfter(o.db, registered.name, notAfter);
   // A workload node's peers learn it from the node event, without a fabric-wide epoch bump
   // (which made every agent refetch on every registration).
   await nodeStatusChanged(o, [registered], 'connected');

@@ -49,14 +49,20 @@ export async function getNode(
   return r && { ...toNode(r), publicKey: r.public_key };
 }
 
-export async function upsertNode(sql: Sql, n: FabricNode, publicKey: string): Promise<void> {
+/** `certNotAfter`: the certificate issued for this registration (absent: left as it is). */
+export async function upsertNode(
+  sql: Sql,
+  n: FabricNode,
+  publicKey: string,
+  certNotAfter?: string,
+): Promise<void> {
   await sql.query(
-    `INSERT INTO nodes (name, kind, node_id, owner, domain, addresses, processors, public_key, status, last_seen, registered_at, endpoint)
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9, $10, $11, $12)
+    `INSERT INTO nodes (name, kind, node_id, owner, domain, addresses, processors, public_key, status, last_seen, registered_at, endpoint, cert_not_after)
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9, $10, $11, $12, $13)
      ON CONFLICT (name) DO UPDATE SET kind = EXCLUDED.kind, node_id = EXCLUDED.node_id, owner = EXCLUDED.owner,
        domain = EXCLUDED.domain, addresses = EXCLUDED.addresses, processors = EXCLUDED.processors,
        public_key = EXCLUDED.public_key, status = EXCLUDED.status, last_seen = EXCLUDED.last_seen,
-       endpoint = EXCLUDED.endpoint`,
+       endpoint = EXCLUDED.endpoint, cert_not_after = coalesce(EXCLUDED.cert_not_after, nodes.cert_not_after)`,
     [
       n.name,
       n.kind,
@@ -70,6 +76,7 @@ export async function upsertNode(sql: Sql, n: FabricNode, publicKey: string): Pr
       n.lastSeen,
       n.registeredAt,
       n.endpoint,
+      certNotAfter ?? null,
     ],
   );
 }
