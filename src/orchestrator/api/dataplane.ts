@@ -93,10 +93,15 @@ export function dataPlaneRoutes(app: FastifyInstance, o: Orchestrator): void {
     tag: 'data plane',
     response: AgentBundle,
     handler: async ({ principal, params }) => {
-      const node = await ownNode(o, principal, params.name!);
+      const snap = await fabricSnapshot(o);
+      // The node as the snapshot holds it (a store read saved per fetch: two per agent in a
+      // rollout): its record changes only by registering or being deleted, and both publish a
+      // node event, which patches the snapshot before this read. Not there yet: the store.
+      const known = snap.nodeByName.get(params.name!);
+      if (known) requireOwner(principal, known, 'read the data of');
+      const node = known ?? (await ownNode(o, principal, params.name!));
       if (node.kind !== 'workload')
         throw new TrellisError('TRELLIS_ERR_VALIDATION', `"${node.name}" is a processor: it has no bundle`);
-      const snap = await fabricSnapshot(o);
       const nowSec = Math.floor(Date.now() / 1000);
       const bundle = computeBundle({
         node: node as NodeView,

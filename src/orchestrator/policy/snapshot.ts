@@ -13,6 +13,8 @@ export interface FabricSnapshot {
   contractEpochs: Record<number, number>;
   contractsByDomain: Map<string, Contract[]>;
   nodes: NodeView[];
+  /** The same nodes by name. */
+  nodeByName: ReadonlyMap<string, NodeView>;
   links: Link[];
 }
 
@@ -92,7 +94,7 @@ async function patchNodes(
   const nodes = [...byName.values()].sort((a, b) =>
     a.kind === b.kind ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.kind < b.kind ? -1 : 1,
   );
-  return { ...snap, nodes };
+  return { ...snap, nodes, nodeByName: byName };
 }
 
 async function read(o: Orchestrator): Promise<FabricSnapshot> {
@@ -105,5 +107,13 @@ async function read(o: Orchestrator): Promise<FabricSnapshot> {
   ]);
   const contractsByDomain = new Map<string, Contract[]>();
   for (const c of contracts) contractsByDomain.set(c.domain, [...(contractsByDomain.get(c.domain) ?? []), c]);
-  return { epoch: epoch ?? 0, contractEpochs, contractsByDomain, nodes: nodes as NodeView[], links };
+  const views = nodes as NodeView[];
+  return {
+    epoch: epoch ?? 0,
+    contractEpochs,
+    contractsByDomain,
+    nodes: views,
+    nodeByName: new Map(views.map((n) => [n.name, n])),
+    links,
+  };
 }
