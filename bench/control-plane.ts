@@ -32,10 +32,10 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ApiClient, ApiError } from '../src/api-client/client.js';
-import { BEAT_MS } from '../src/node/runtime/beat.js';
+import { BEAT_MS, UNREACHABLE_AFTER_MS } from '../src/node/runtime/beat.js';
 import {
   type BeatStreamHold,
   cpuSeconds,
@@ -615,6 +615,10 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
   const cpu0 = cpuSeconds(orch.pid);
   const drops0 = listenDrops();
   const self0 = process.cpuUsage();
+  // The simulated agents' own event loop: a beat is written when its timer runs, so a late loop
+  // here is a late beat there — past the orchestrator's 2 s window, a (rightful) `unreachable`.
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
   marks.push(['registration start', monoUs()]);
   const r0 = performance.now();
   progress(`registering ${AGENTS} agents, ${CONCURRENCY} at a time`);
@@ -643,6 +647,8 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
   const regCpu = cpuSeconds(orch.pid) - cpu0;
   const regDrops = listenDrops() - drops0;
   const regSelf = process.cpuUsage(self0);
+  loopDelay.disable();
+  const regLoop = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
   const rssAfterRegistration = rssMb(orch.pid);
   const selfRssAfterRegistration = selfRss();
   const fetchesDuringRegistration = counters.bundleFetches;
@@ -839,6 +845,10 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
     `RSS: orchestrator ${mb(rssBefore)} MB before the agents, ${mb(rssAfterRegistration)} MB after registration, ${mb(rssAfterChange)} MB after the change ` +
       `(V8 heap ${mb(memory.heapUsed)} used of ${mb(memory.heapTotal)} MB, external incl. PGlite's WASM memory ${mb(memory.external)} MB); ` +
       `bench process ${mb(selfRssAfterRegistration)} / ${mb(selfRssAfterChange)} MB`,
+  );
+  console.log(
+    `bench event loop during registration: delay p99 ${regLoop.p99.toFixed(0)} ms, max ${regLoop.max.toFixed(0)} ms ` +
+      `(the simulated agents' beats are late by as much; the orchestrator marks a node unreachable after ${UNREACHABLE_AFTER_MS} ms of silence)`,
   );
   console.log(
     `errors: bundle fetches ${[...counters.bundleErrors].map(([k, v]) => `${v}× ${k}`).join(', ') || 0}, heartbeat ${counters.heartbeatErrors} (of ${counters.heartbeats + counters.heartbeatErrors}), ` +
