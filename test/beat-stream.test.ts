@@ -156,6 +156,37 @@ describe('beat streams: liveness without a request per beat', () => {
     expect(JSON.parse((answer as { body: string }).body).beats).toBeGreaterThanOrEqual(5);
   }, 30_000);
 
+  it('listens to a reopened beat stream at once while the store is busy: no unreachable (regression, session 9)', async () => {
+    // At 5,000 agents the store's queue was seconds long, and the beat route read the node from
+    // it before listening: every beat stream a node reopened (one a minute) went unread that
+    // long, and the node was marked unreachable. Held here by a transaction of 3 s.
+    const token = await register('gcp-25', 'voting-svc');
+    let beats = openBeats(url, 'gcp-25', token);
+    closers.push(beats.destroy);
+    let beating = true;
+    void (async () => {
+      while (beating) {
+        beats.beat();
+        await sleep(BEAT_MS);
+      }
+    })();
+    await sleep(2 * BEAT_MS);
+    const seen = console.events.length;
+    const hold = t.orch.ctx.db.transaction(() => sleep(3_000));
+    beats.end(); // as the node does every BEAT_STREAM_MS: ends it and opens the next
+    beats = openBeats(url, 'gcp-25', token);
+    closers.push(beats.destroy);
+    await hold;
+    await sleep(1_500); // the sweep's UPDATEs, queued behind the hold, have run
+    beating = false;
+    const flaps = console.events
+      .slice(seen)
+      .filter((e) => e.event === 'node' && JSON.parse(e.data).name === 'gcp-25')
+      .map((e) => JSON.parse(e.data).status);
+    expect(flaps).toEqual([]);
+    expect(await status('gcp-25')).toBe('connected');
+  }, 20_000);
+
   it("refuses a beat stream for another owner's node", async () => {
     await register('gcp-22', 'voting-svc');
     const other = await t.login('worker', PASSWORDS['voting-app/worker']!, 'voting-app');

@@ -45,12 +45,22 @@ export interface Orchestrator {
   /** Signs the tickets the cache cannot reuse and issues node certificates, in a worker thread when it can. */
   crypto: CryptoThread;
   flowTables: Map<string, FlowTableReport>;
-  /** Open event streams per node: a node holding one is alive without heartbeats. */
-  liveStreams: Map<string, number>;
+  /**
+   * Nodes holding an event stream (a node holding one is alive while it beats): how many it
+   * holds, and the owner checked against the store when the first opened — what its beat
+   * stream is checked against, with no store read (api/beats.ts).
+   */
+  liveStreams: Map<string, LiveStream>;
   /** Set while shutting down: streams then close because we do, not because nodes left. */
   closing: boolean;
   /** Bumps the policy epoch outside a write (a node came or went) and tells subscribers. */
   bumpEpoch(): Promise<number>;
+}
+
+export interface LiveStream {
+  count: number;
+  owner: string;
+  domain: string;
 }
 
 export type { FlowTableReport };

@@ -81,7 +81,7 @@ async function flushLastSeen(o: Orchestrator): Promise<void> {
 /** Which stream-holding nodes have been silent too long (pure: for the sweep and its test). */
 export function silentNodes(
   beats: ReadonlyMap<string, number>,
-  live: ReadonlyMap<string, number>,
+  live: ReadonlyMap<string, unknown>,
   now: number,
 ): string[] {
   const out: string[] = [];

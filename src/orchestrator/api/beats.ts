@@ -31,8 +31,15 @@ export function beatRoutes(app: FastifyInstance, o: Orchestrator): void {
       tag: 'nodes',
       response: z.object({ beats: z.number().int().nonnegative() }),
       handler: async ({ principal, params, req }) => {
-        const node = await getNode(o.db, params.name!);
-        if (!node) throw notFound('node', params.name!, '; register it again');
+        // A node holding its event stream was checked against the store when that opened: its
+        // beat stream is checked against the same owner, with no store read. Under load the
+        // store's queue is seconds long, and until this handler listens the node's beats go
+        // unread — at 5,000 agents every reopened beat stream (one a minute per node) then
+        // looked like a silent node and was marked unreachable (docs/benchmarks.md).
+        const name = params.name!;
+        const held = o.liveStreams.get(name);
+        const node = held ? { name, owner: held.owner, domain: held.domain } : await getNode(o.db, name);
+        if (!node) throw notFound('node', name, '; register it again');
         requireOwner(principal, node, 'beat for');
         const raw = req.raw;
         const release = o.openStreams.hold(bearerToken(req), principal, () => raw.destroy());

@@ -70,7 +70,9 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
           if (node.kind === 'workload')
             nodeFilter = { name: node.name, owner: node.owner, domain: node.domain };
           await touchNode(o.db, node.name, new Date());
-          o.liveStreams.set(node.name, (o.liveStreams.get(node.name) ?? 0) + 1);
+          const held = o.liveStreams.get(node.name);
+          if (held) held.count++;
+          else o.liveStreams.set(node.name, { count: 1, owner: node.owner, domain: node.domain });
         }
       }
       reply.hijack();
@@ -117,11 +119,8 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
         forgetStream(res);
         unsubscribe();
         if (!nodeName || o.closing) return;
-        const left = (o.liveStreams.get(nodeName) ?? 1) - 1;
-        if (left > 0) {
-          o.liveStreams.set(nodeName, left);
-          return;
-        }
+        const held = o.liveStreams.get(nodeName);
+        if (held && --held.count > 0) return;
         o.liveStreams.delete(nodeName);
         forgetBeats(o, nodeName);
         // The process is gone (or cut off): show it at once rather than after the heartbeat timeout.

@@ -24,7 +24,11 @@ import { write } from '../write.js';
 import { route } from './route.js';
 
 /** Only the resource user that registered a node may speak for it. */
-export function requireOwner(p: Principal, node: FabricNode, what: string): void {
+export function requireOwner(
+  p: Principal,
+  node: Pick<FabricNode, 'name' | 'owner' | 'domain'>,
+  what: string,
+): void {
   // A session opened with a node's key speaks for that node, not for its owner's other nodes.
   const sameNode = p.type !== 'resource' || p.node === undefined || p.node === node.name;
   if (p.type === 'resource' && p.name === node.owner && p.domain === node.domain && sameNode) return;
