@@ -110,11 +110,19 @@ export function startLivenessSweep(o: Orchestrator): () => void {
     const silent = silentNodes(l.beats, o.liveStreams, now);
     if (silent.length === 0) return;
     for (const name of silent) l.suspect.add(name);
+    // How long they have been silent, for the log: just past the window (beats read late) and
+    // far past it (beat streams gone) are different faults.
+    const silentMs = silent.map((name) => now - (l.beats.get(name) ?? now));
     void markUnreachable(o.db, silent)
       .then(async (nodes) => {
         if (nodes.length === 0) return;
         o.log.warn(
-          { nodes: nodes.map((n) => n.name), afterMs: UNREACHABLE_AFTER_MS },
+          {
+            nodes: nodes.map((n) => n.name),
+            afterMs: UNREACHABLE_AFTER_MS,
+            silentMs: { min: Math.min(...silentMs), max: Math.max(...silentMs) },
+            sweepLateMs: late,
+          },
           'nodes stopped answering: unreachable',
         );
         await nodeStatusChanged(o, nodes, 'unreachable');
