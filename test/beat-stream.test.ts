@@ -66,6 +66,20 @@ function openBeats(url: string, node: string, token: string) {
   };
 }
 
+/** Beats every BEAT_MS on whatever stream `current()` returns (a node reopens its stream); returns the stop. */
+function beatEvery(current: () => { beat: () => void }): () => void {
+  let beating = true;
+  void (async () => {
+    while (beating) {
+      current().beat();
+      await sleep(BEAT_MS);
+    }
+  })();
+  return () => {
+    beating = false;
+  };
+}
+
 describe('beat streams: liveness without a request per beat', () => {
   let t: TestOrchestrator;
   let url: string;
@@ -113,17 +127,11 @@ describe('beat streams: liveness without a request per beat', () => {
     const token = await register('gcp-21', 'voting-svc');
     const beats = openBeats(url, 'gcp-21', token);
     closers.push(beats.destroy);
-    let beating = true;
-    void (async () => {
-      while (beating) {
-        beats.beat();
-        await sleep(BEAT_MS);
-      }
-    })();
+    const stopBeating = beatEvery(() => beats);
     await sleep(3 * BEAT_MS + 2_000);
     expect(await status('gcp-21')).toBe('connected');
 
-    beating = false;
+    stopBeating();
     const stoppedAt = Date.now();
     await until('gcp-21 unreachable', async () =>
       (await status('gcp-21')) === 'unreachable' ? true : undefined,
@@ -163,13 +171,7 @@ describe('beat streams: liveness without a request per beat', () => {
     const token = await register('gcp-25', 'voting-svc');
     let beats = openBeats(url, 'gcp-25', token);
     closers.push(beats.destroy);
-    let beating = true;
-    void (async () => {
-      while (beating) {
-        beats.beat();
-        await sleep(BEAT_MS);
-      }
-    })();
+    const stopBeating = beatEvery(() => beats);
     await sleep(2 * BEAT_MS);
     const seen = console.events.length;
     const hold = t.orch.ctx.db.transaction(() => sleep(3_000));
@@ -178,7 +180,7 @@ describe('beat streams: liveness without a request per beat', () => {
     closers.push(beats.destroy);
     await hold;
     await sleep(1_500); // the sweep's UPDATEs, queued behind the hold, have run
-    beating = false;
+    stopBeating();
     const flaps = console.events
       .slice(seen)
       .filter((e) => e.event === 'node' && JSON.parse(e.data).name === 'gcp-25')

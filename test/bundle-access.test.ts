@@ -1,12 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ADMIN_PASSWORD,
-  publicKeyPem,
-  startTestOrchestrator,
-  type TestOrchestrator,
-} from './support/orchestrator.js';
+import { publicKeyPem, type TestOrchestrator } from './support/orchestrator.js';
 import { storeTargets } from './support/stores.js';
-import { votingAppSpec } from './support/voting-app.js';
+import { startVotingFabric } from './support/voting-fabric.js';
 
 /**
  * A node's bundle (its signed tickets) goes to its owner only. Since session 9 the bundle route
@@ -14,12 +9,6 @@ import { votingAppSpec } from './support/voting-app.js';
  * store's answers: another owner is refused, an unknown node is not found, and a deleted node
  * is not found the moment it is gone (its deletion patched the snapshot).
  */
-const PASSWORDS: Record<string, string> = {
-  'infra/fabric-ops': 'fabric-ops-password',
-  'voting-app/voting-svc': 'voting-svc-password',
-  'voting-app/worker': 'worker-password',
-};
-
 describe.each(storeTargets())('who gets a bundle, on $name', (target) => {
   let t: TestOrchestrator;
   let admin: string;
@@ -28,15 +17,10 @@ describe.each(storeTargets())('who gets a bundle, on $name', (target) => {
 
   beforeAll(async () => {
     // Nodes without event streams go `disconnected` after 1 s, so the admin may delete one.
-    t = await startTestOrchestrator(target, { heartbeatTimeoutMs: 1_000 });
-    admin = await t.login('admin', ADMIN_PASSWORD);
-    const applied = await t.call('POST', '/api/v1/apply', {
-      token: admin,
-      body: { spec: votingAppSpec(), passwords: PASSWORDS },
-    });
-    expect(applied.status).toBe(200);
-    votingSvc = await t.login('voting-svc', 'voting-svc-password', 'voting-app');
-    worker = await t.login('worker', 'worker-password', 'voting-app');
+    const f = await startVotingFabric(target, { heartbeatTimeoutMs: 1_000 });
+    ({ t, admin } = f);
+    votingSvc = await f.owner('voting-svc');
+    worker = await f.owner('worker');
     for (const [token, name, address] of [
       [votingSvc, 'gcp-21', '127.0.42.51'],
       [worker, 'gcp-22', '127.0.42.52'],

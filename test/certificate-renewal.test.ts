@@ -2,20 +2,9 @@ import { X509Certificate } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ADMIN_PASSWORD,
-  publicKeyPem,
-  startTestOrchestrator,
-  type TestOrchestrator,
-} from './support/orchestrator.js';
+import { ADMIN_PASSWORD, publicKeyPem, type TestOrchestrator } from './support/orchestrator.js';
 import { storeTargets } from './support/stores.js';
-import { votingAppSpec } from './support/voting-app.js';
-
-const PASSWORDS: Record<string, string> = {
-  'infra/fabric-ops': 'fabric-ops-password',
-  'voting-app/voting-svc': 'voting-svc-password',
-  'voting-app/worker': 'worker-password',
-};
+import { startVotingFabric } from './support/voting-fabric.js';
 
 describe.each(storeTargets())('certificate renewal and ticket-key rotation on $name', (target) => {
   let t: TestOrchestrator;
@@ -24,14 +13,9 @@ describe.each(storeTargets())('certificate renewal and ticket-key rotation on $n
   const key = publicKeyPem();
 
   beforeAll(async () => {
-    t = await startTestOrchestrator(target, { heartbeatTimeoutMs: 3_600_000 });
-    admin = await t.login('admin', ADMIN_PASSWORD);
-    const applied = await t.call('POST', '/api/v1/apply', {
-      token: admin,
-      body: { spec: votingAppSpec(), passwords: PASSWORDS },
-    });
-    expect(applied.status).toBe(200);
-    owner = await t.login('voting-svc', 'voting-svc-password', 'voting-app');
+    const f = await startVotingFabric(target, { heartbeatTimeoutMs: 3_600_000 });
+    ({ t, admin } = f);
+    owner = await f.owner('voting-svc');
     const r = await t.call('POST', '/api/v1/nodes/register', {
       token: owner,
       body: { name: 'gcp-11', addresses: ['127.0.42.21'], publicKey: key, processors: ['aws-p1'] },

@@ -1,13 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ADMIN_PASSWORD,
-  publicKeyPem,
-  startTestOrchestrator,
-  type TestOrchestrator,
-} from './support/orchestrator.js';
+import { publicKeyPem, type TestOrchestrator } from './support/orchestrator.js';
 import { storeTargets } from './support/stores.js';
-import { votingAppSpec } from './support/voting-app.js';
+import { startVotingFabric } from './support/voting-fabric.js';
 
 /**
  * Regression (session 9): a registration whose `publicKey` was a private key, or a key of the
@@ -15,11 +10,6 @@ import { votingAppSpec } from './support/voting-app.js';
  * an audit `create` — before the CA refused it and the caller got a 400. The key is now checked
  * once, before the transaction: the refusal leaves nothing behind, and the name stays free.
  */
-const PASSWORDS: Record<string, string> = {
-  'infra/fabric-ops': 'fabric-ops-password',
-  'voting-app/voting-svc': 'voting-svc-password',
-};
-
 const privatePem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
   .privateKey.export({ type: 'pkcs8', format: 'pem' })
   .toString();
@@ -36,14 +26,9 @@ describe.each(storeTargets())('a registration with an unusable key on $name', (t
   let owner: string;
 
   beforeAll(async () => {
-    t = await startTestOrchestrator(target, { heartbeatTimeoutMs: 3_600_000 });
-    admin = await t.login('admin', ADMIN_PASSWORD);
-    const applied = await t.call('POST', '/api/v1/apply', {
-      token: admin,
-      body: { spec: votingAppSpec(), passwords: PASSWORDS },
-    });
-    expect(applied.status).toBe(200);
-    owner = await t.login('voting-svc', 'voting-svc-password', 'voting-app');
+    const f = await startVotingFabric(target, { heartbeatTimeoutMs: 3_600_000 });
+    ({ t, admin } = f);
+    owner = await f.owner('voting-svc');
   });
 
   afterAll(async () => {
