@@ -116,6 +116,42 @@ describe('orchestrator GET /metrics', () => {
     // Policy events carry their publication time: nodes measure their event lag from it.
     expect(Math.abs(Date.now() - Date.parse(last.at))).toBeLessThan(60_000);
   });
+
+  it('counts every kind of event published, and no in-process listener as a stream (regression, session 9)', async () => {
+    const service1 = await t.login('service1', 'service1-password', 'hello');
+    // A bundle fetch starts the policy snapshot's own listener: the gauge counted it as a stream.
+    expect((await t.call('GET', '/api/v1/nodes/aws-11/bundle', { token: service1 })).status).toBe(200);
+    expect(sample((await scrape()).text, 'trellis_event_subscribers')).toBe(1);
+    // A denial event is built only while someone follows denials (an admin's ?kinds=denial stream);
+    // it was published but never counted.
+    const unsubscribe = t.orch.ctx.events.subscribe(() => {}, ['denial']);
+    try {
+      const r = await t.call('POST', '/api/v1/nodes/aws-11/denials', {
+        token: service1,
+        body: {
+          denials: [
+            {
+              at: new Date().toISOString(),
+              kind: 'deny',
+              domain: 'hello',
+              contract: 'hello',
+              contractId: 1,
+              role: 'server',
+              src: null,
+              dst: null,
+              reason: 'no ticket',
+            },
+          ],
+        },
+      });
+      expect(r.status).toBe(204);
+      await expect
+        .poll(async () => sample((await scrape()).text, 'trellis_events_published_total', { type: 'denial' }))
+        .toBe(1);
+    } finally {
+      unsubscribe();
+    }
+  });
 });
 
 // Own loopback addresses (127.0.6.x): processors' admin listeners on port 9901 of their own

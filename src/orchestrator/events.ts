@@ -60,16 +60,30 @@ export class EventHub {
     return (this.#byKind.get(kind)?.size ?? 0) > 0;
   }
 
-  /** In-process recorders (recent health events): see every event, not counted as subscribers. */
+  /** In-process recorders (recent health events, metrics): see every event, not counted as subscribers. */
   readonly #taps = new Set<Listener>();
 
   tap(l: Listener): void {
     this.#taps.add(l);
   }
 
+  /**
+   * In-process caches (the policy snapshot): get what a subscriber without `kinds` gets — not
+   * the on-request kinds — and are not counted as subscribers (trellis_event_subscribers counts
+   * streams; the snapshot's listener made it one too many after the first bundle).
+   */
+  readonly #watchers = new Set<Listener>();
+
+  watch(l: Listener): void {
+    this.#watchers.add(l);
+  }
+
   publish(e: FabricEvent): void {
     for (const l of this.#taps) l(e);
-    if (!onRequest.has(e.type)) for (const l of this.#listeners) l(e);
+    if (!onRequest.has(e.type)) {
+      for (const l of this.#watchers) l(e);
+      for (const l of this.#listeners) l(e);
+    }
     const named = this.#byKind.get(e.type);
     if (named) for (const l of named) l(e);
   }

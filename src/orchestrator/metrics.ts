@@ -45,7 +45,7 @@ export function installOrchestratorMetrics(app: FastifyInstance, ctx: Orchestrat
   });
   const published = new Counter({
     name: 'trellis_events_published_total',
-    help: 'Events published to subscribers, by type (policy, node)',
+    help: 'Events published, by type (policy, node, ticket-keys, peer-health, denial, flows)',
     labelNames: ['type'],
     registers,
   });
@@ -60,8 +60,7 @@ export function installOrchestratorMetrics(app: FastifyInstance, ctx: Orchestrat
     help: 'Open event streams (agents, processors, consoles)',
     registers,
     collect() {
-      // Less the hub listener below, which is this module's, not a stream.
-      this.set(Math.max(0, ctx.events.subscribers - 1));
+      this.set(ctx.events.subscribers);
     },
   });
   let epoch: number | undefined;
@@ -76,7 +75,8 @@ export function installOrchestratorMetrics(app: FastifyInstance, ctx: Orchestrat
     },
   });
 
-  ctx.events.subscribe((e) => {
+  // A tap: every event counts, the on-request kinds too, and this is no subscriber.
+  ctx.events.tap((e) => {
     published.inc({ type: e.type });
     if (e.type === 'policy') epoch = e.epoch;
     if (e.type === 'node' && e.status === 'connected') registrations.inc({ kind: e.kind });

@@ -48,7 +48,7 @@ export function fabricSnapshot(o: Orchestrator): Promise<FabricSnapshot> {
   if (!ch) {
     const c: Changes = { version: 0, nodes: new Set() };
     changes.set(o, c);
-    o.events.subscribe((e) => {
+    o.events.watch((e) => {
       // A peer's ejection is logged and published, never stored: nothing a bundle is made of.
       if (e.type === 'peer-health') return;
       // A processor event is followed by an epoch bump (paths change): re-read everything.
