@@ -194,6 +194,8 @@ export async function createOrchestrator(opts: OrchestratorOptions): Promise<Run
       ctx.closing = true;
       await app.close();
       await ctx.crypto.close();
+      // A prune's background write of ticket-keyring.json must not outlive the orchestrator.
+      await ctx.ticketKeys.settled();
       await db.close();
     },
   };

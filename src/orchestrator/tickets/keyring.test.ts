@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -65,6 +65,8 @@ describe('ticket keyring', () => {
     // The last ticket the old key signed expires 120 s after the activation; it is still published then.
     expect(ring.published(t0 + PROPAGATION_MS + 120_000).map((k) => k.id)).toContain(old.id);
     expect(ring.published(t0 + PROPAGATION_MS + 180_000).map((k) => k.id)).toEqual([r.keyId]);
+    // That prune rewrote the file in the background; the data dir is removed after it.
+    await ring.settled();
   });
 
   it('refuses a second rotation while a new key is still being published, naming it', async () => {
@@ -95,5 +97,25 @@ describe('ticket keyring', () => {
     expect(again.published().map((k) => k.id)).toContain(r.keyId);
     expect((await stat(join(dir, KEYRING_FILE))).mode & 0o777).toBe(0o600);
     expect(await readFile(join(dir, KEYRING_FILE), 'utf8')).toContain('PRIVATE KEY');
+  });
+
+  // Regression: a prune saved the keyring in the background while a rotation saved it too;
+  // both wrote and renamed one ticket-keyring.json.tmp, so one rename found it gone (ENOENT)
+  // and the rotation failed, and a test's rm of the data dir raced the stray write (ENOTEMPTY).
+  it('writes the keyring one save at a time, the newest state last, and says when it is done', async () => {
+    const dir = await dataDir();
+    const ring = await TicketKeyring.load(dir);
+    await ring.rotate(120, t0);
+    const far = t0 + PROPAGATION_MS + 180_000;
+    // This prunes the retired first key and saves in the background ...
+    expect(ring.published(far)).toHaveLength(1);
+    // ... while a rotation saves at once.
+    const r = await ring.rotate(120, far);
+    await ring.settled();
+    const onDisk = JSON.parse(await readFile(join(dir, KEYRING_FILE), 'utf8')) as { keys: unknown[] };
+    expect(onDisk.keys).toHaveLength(2);
+    const again = await TicketKeyring.load(dir);
+    expect(again.published(far).map((k) => k.id)).toContain(r.keyId);
+    expect(await readdir(dir)).not.toContain(`${KEYRING_FILE}.tmp`);
   });
 });

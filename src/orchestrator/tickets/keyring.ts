@@ -41,6 +41,12 @@ export const KEYRING_FILE = 'ticket-keyring.json';
  */
 export class TicketKeyring {
   #keys: RingKey[];
+  /**
+   * The last write of ticket-keyring.json, every later one chained behind it: a prune's
+   * background save and a rotation's save must not interleave on the one temporary file
+   * (one's rename would find it gone), and the newer state must be the one left on disk.
+   */
+  #saved: Promise<void> = Promise.resolve();
 
   private constructor(
     keys: RingKey[],
@@ -149,7 +155,7 @@ export class TicketKeyring {
     const { privateKey } = generateKeyPairSync('ed25519');
     const fresh = ringKey(privateKey, activatesAt, null);
     this.#keys.push(fresh);
-    await this.#save();
+    await this.#queueSave();
     return { keyId: keyIdHex(fresh.id), activatesAt: new Date(activatesAt).toISOString(), retires };
   }
 
@@ -163,10 +169,21 @@ export class TicketKeyring {
     if (live.length === this.#keys.length) return;
     this.#keys = live;
     // Best effort: a retired key left on disk is dropped again at the next load.
-    void this.#save().catch(() => undefined);
+    this.#queueSave().catch(() => undefined);
   }
 
-  async #save(): Promise<void> {
+  /** Resolves once every write queued so far is on disk (or failed): close awaits it. */
+  settled(): Promise<void> {
+    return this.#saved;
+  }
+
+  #queueSave(): Promise<void> {
+    const next = this.#saved.then(() => this.#write());
+    this.#saved = next.catch(() => undefined);
+    return next;
+  }
+
+  async #write(): Promise<void> {
     if (!this.file) return;
     const body: RingFile = {
       keys: this.#keys.map((k) => ({
