@@ -29,7 +29,7 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -49,6 +49,7 @@ import {
   percentile,
   pool,
   rssMb,
+  rssRegions,
   sleep,
   spawnOrchestrator,
 } from './support.js';
@@ -68,6 +69,10 @@ const { values: args } = parseArgs({
     'react-during-registration': { type: 'boolean', default: false },
     /** Writes the orchestrator's V8 CPU profile to DIR and prints the phase boundaries (monotonic µs). */
     'cpu-prof': { type: 'string' },
+    /** Passes FLAG to the orchestrator's node (repeatable), e.g. --orchestrator-flag=--max-semi-space-size=4: to compare V8 settings. */
+    'orchestrator-flag': { type: 'string', multiple: true },
+    /** Writes a V8 heap snapshot of the orchestrator to DIR after the change (its RSS is read first). */
+    'heap-snapshot': { type: 'string' },
     /** Keeps the orchestrator's request log (its stdout) in FILE. */
     'orchestrator-log': { type: 'string' },
     'registration-timeout-s': { type: 'string', default: '180' },
@@ -108,6 +113,27 @@ const started = performance.now();
 /** Progress on stderr, so stdout stays the report. */
 const progress = (msg: string) =>
   process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${msg}\n`);
+/**
+ * Asks the orchestrator (started with --heapsnapshot-signal=SIGUSR2) for a heap snapshot and
+ * waits until the new file in DIR stops growing (bounded: 120 s), then names it.
+ */
+async function heapSnapshot(pid: number, dir: string): Promise<string> {
+  const snapshots = async () =>
+    (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.heapsnapshot'));
+  const before = new Set(await snapshots());
+  process.kill(pid, 'SIGUSR2');
+  let last = -1;
+  for (let i = 0; i < 240; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    const file = (await snapshots()).find((f) => !before.has(f));
+    if (file === undefined) continue;
+    const size = (await stat(join(dir, file))).size;
+    if (size > 0 && size === last) return join(dir, file);
+    last = size;
+  }
+  return 'not written within 120 s';
+}
+
 /** This process's RSS in MB (NaN if even that fails, e.g. out of file descriptors). */
 const selfRss = () => {
   try {
@@ -289,7 +315,13 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
 
   const dataDir = await mkdtemp(join(tmpdir(), 'trellis-bench-cp-'));
   cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-  const nodeArgs = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : [];
+  const nodeArgs = [
+    ...(args['orchestrator-flag'] ?? []),
+    ...(args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : []),
+    ...(args['heap-snapshot']
+      ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${args['heap-snapshot']}`]
+      : []),
+  ];
   const env: NodeJS.ProcessEnv = { ...process.env, TRELLIS_ADMIN_PASSWORD: PASSWORD };
   delete env.DATABASE_URL;
   delete env.NODE_OPTIONS;
@@ -734,6 +766,7 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
     contractEpochs: {} as Record<string, number>,
   }));
   const rssAfterChange = rssMb(orch.pid);
+  const regions = rssRegions(orch.pid);
   const selfRssAfterChange = selfRss();
   // Where the orchestrator's RSS is: V8's heap, and memory outside it (PGlite's WASM heap is an
   // ArrayBuffer), from its own /metrics (process-wide figures only, no names).
@@ -752,6 +785,9 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
       };
     })
     .catch(() => ({ heapUsed: Number.NaN, heapTotal: Number.NaN, external: Number.NaN }));
+  if (args['heap-snapshot']) {
+    progress(`heap snapshot: ${await heapSnapshot(orch.pid, args['heap-snapshot'])}`);
+  }
 
   // --- Report -------------------------------------------------------------------------------
   const first = (xs: [number, number][]) => xs.find(([e]) => e >= target)?.[1];
@@ -846,6 +882,13 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
       `(V8 heap ${mb(memory.heapUsed)} used of ${mb(memory.heapTotal)} MB, external incl. PGlite's WASM memory ${mb(memory.external)} MB); ` +
       `bench process ${mb(selfRssAfterRegistration)} / ${mb(selfRssAfterChange)} MB`,
   );
+  if (regions) {
+    console.log(
+      `orchestrator RSS after the change by region (/proc/PID/smaps): WASM memory touched ${mb(regions.wasm)} MB, ` +
+        `anonymous mappings ≤ 1 MB (V8 heap pages) ${mb(regions.smallAnon)} MB, larger anonymous mappings ` +
+        `(malloc, compiled code, the crypto thread) ${mb(regions.otherAnon)} MB, files (node itself) ${mb(regions.files)} MB`,
+    );
+  }
   console.log(
     `bench event loop during registration: delay p99 ${regLoop.p99.toFixed(0)} ms, max ${regLoop.max.toFixed(0)} ms ` +
       `(the simulated agents' beats are late by as much; the orchestrator marks a node unreachable after ${UNREACHABLE_AFTER_MS} ms of silence)`,

@@ -119,6 +119,52 @@ export function rssMb(pid: number): number {
   }
 }
 
+/** Where a process's resident memory is, in MB, from /proc/PID/smaps (Linux). */
+export interface RssRegions {
+  /** The largest private anonymous mapping of 64 MB or more: a WASM memory (PGlite's heap). */
+  wasm: number;
+  /** Anonymous mappings of at most 1 MB: V8 heap pages (256 KB each) and small mallocs. */
+  smallAnon: number;
+  /** Other anonymous mappings: malloc arenas, compiled code, thread stacks and heaps. */
+  otherAnon: number;
+  /** File-backed pages: the node binary and libraries. */
+  files: number;
+}
+
+export function rssRegions(pid: number): RssRegions | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const maps: { sizeMb: number; anon: boolean; rssMb: number }[] = [];
+  for (const line of text.split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      const name = head[3]!;
+      maps.push({
+        sizeMb: (Number.parseInt(head[2]!, 16) - Number.parseInt(head[1]!, 16)) / 2 ** 20,
+        anon: name === '' || name === '[heap]',
+        rssMb: 0,
+      });
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    const last = maps[maps.length - 1];
+    if (rss && last) last.rssMb = Number(rss[1]) / 1024;
+  }
+  const big = maps.filter((m) => m.anon && m.sizeMb >= 64).sort((a, b) => b.rssMb - a.rssMb)[0];
+  const out: RssRegions = { wasm: big?.rssMb ?? 0, smallAnon: 0, otherAnon: 0, files: 0 };
+  for (const m of maps) {
+    if (m === big) continue;
+    if (!m.anon) out.files += m.rssMb;
+    else if (m.sizeMb <= 1) out.smallAnon += m.rssMb;
+    else out.otherAnon += m.rssMb;
+  }
+  return out;
+}
+
 /** User + system CPU seconds a process has used, from /proc/PID/stat (Linux); NaN elsewhere. */
 export function cpuSeconds(pid: number): number {
   try {
