@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { PGlite } from '@electric-sql/pglite';
 import { TrellisError } from '../../errors.js';
 import { tightenTree } from '../../node/runtime/private-files.js';
@@ -8,6 +9,22 @@ import { RESTORE_HINT } from './integrity.js';
 import { Serial } from './serial.js';
 
 const SHARED_BUFFERS = '16MB';
+
+/**
+ * Postgres' WASM runs on V8's baseline compiler (Liftoff) only (`--liftoff-only`; Node 20's
+ * `--no-wasm-tier-up` does not stop dynamic tier-up). By default V8 also recompiles its hot
+ * functions with TurboFan in the background: measured side by side on this store
+ * (docs/benchmarks.md, "Control plane"), that cost ~40–50 MB of RSS for the optimised code
+ * and ~1.5–2 s of CPU on the other core, and bought no speed (6,000 queries after 6,000 of
+ * warm-up: 4.1–4.2 s with it, 4.2–4.3 s without). Process-wide, so set before the module is
+ * compiled; the only other WASM an orchestrator runs is undici's HTTP parser.
+ */
+function keepWasmBaseline(): void {
+  const asked = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  // An operator's own choice (--no-liftoff-only on the command line) wins.
+  if (asked.some((a) => /^--(no-)?liftoff[-_]only$/.test(a))) return;
+  setFlagsFromString('--liftoff-only');
+}
 
 /** Embedded Postgres (WASM) in a data directory: the zero-setup default. */
 export async function openPglite(dir: string | undefined): Promise<Db> {
@@ -21,6 +38,7 @@ export async function openPglite(dir: string | undefined): Promise<Db> {
     // 256 MB goal). On the command line, not postgresql.conf: the data dir is left as it is.
     startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`],
   };
+  keepWasmBaseline();
   const pg = dir === undefined ? new PGlite(options) : new PGlite(dir, options);
   try {
     await pg.waitReady;
