@@ -8,7 +8,7 @@ import { deleteSessionsOf } from '../auth/sessions.js';
 import type { Orchestrator } from '../context.js';
 import { recordBeat } from '../liveness.js';
 import { nodeStatusChanged } from '../node-status.js';
-import { registerNode, storedKey } from '../ops/register-node.js';
+import { registerNode } from '../ops/register-node.js';
 import { NodePublicKey } from '../pki/node-key.js';
 import { getMeta } from '../store/repos/meta.js';
 import {
@@ -119,7 +119,7 @@ export function nodeRoutes(app: FastifyInstance, o: Orchestrator): void {
       }
       // The same key, compared as DER: PEM line breaks or a trailing newline must not matter,
       // and a certificate for any other key would let a password holder take the name over.
-      const registered = storedKey(node.publicKey);
+      const registered = NodePublicKey.stored(node.publicKey);
       if (!registered || !NodePublicKey.parse(body.publicKey, 'body.publicKey').equals(registered)) {
         throw new TrellisError(
           'TRELLIS_ERR_CONFLICT',

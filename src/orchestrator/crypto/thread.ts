@@ -72,7 +72,7 @@ export class CryptoThread {
     return a && 'tokens' in a ? a.tokens : here();
   }
 
-  /** A node certificate (pki/ca.ts issueNodeCertificate), signed by `ca`. The key is checked by the caller's NodePublicKey.parse and again here. */
+  /** A node certificate (pki/ca.ts issueNodeCertificate), signed by `ca`. A NodePublicKey goes to the thread as checked (its DER), a PEM string is parsed there. */
   async issueCertificate(
     ca: FabricCa,
     req: NodeCertificateRequest,
@@ -84,7 +84,9 @@ export class CryptoThread {
       req: {
         ...rest,
         addresses: [...rest.addresses],
-        publicKey: typeof publicKey === 'string' ? publicKey : publicKey.pem,
+        ...(typeof publicKey === 'string'
+          ? { publicKey }
+          : { publicKey: publicKey.pem, publicKeyDer: publicKey.der }),
         ...(notBefore && { notBefore: notBefore.getTime() }),
         ...(notAfter && { notAfter: notAfter.getTime() }),
       },

@@ -2,6 +2,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { type FlowTicket, signTicket } from '../../wire/ticket.js';
 import { type FabricCa, issueNodeCertificate, type NodeCertificateRequest } from '../pki/ca.js';
+import { NodePublicKey } from '../pki/node-key.js';
 
 /**
  * The orchestrator's crypto thread (thread.ts): signs batches of tickets and issues node
@@ -22,9 +23,13 @@ export type CryptoRequest =
       op: 'certificate';
       /** The CA, sent when it is not the one the thread holds. */
       ca?: { certPem: string; keyPem: string };
-      /** The node's key as PEM (checked again here, off the main thread); dates as ms. */
+      /**
+       * The node's key as PEM, with its DER when the main thread already parsed it
+       * (NodePublicKey): then it is not parsed again; a PEM alone is checked here. Dates as ms.
+       */
       req: Omit<NodeCertificateRequest, 'publicKey' | 'notBefore' | 'notAfter'> & {
         publicKey: string;
+        publicKeyDer?: Uint8Array;
         notBefore?: number;
         notAfter?: number;
       };
@@ -48,9 +53,10 @@ async function answer(m: CryptoRequest): Promise<CryptoAnswer> {
   }
   if (m.ca) ca = { ...m.ca, key: createPrivateKey(m.ca.keyPem) };
   if (!ca) throw new Error('no CA in the crypto thread');
-  const { notBefore, notAfter, ...rest } = m.req;
+  const { notBefore, notAfter, publicKey, publicKeyDer, ...rest } = m.req;
   const issued = await issueNodeCertificate(ca, {
     ...rest,
+    publicKey: publicKeyDer ? NodePublicKey.checked(publicKey, publicKeyDer) : publicKey,
     ...(notBefore !== undefined && { notBefore: new Date(notBefore) }),
     ...(notAfter !== undefined && { notAfter: new Date(notAfter) }),
   });

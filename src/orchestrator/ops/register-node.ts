@@ -23,19 +23,6 @@ export interface RegistrationAnswer {
   ticketKeys: { id: string; publicKeyPem: string }[];
 }
 
-/**
- * A stored node's key, to compare a new one with; undefined when it does not parse as a node key
- * (a row written before registration checked keys up front): it then matches no key, and an
- * admin frees the name (`trellis node reset`).
- */
-export function storedKey(pem: string): NodePublicKey | undefined {
-  try {
-    return NodePublicKey.parse(pem);
-  } catch {
-    return undefined;
-  }
-}
-
 /** A node name is held by the key that registered it; the refusal says how an admin frees it. */
 class TakeoverRefused extends TrellisError {
   constructor(readonly node: FabricNode) {
@@ -128,7 +115,7 @@ export async function registerNode(
         );
       }
       // An empty key: an admin reset the node, so the next key to register binds the name.
-      if (existing && existing.publicKey !== '' && !storedKey(existing.publicKey)?.equals(key)) {
+      if (existing && existing.publicKey !== '' && !NodePublicKey.stored(existing.publicKey)?.equals(key)) {
         const { publicKey: _, ...shown } = existing;
         throw new TakeoverRefused(shown);
       }

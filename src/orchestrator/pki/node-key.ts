@@ -46,6 +46,27 @@ export class NodePublicKey {
     return new NodePublicKey(pem, key.export({ type: 'spki', format: 'der' }));
   }
 
+  /**
+   * A key parse() already checked, rebuilt from its parts without a second parse: the crypto
+   * thread gets the PEM and DER from the main thread (crypto/thread.ts), which parsed them.
+   */
+  static checked(pem: string, der: Uint8Array): NodePublicKey {
+    return new NodePublicKey(pem, Buffer.from(der.buffer, der.byteOffset, der.byteLength));
+  }
+
+  /**
+   * A stored node's key, to compare a new one with; undefined when it does not parse as a node
+   * key (a row written before registration checked keys up front): it then matches no key, and
+   * an admin frees the name (`trellis node reset`).
+   */
+  static stored(pem: string): NodePublicKey | undefined {
+    try {
+      return NodePublicKey.parse(pem);
+    } catch {
+      return undefined;
+    }
+  }
+
   equals(other: NodePublicKey): boolean {
     return this.der.equals(other.der);
   }
