@@ -11,41 +11,51 @@ import type { ServerResponse } from 'node:http';
  */
 export const FLUSH_MS = 100;
 
-const queued = new Map<ServerResponse, string>();
-let timer: NodeJS.Timeout | undefined;
+/** The event streams' queued frames: one per orchestrator (its event route), closed with it. */
+export class FrameBatcher {
+  readonly #queued = new Map<ServerResponse, string>();
+  #timer: NodeJS.Timeout | undefined;
 
-function flushAll(): void {
-  timer = undefined;
-  for (const [res, frames] of queued) if (!res.destroyed) res.write(frames);
-  queued.clear();
-}
-
-/** Queues a frame for `res`, written with the others queued within FLUSH_MS. */
-export function queueFrame(res: ServerResponse, frame: string): void {
-  queued.set(res, (queued.get(res) ?? '') + frame);
-  if (!timer) {
-    timer = setTimeout(flushAll, FLUSH_MS);
-    timer.unref();
+  /** Queues a frame for `res`, written with the others queued within FLUSH_MS. */
+  queue(res: ServerResponse, frame: string): void {
+    this.#queued.set(res, (this.#queued.get(res) ?? '') + frame);
+    if (!this.#timer) {
+      this.#timer = setTimeout(() => this.#flushAll(), FLUSH_MS);
+      this.#timer.unref();
+    }
   }
-}
 
-/** Writes `frame` now, after whatever is queued for `res` (one write). */
-export function writeFrame(res: ServerResponse, frame: string): void {
-  const before = queued.get(res);
-  if (before === undefined) {
-    res.write(frame);
-    return;
+  /** Writes `frame` now, after whatever is queued for `res` (one write). */
+  write(res: ServerResponse, frame: string): void {
+    const before = this.#queued.get(res);
+    if (before === undefined) {
+      res.write(frame);
+      return;
+    }
+    this.#queued.delete(res);
+    res.write(before + frame);
   }
-  queued.delete(res);
-  res.write(before + frame);
-}
 
-/** Bytes queued for `res` and not yet written: part of its backlog. */
-export function queuedBytes(res: ServerResponse): number {
-  return queued.get(res)?.length ?? 0;
-}
+  /** Bytes queued for `res` and not yet written: part of its backlog. */
+  queuedBytes(res: ServerResponse): number {
+    return this.#queued.get(res)?.length ?? 0;
+  }
 
-/** The stream closed: what was queued for it is dropped. */
-export function forgetStream(res: ServerResponse): void {
-  queued.delete(res);
+  /** The stream closed: what was queued for it is dropped. */
+  forget(res: ServerResponse): void {
+    this.#queued.delete(res);
+  }
+
+  /** The orchestrator is closing: nothing queued is written after this. */
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#queued.clear();
+  }
+
+  #flushAll(): void {
+    this.#timer = undefined;
+    for (const [res, frames] of this.#queued) if (!res.destroyed) res.write(frames);
+    this.#queued.clear();
+  }
 }

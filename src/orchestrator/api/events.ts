@@ -11,7 +11,7 @@ import { nodeStatusChanged } from '../node-status.js';
 import { bundleMayChange } from '../policy/change-scope.js';
 import { getMeta } from '../store/repos/meta.js';
 import { getNode, setNodeStatus, touchNode } from '../store/repos/nodes.js';
-import { forgetStream, queuedBytes, queueFrame, writeFrame } from './event-batch.js';
+import { FrameBatcher } from './event-batch.js';
 import { eventVisibleTo } from './event-scope.js';
 import { peerFilter } from './peer-filter.js';
 import { bearerToken, route } from './route.js';
@@ -31,6 +31,8 @@ const Kinds = z
   .regex(new RegExp(`^(${KIND})(,(${KIND}))*$`), `a comma-separated list of ${KINDS.join(', ')}`);
 
 export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
+  const batch = new FrameBatcher();
+  app.addHook('onClose', async () => batch.close());
   route(app, o, {
     method: 'GET',
     url: '/api/v1/events',
@@ -93,7 +95,7 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
       // events after it then agree on who its peers are.
       await peers?.ready;
       const send = (e: FabricEvent | { type: 'hello'; epoch: number }) => {
-        if (res.writableLength + queuedBytes(res) > MAX_BACKLOG) {
+        if (res.writableLength + batch.queuedBytes(res) > MAX_BACKLOG) {
           res.destroy();
           return;
         }
@@ -102,21 +104,21 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
         // A workload's agent is told whether its own bundle may have changed, and nothing about
         // anyone else's: unchanged, it keeps the bundle it holds (no refetch of 45 KB).
         if (e.type === 'policy' && nodeFilter && !bundleMayChange(e.scope, nodeFilter)) {
-          writeFrame(res, frame(e, 'unchanged'));
+          batch.write(res, frame(e, 'unchanged'));
           return;
         }
         // Node events share a write per stream (event-batch.ts); the rest go out at once.
-        if (e.type === 'node') queueFrame(res, frame(e));
-        else writeFrame(res, frame(e));
+        if (e.type === 'node') batch.queue(res, frame(e));
+        else batch.write(res, frame(e));
       };
       // The snapshot a (re)connecting subscriber resyncs from.
       send({ type: 'hello', epoch: (await getMeta<number>(o.db, 'policyEpoch')) ?? 0 });
       const unsubscribe = o.events.subscribe(send, kinds);
       req.raw.on('close', () => peers?.close());
-      const keepalive = setInterval(() => writeFrame(res, ': keepalive\n\n'), KEEPALIVE_MS);
+      const keepalive = setInterval(() => batch.write(res, ': keepalive\n\n'), KEEPALIVE_MS);
       req.raw.on('close', () => {
         clearInterval(keepalive);
-        forgetStream(res);
+        batch.forget(res);
         unsubscribe();
         if (!nodeName || o.closing) return;
         const held = o.liveStreams.get(nodeName);
