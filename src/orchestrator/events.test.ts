@@ -50,3 +50,57 @@ describe('EventHub: on-request kinds (denial, flows) reach only the listeners th
     expect(watcher).toEqual(['node', 'flows']);
   });
 });
+
+describe('EventHub groups: one gate decision per event for all of a group', () => {
+  /** A gate that passes node events of `owner` only, and counts what it was asked. */
+  function ownerGate(owner: string) {
+    return {
+      asked: [] as string[],
+      closed: false,
+      pass(e: FabricEvent) {
+        this.asked.push(e.type);
+        return e.type !== 'node' || e.owner === owner;
+      },
+      close() {
+        this.closed = true;
+      },
+    };
+  }
+
+  it('asks the gate once per event however many members, delivers only what it passes, and counts members as subscribers', () => {
+    const hub = new EventHub();
+    const handles = Array.from({ length: 3 }, () => hub.group('d/http-proxy', () => ownerGate('http-proxy')));
+    const gate = handles[0]!.gate;
+    // One gate for the group: the later joiners' make() is not called.
+    expect(handles.every((h) => h.gate === gate)).toBe(true);
+    const got: string[][] = handles.map(() => []);
+    handles.forEach((h, i) => h.subscribe((e) => got[i]!.push(e.type === 'node' ? e.owner : e.type)));
+    const other = hub.group('d/redis', () => ownerGate('redis'));
+    const otherGot: string[] = [];
+    other.subscribe((e) => otherGot.push(e.type === 'node' ? e.owner : e.type));
+    expect(hub.subscribers).toBe(4);
+    hub.publish(node);
+    hub.publish(flows);
+    // An on-request kind never reaches a group, not even its gate.
+    expect(gate.asked).toEqual(['node']);
+    expect(got).toEqual([['http-proxy'], ['http-proxy'], ['http-proxy']]);
+    expect(otherGot).toEqual([]);
+  });
+
+  it('asks a gate whose members have not subscribed yet (a policy event must reach it), and closes it with its last handle', () => {
+    const hub = new EventHub();
+    const a = hub.group('d/http-proxy', () => ownerGate('http-proxy'));
+    const b = hub.group('d/http-proxy', () => ownerGate('http-proxy'));
+    hub.publish(node);
+    expect(a.gate.asked).toEqual(['node']);
+    a.subscribe(() => undefined);
+    a.release();
+    a.release();
+    expect(hub.subscribers).toBe(0);
+    expect(a.gate.closed).toBe(false);
+    b.release();
+    expect(a.gate.closed).toBe(true);
+    // A new member after that starts a new group with a new gate.
+    expect(hub.group('d/http-proxy', () => ownerGate('http-proxy')).gate).not.toBe(a.gate);
+  });
+});
