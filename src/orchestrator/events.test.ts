@@ -74,7 +74,8 @@ describe('EventHub groups: one gate decision per event for all of a group', () =
     // One gate for the group: the later joiners' make() is not called.
     expect(handles.every((h) => h.gate === gate)).toBe(true);
     const got: string[][] = handles.map(() => []);
-    handles.forEach((h, i) => h.subscribe((e) => got[i]!.push(e.type === 'node' ? e.owner : e.type)));
+    for (const [i, h] of handles.entries())
+      h.subscribe((e) => got[i]!.push(e.type === 'node' ? e.owner : e.type));
     const other = hub.group('d/redis', () => ownerGate('redis'));
     const otherGot: string[] = [];
     other.subscribe((e) => otherGot.push(e.type === 'node' ? e.owner : e.type));
