@@ -189,6 +189,39 @@ describe('beat streams: liveness without a request per beat', () => {
     expect(await status('gcp-25')).toBe('connected');
   }, 20_000);
 
+  it('an event stream that closes while the store is busy leaves nothing behind: the hub forgets it and its node is disconnected (regression, session 10)', async () => {
+    // The stream's cleanup was attached only after the route's store reads: a stream that closed
+    // while they waited (an agent timing out under load) kept its node held open for ever (never
+    // `disconnected`) and its listener subscribed, called for every event from then on.
+    const token = await t.login('voting-svc', PASSWORDS['voting-app/voting-svc']!, 'voting-app');
+    const r = await t.call('POST', '/api/v1/nodes/register', {
+      token,
+      body: { name: 'gcp-26', addresses: ['127.0.2.1'], publicKey: publicKeyPem(), processors: ['aws-p1'] },
+    });
+    expect(r.status).toBe(200);
+    const subscribers = t.orch.ctx.events.subscribers;
+    const hold = t.orch.ctx.db.transaction(() => sleep(1_500));
+    const u = new URL(url);
+    const req = http.get({
+      host: u.hostname,
+      port: u.port,
+      path: '/api/v1/events?node=gcp-26',
+      agent: false,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    req.on('error', () => undefined);
+    await sleep(300); // the route is waiting behind the hold
+    req.destroy();
+    await hold;
+    await until(
+      'gcp-26 to be disconnected',
+      async () => ((await status('gcp-26')) === 'disconnected' ? true : undefined),
+      8_000,
+    );
+    expect(t.orch.ctx.liveStreams.has('gcp-26')).toBe(false);
+    expect(t.orch.ctx.events.subscribers).toBe(subscribers);
+  }, 20_000);
+
   it("refuses a beat stream for another owner's node", async () => {
     await register('gcp-22', 'voting-svc');
     const other = await t.login('worker', PASSWORDS['voting-app/worker']!, 'voting-app');

@@ -79,6 +79,42 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
       }
       reply.hijack();
       const res = reply.raw;
+      const workload = nodeFilter;
+      // A workload's stream joins its host owner's group, whose peer set filters node events.
+      const group = workload
+        ? o.events.group(PeerSet.key(workload), () => new PeerSet(o, workload.domain, workload.owner))
+        : undefined;
+      let unsubscribe = () => {};
+      let keepalive: NodeJS.Timeout | undefined;
+      let closed = false;
+      // Attached before anything more is awaited: a stream that closes while the reads below wait
+      // (an agent that timed out under load) must still let its node go and leave the hub. It
+      // was attached after them, and such a node stayed held open for ever (never
+      // `disconnected`), its listener called for every event (test/beat-stream.test.ts).
+      const cleanUp = () => {
+        if (closed) return;
+        closed = true;
+        group?.release();
+        clearInterval(keepalive);
+        batch.forget(res);
+        unsubscribe();
+        if (!nodeName || o.closing) return;
+        const held = o.liveStreams.get(nodeName);
+        if (held && --held.count > 0) return;
+        o.liveStreams.delete(nodeName);
+        forgetBeats(o, nodeName);
+        // The process is gone (or cut off): show it at once rather than after the heartbeat timeout.
+        const name = nodeName;
+        void (async () => {
+          const node = await getNode(o.db, name);
+          if (node?.status !== 'connected' && node?.status !== 'unreachable') return;
+          await setNodeStatus(o.db, name, 'disconnected');
+          await nodeStatusChanged(o, [node], 'disconnected');
+        })().catch((err: unknown) => o.log.warn({ err }, 'marking node disconnected failed'));
+      };
+      req.raw.on('close', cleanUp);
+      // Closed already, during the reads before the hijack: 'close' will not come again.
+      if (req.raw.socket.destroyed) return cleanUp();
       // Logout and session revocation cut it: it was authenticated only when it opened.
       req.raw.on(
         'close',
@@ -90,12 +126,6 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
-      const workload = nodeFilter;
-      // A workload's stream joins its host owner's group, whose peer set filters node events.
-      const group = workload
-        ? o.events.group(PeerSet.key(workload), () => new PeerSet(o, workload.domain, workload.owner))
-        : undefined;
-      req.raw.on('close', () => group?.release());
       // The first filter is in place before `hello`: the agent's first bundle and the node
       // events after it then agree on who its peers are.
       await group?.gate.ready;
@@ -119,29 +149,13 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
         else batch.write(res, frame(e));
       };
       // The snapshot a (re)connecting subscriber resyncs from.
-      send({ type: 'hello', epoch: (await getMeta<number>(o.db, 'policyEpoch')) ?? 0 });
-      // A group member leaves with group.release() (on close, above).
-      group?.subscribe(send);
-      const unsubscribe = group ? () => undefined : o.events.subscribe(send, kinds);
-      const keepalive = setInterval(() => batch.write(res, ': keepalive\n\n'), KEEPALIVE_MS);
-      req.raw.on('close', () => {
-        clearInterval(keepalive);
-        batch.forget(res);
-        unsubscribe();
-        if (!nodeName || o.closing) return;
-        const held = o.liveStreams.get(nodeName);
-        if (held && --held.count > 0) return;
-        o.liveStreams.delete(nodeName);
-        forgetBeats(o, nodeName);
-        // The process is gone (or cut off): show it at once rather than after the heartbeat timeout.
-        const name = nodeName;
-        void (async () => {
-          const node = await getNode(o.db, name);
-          if (node?.status !== 'connected' && node?.status !== 'unreachable') return;
-          await setNodeStatus(o.db, name, 'disconnected');
-          await nodeStatusChanged(o, [node], 'disconnected');
-        })().catch((err: unknown) => o.log.warn({ err }, 'marking node disconnected failed'));
-      });
+      const epoch = (await getMeta<number>(o.db, 'policyEpoch')) ?? 0;
+      if (closed) return;
+      send({ type: 'hello', epoch });
+      // A group member leaves with group.release() (cleanUp).
+      if (group) group.subscribe(send);
+      else unsubscribe = o.events.subscribe(send, kinds);
+      keepalive = setInterval(() => batch.write(res, ': keepalive\n\n'), KEEPALIVE_MS);
     },
   });
 }
