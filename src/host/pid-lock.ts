@@ -66,8 +66,8 @@ export async function withPidLock<T>(
 /**
  * Removes the lock judged stale from `held` if it still says that, under FILE.takeover (made
  * from `mine` by link(2), so it names us too). False when another contender holds the
- * takeover: the caller waits a moment and looks again. A takeover lock older than
- * EMPTY_STALE_MS was left by a contender that died in the few milliseconds it is held.
+ * takeover: the caller waits a moment and looks again. A takeover lock whose pid is gone was
+ * left by a contender that died in the few milliseconds it is held.
  */
 async function dropIfStill(file: string, held: string, mine: string): Promise<boolean> {
   const guard = `${file}.takeover`;
@@ -75,7 +75,10 @@ async function dropIfStill(file: string, held: string, mine: string): Promise<bo
     await link(mine, guard);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    if (await olderThan(guard, EMPTY_STALE_MS)) await rm(guard, { force: true });
+    // Judged by its pid, not its age: a hard link keeps the inode's mtime, so a contender that
+    // waited long would look stale the moment it took the takeover lock.
+    const taker = Number((await readFile(guard, 'utf8').catch(() => '')).trim().split(/\s+/)[0]);
+    if (Number.isInteger(taker) && taker > 0 && !(await isAlive(taker))) await rm(guard, { force: true });
     return false;
   }
   try {
