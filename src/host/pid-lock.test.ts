@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -68,5 +68,34 @@ describe('pid lock', () => {
     await expect(withPidLock(file, async () => 1, { waitMs: 300, busy })).rejects.toThrow(
       `held by ${process.pid}`,
     );
+  });
+
+  it('refuses a lock path it cannot read instead of spinning on it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'trellis-pid-lock-'));
+    dirs.push(dir);
+    const file = join(dir, 'host.lock');
+    await mkdir(file);
+    const t0 = Date.now();
+    await expect(withPidLock(file, async () => 1, { waitMs: 10_000, busy })).rejects.toThrow(/EISDIR/);
+    expect(Date.now() - t0).toBeLessThan(2_000);
+  });
+
+  it('gives up by its deadline while another contender holds the takeover, and takes over once that contender is gone', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'trellis-pid-lock-'));
+    dirs.push(dir);
+    const file = join(dir, 'host.lock');
+    const dead = deadPid();
+    await writeFile(file, `${dead}\n`);
+    // A live contender (this process) in the middle of a takeover: wait, bounded.
+    await writeFile(`${file}.takeover`, `${process.pid}\n`);
+    await expect(withPidLock(file, async () => 1, { waitMs: 500, busy })).rejects.toThrow(`held by ${dead}`);
+    // That contender died there: its takeover lock is stale once it is older than 2 s.
+    await rm(`${file}.takeover`);
+    await writeFile(join(dir, 'taker'), `${dead}\n`);
+    await link(join(dir, 'taker'), `${file}.takeover`);
+    await rm(join(dir, 'taker'));
+    await sleep(2_100);
+    await expect(withPidLock(file, async () => 'ran', { waitMs: 5_000, busy })).resolves.toBe('ran');
+    expect(await readdir(dir)).toEqual([]);
   });
 });

@@ -1,23 +1,26 @@
 import { randomBytes } from 'node:crypto';
-import { link, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { link, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TrellisError } from '../errors.js';
 import { isAlive } from './processes.js';
 
 /** An empty lock file older than this was left by a process that died before writing its pid. */
 const EMPTY_STALE_MS = 5_000;
+/** A takeover lock younger than this is never judged stale: it is held for milliseconds. */
+const TAKEOVER_STALE_MS = 2_000;
 
 /**
- * A lock file holding its owner's pid; one left by a process that is gone is taken over.
- * `busy` names the holder when the wait runs out.
+ * A lock file holding its owner's pid (`PID\n`, as every release wrote it); one left by a
+ * process that is gone is taken over. `busy` names the holder when the wait runs out.
  *
  * The file is written under a name of our own and then hard-linked into place (link(2) fails
  * if the lock exists), so a lock file never exists without its pid: created empty and filled
  * after (as it was), a contender reading it in between took it for stale and removed it, and
- * both ran (test/host-units, src/host/pid-lock.test.ts). A stale lock is dropped only under a
- * second, short-lived lock (`FILE.takeover`), after reading it again: two contenders that found
- * the same dead holder must not remove the fresh lock the first of them made. The pid is
- * followed by a random token, so a release removes only its own lock.
+ * both ran (test/host-units, src/host/pid-lock.test.ts). A holder knows its lock by inode, so
+ * a release removes only its own. A stale lock is dropped only under a second, short-lived lock
+ * (`FILE.takeover`), after checking it is still the file judged stale: two contenders that
+ * found the same dead holder must not remove the fresh lock the first of them made.
  */
 export async function withPidLock<T>(
   file: string,
@@ -25,11 +28,11 @@ export async function withPidLock<T>(
   o: { waitMs: number; busy(pid: number): TrellisError },
 ): Promise<T> {
   const deadline = Date.now() + o.waitMs;
-  const token = randomBytes(8).toString('hex');
-  const mine = `${file}.${process.pid}.${token}`;
-  const content = `${process.pid} ${token}\n`;
-  await writeFile(mine, content, { mode: 0o600 });
+  const mine = `${file}.${process.pid}.${randomBytes(8).toString('hex')}`;
+  let ino: number;
   try {
+    await writeFile(mine, `${process.pid}\n`, { mode: 0o600 });
+    ino = (await stat(mine)).ino;
     for (;;) {
       try {
         await link(mine, file);
@@ -37,20 +40,18 @@ export async function withPidLock<T>(
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       }
-      const held = await readFile(file, 'utf8').catch(() => undefined);
+      const held = await readLock(file);
       // Released between our link and our read: try again at once.
       if (held === undefined) continue;
-      const pid = Number(held.trim().split(/\s+/)[0]);
+      const pid = Number(held.text.trim());
       const stale =
-        held.trim() === ''
-          ? await olderThan(file, EMPTY_STALE_MS)
+        held.text.trim() === ''
+          ? Date.now() - held.mtimeMs > EMPTY_STALE_MS
           : !Number.isInteger(pid) || pid <= 0 || !(await isAlive(pid));
-      if (stale) {
-        if (!(await dropIfStill(file, held, mine))) await sleep(10);
-        continue;
-      }
+      if (stale && (await dropIfStill(file, held.ino, mine, ino))) continue;
+      // Bounded on every path: a live holder, or a takeover another contender holds (stopped).
       if (Date.now() > deadline) throw o.busy(pid);
-      await sleep(100);
+      await sleep(stale ? 10 : 100);
     }
   } finally {
     await rm(mine, { force: true });
@@ -59,37 +60,70 @@ export async function withPidLock<T>(
     return await job();
   } finally {
     // Ours unless an operator removed it by hand and another process took it since.
-    if ((await readFile(file, 'utf8').catch(() => undefined)) === content) await rm(file, { force: true });
+    if ((await stat(file).catch(() => undefined))?.ino === ino) await rm(file, { force: true });
+  }
+}
+
+/** The lock's content and inode, read from one open file; undefined when there is none. */
+async function readLock(file: string): Promise<{ text: string; ino: number; mtimeMs: number } | undefined> {
+  let h: Awaited<ReturnType<typeof open>>;
+  try {
+    h = await open(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err; // e.g. EACCES: another user's lock; looping on it would spin
+  }
+  try {
+    const s = await h.stat();
+    return { text: await h.readFile('utf8'), ino: s.ino, mtimeMs: s.mtimeMs };
+  } finally {
+    await h.close();
   }
 }
 
 /**
- * Removes the lock judged stale from `held` if it still says that, under FILE.takeover (made
- * from `mine` by link(2), so it names us too). False when another contender holds the
- * takeover: the caller waits a moment and looks again. A takeover lock whose pid is gone was
- * left by a contender that died in the few milliseconds it is held.
+ * Removes the lock judged stale (inode `staleIno`) if it is still that file, under
+ * FILE.takeover (made from `mine` by link(2), so it holds our pid). False when another
+ * contender holds the takeover: the caller waits a moment and looks again. A takeover lock
+ * is stale only when its pid is gone and its ctime (which link(2) sets) is older than
+ * TAKEOVER_STALE_MS: a contender that died in the few milliseconds it holds one.
  */
-async function dropIfStill(file: string, held: string, mine: string): Promise<boolean> {
+async function dropIfStill(file: string, staleIno: number, mine: string, mineIno: number): Promise<boolean> {
   const guard = `${file}.takeover`;
   try {
     await link(mine, guard);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    // Judged by its pid, not its age: a hard link keeps the inode's mtime, so a contender that
-    // waited long would look stale the moment it took the takeover lock.
-    const taker = Number((await readFile(guard, 'utf8').catch(() => '')).trim().split(/\s+/)[0]);
-    if (Number.isInteger(taker) && taker > 0 && !(await isAlive(taker))) await rm(guard, { force: true });
+    const taker = await readLock(guard).catch(() => undefined);
+    const s = await stat(guard).catch(() => undefined);
+    const pid = Number(taker?.text.trim());
+    if (
+      s &&
+      taker?.ino === s.ino &&
+      Date.now() - s.ctimeMs > TAKEOVER_STALE_MS &&
+      Number.isInteger(pid) &&
+      pid > 0 &&
+      !(await isAlive(pid))
+    )
+      await rm(guard, { force: true });
     return false;
   }
   try {
-    if ((await readFile(file, 'utf8').catch(() => undefined)) === held) await rm(file, { force: true });
+    const now = await stat(file).catch(() => undefined);
+    if (now?.ino === staleIno) {
+      const deadPid = Number((await readLock(file))?.text.trim());
+      await rm(file, { force: true });
+      if (Number.isInteger(deadPid) && deadPid > 0) await sweepTemps(file, deadPid);
+    }
   } finally {
-    await rm(guard, { force: true });
+    if ((await stat(guard).catch(() => undefined))?.ino === mineIno) await rm(guard, { force: true });
   }
   return true;
 }
 
-async function olderThan(file: string, ms: number): Promise<boolean> {
-  const s = await stat(file).catch(() => undefined);
-  return s !== undefined && Date.now() - s.mtimeMs > ms;
+/** The temporary files a dead holder left beside the lock (`FILE.PID.*`). */
+async function sweepTemps(file: string, pid: number): Promise<void> {
+  const prefix = `${basename(file)}.${pid}.`;
+  const names = await readdir(dirname(file)).catch(() => [] as string[]);
+  for (const n of names) if (n.startsWith(prefix)) await rm(join(dirname(file), n), { force: true });
 }

@@ -15,9 +15,11 @@ export const FLUSH_MS = 100;
 export class FrameBatcher {
   readonly #queued = new Map<ServerResponse, string>();
   #timer: NodeJS.Timeout | undefined;
+  #closed = false;
 
   /** Queues a frame for `res`, written with the others queued within FLUSH_MS. */
   queue(res: ServerResponse, frame: string): void {
+    if (this.#closed) return;
     this.#queued.set(res, (this.#queued.get(res) ?? '') + frame);
     if (!this.#timer) {
       this.#timer = setTimeout(() => this.#flushAll(), FLUSH_MS);
@@ -46,8 +48,9 @@ export class FrameBatcher {
     this.#queued.delete(res);
   }
 
-  /** The orchestrator is closing: nothing queued is written after this. */
+  /** The orchestrator is closing: nothing queued is written after this, and nothing more is queued. */
   close(): void {
+    this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#queued.clear();

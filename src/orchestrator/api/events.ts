@@ -80,10 +80,13 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
       reply.hijack();
       const res = reply.raw;
       const workload = nodeFilter;
+      // Closed already, during the reads before the hijack: 'close' will not come again.
+      const gone = req.raw.destroyed || req.raw.socket.destroyed;
       // A workload's stream joins its host owner's group, whose peer set filters node events.
-      const group = workload
-        ? o.events.group(PeerSet.key(workload), () => new PeerSet(o, workload.domain, workload.owner))
-        : undefined;
+      const group =
+        workload && !gone
+          ? o.events.group(PeerSet.key(workload), () => new PeerSet(o, workload.domain, workload.owner))
+          : undefined;
       let unsubscribe = () => {};
       let keepalive: NodeJS.Timeout | undefined;
       let closed = false;
@@ -113,8 +116,7 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
         })().catch((err: unknown) => o.log.warn({ err }, 'marking node disconnected failed'));
       };
       req.raw.on('close', cleanUp);
-      // Closed already, during the reads before the hijack: 'close' will not come again.
-      if (req.raw.socket.destroyed) return cleanUp();
+      if (gone) return cleanUp();
       // Logout and session revocation cut it: it was authenticated only when it opened.
       req.raw.on(
         'close',
@@ -129,6 +131,8 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
       // The first filter is in place before `hello`: the agent's first bundle and the node
       // events after it then agree on who its peers are.
       await group?.gate.ready;
+      // Closed while the peers loaded: no store read queued for a stream nobody reads.
+      if (closed) return;
       const send = (e: FabricEvent | { type: 'hello'; epoch: number }) => {
         if (!eventVisibleTo(principal, e)) return;
         if (group && workload && !group.gate.wants(e, workload.name)) return;

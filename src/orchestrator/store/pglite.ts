@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -23,7 +24,24 @@ function keepWasmBaseline(): void {
   const asked = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
   // An operator's own choice (--no-liftoff-only on the command line) wins.
   if (asked.some((a) => /^--(no-)?liftoff[-_]only$/.test(a))) return;
+  if (!liftoffCoversEverything()) return;
   setFlagsFromString('--liftoff-only');
+}
+
+/**
+ * Under --liftoff-only a function Liftoff cannot compile aborts the process instead of falling
+ * back to TurboFan. Liftoff covers all of WASM on arm64, and on x64 when the CPU has SSE4.1
+ * (its SIMD needs it: some VM CPU models, e.g. QEMU's `qemu64`, lack it, and undici's HTTP
+ * parser is a SIMD module). Anywhere else the orchestrator keeps V8's default.
+ */
+function liftoffCoversEverything(): boolean {
+  if (process.arch === 'arm64') return true;
+  if (process.arch !== 'x64') return false;
+  try {
+    return /^flags\s*:.*\bsse4_1\b/m.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /** Embedded Postgres (WASM) in a data directory: the zero-setup default. */

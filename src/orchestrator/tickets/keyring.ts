@@ -172,9 +172,13 @@ export class TicketKeyring {
     this.#queueSave().catch(() => undefined);
   }
 
-  /** Resolves once every write queued so far is on disk (or failed): close awaits it. */
-  settled(): Promise<void> {
-    return this.#saved;
+  /** Resolves once every write is on disk (or failed), those queued while it waited too: close awaits it. */
+  async settled(): Promise<void> {
+    let last: Promise<void>;
+    do {
+      last = this.#saved;
+      await last;
+    } while (last !== this.#saved);
   }
 
   #queueSave(): Promise<void> {
