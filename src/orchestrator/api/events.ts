@@ -153,7 +153,15 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
         else batch.write(res, frame(e));
       };
       // The snapshot a (re)connecting subscriber resyncs from.
-      const epoch = (await getMeta<number>(o.db, 'policyEpoch')) ?? 0;
+      let epoch: number;
+      try {
+        epoch = (await getMeta<number>(o.db, 'policyEpoch')) ?? 0;
+      } catch (err) {
+        // Headers are out (200): a failed read can only end the stream; the agent reconnects.
+        o.log.warn({ err }, 'event stream: reading the policy epoch failed');
+        res.destroy();
+        return;
+      }
       if (closed) return;
       send({ type: 'hello', epoch });
       // A group member leaves with group.release() (cleanUp).
