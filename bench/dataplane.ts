@@ -7,7 +7,8 @@
  */
 import { TestFabric } from '../test/support/fabric.js';
 import { startHaproxyChain } from './haproxy.js';
-import { latency, newFlows, rssMb, startEcho, startSink, throughput } from './load.js';
+import { latency, newFlows, startEcho, startSink, throughput } from './load.js';
+import { rssMb } from './support.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: number) => {
@@ -115,12 +116,12 @@ async function main() {
     );
     // Idle: the agent has its bundle and its listeners but has carried no flow yet.
     await new Promise((r) => setTimeout(r, 1000));
-    rss.idleAgent = await rssMb(f.children.get('client-vm')!.pid!);
+    rss.idleAgent = rssMb(f.children.get('client-vm')!.pid!);
     const at = (v: string) => ({ host: v.split(':')[0]!, port: Number(v.split(':')[1]) });
     rows.push(
       await measure('Trellis (agent → 2 processors → agent)', at(env.SINK_ADDR!), at(env.ECHO_ADDR!)),
     );
-    for (const name of ['p1', 'client-vm']) rss[name] = await rssMb(f.children.get(name)!.pid!);
+    for (const name of ['p1', 'client-vm']) rss[name] = rssMb(f.children.get(name)!.pid!);
   } finally {
     await f.stop();
     sink.close();

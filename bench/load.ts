@@ -131,11 +131,3 @@ export async function newFlows(
   if (failed > done / 10) throw new Error(`too many failed connections: ${failed} failed, ${done} ok`);
   return done / seconds;
 }
-
-/** VmRSS of a process, in MB. */
-export async function rssMb(pid: number): Promise<number> {
-  const { readFile } = await import('node:fs/promises');
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
-}

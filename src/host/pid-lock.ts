@@ -65,7 +65,9 @@ export async function withPidLock<T>(
 }
 
 /** The lock's content and inode, read from one open file; undefined when there is none. */
-async function readLock(file: string): Promise<{ text: string; ino: number; mtimeMs: number } | undefined> {
+async function readLock(
+  file: string,
+): Promise<{ text: string; ino: number; mtimeMs: number; ctimeMs: number } | undefined> {
   let h: Awaited<ReturnType<typeof open>>;
   try {
     h = await open(file, 'r');
@@ -75,7 +77,7 @@ async function readLock(file: string): Promise<{ text: string; ino: number; mtim
   }
   try {
     const s = await h.stat();
-    return { text: await h.readFile('utf8'), ino: s.ino, mtimeMs: s.mtimeMs };
+    return { text: await h.readFile('utf8'), ino: s.ino, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs };
   } finally {
     await h.close();
   }
@@ -94,13 +96,12 @@ async function dropIfStill(file: string, staleIno: number, mine: string, mineIno
     await link(mine, guard);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // Content, inode and ctime from one open file (readLock), so they are of one file.
     const taker = await readLock(guard).catch(() => undefined);
-    const s = await stat(guard).catch(() => undefined);
     const pid = Number(taker?.text.trim());
     if (
-      s &&
-      taker?.ino === s.ino &&
-      Date.now() - s.ctimeMs > TAKEOVER_STALE_MS &&
+      taker &&
+      Date.now() - taker.ctimeMs > TAKEOVER_STALE_MS &&
       Number.isInteger(pid) &&
       pid > 0 &&
       !(await isAlive(pid))

@@ -104,4 +104,22 @@ describe('EventHub groups: one gate decision per event for all of a group', () =
     // A new member after that starts a new group with a new gate.
     expect(hub.group('d/http-proxy', () => ownerGate('http-proxy')).gate).not.toBe(a.gate);
   });
+
+  it("a member's stop (what subscribe returns, like EventHub.subscribe's) ends its delivery; the group lives on until released", () => {
+    const hub = new EventHub();
+    const a = hub.group('d/http-proxy', () => ownerGate('http-proxy'));
+    const got: string[] = [];
+    const stop = a.subscribe((e) => got.push(e.type));
+    hub.publish(node);
+    stop();
+    stop();
+    hub.publish(node);
+    expect(got).toEqual(['node']);
+    expect(hub.subscribers).toBe(0);
+    // The gate is still asked (the handle is held) and still open.
+    expect(a.gate.asked).toEqual(['node', 'node']);
+    expect(a.gate.closed).toBe(false);
+    a.release();
+    expect(a.gate.closed).toBe(true);
+  });
 });

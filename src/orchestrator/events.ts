@@ -31,8 +31,8 @@ interface Group {
 /** A stream's place in a group: its gate, and its subscription. */
 export interface GroupHandle<G extends EventGate> {
   gate: G;
-  /** Starts delivering the group's events to `l` (those its gate passes). */
-  subscribe(l: Listener): void;
+  /** Starts delivering the group's events to `l` (those its gate passes); returns its stop (release() stops it too). */
+  subscribe(l: Listener): () => void;
   /** Stops, and drops the group once no handle is left. */
   release(): void;
 }
@@ -76,18 +76,22 @@ export class EventHub {
     group.refs++;
     let member: Listener | undefined;
     let released = false;
+    const leave = () => {
+      if (member && group.members.delete(member)) this.#grouped--;
+    };
     return {
       gate: group.gate as G,
       subscribe: (l) => {
-        if (released || member) return;
+        if (released || member) return leave;
         member = l;
         group.members.add(l);
         this.#grouped++;
+        return leave;
       },
       release: () => {
         if (released) return;
         released = true;
-        if (member && group.members.delete(member)) this.#grouped--;
+        leave();
         if (--group.refs > 0) return;
         group.gate.close();
         if (this.#groups.get(key) === group) this.#groups.delete(key);

@@ -58,7 +58,7 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
           },
         );
       let nodeName: string | undefined;
-      let nodeFilter: { name: string; owner: string; domain: string } | undefined;
+      let workload: { name: string; owner: string; domain: string } | undefined;
       if (query.node) {
         const node = await getNode(o.db, query.node);
         if (
@@ -70,7 +70,7 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
         ) {
           nodeName = node.name;
           if (node.kind === 'workload')
-            nodeFilter = { name: node.name, owner: node.owner, domain: node.domain };
+            workload = { name: node.name, owner: node.owner, domain: node.domain };
           await touchNode(o.db, node.name, new Date());
           const held = o.liveStreams.get(node.name);
           if (held) held.count++;
@@ -79,14 +79,10 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
       }
       reply.hijack();
       const res = reply.raw;
-      const workload = nodeFilter;
       // Closed already, during the reads before the hijack: 'close' will not come again.
       const gone = req.raw.destroyed || req.raw.socket.destroyed;
       // A workload's stream joins its host owner's group, whose peer set filters node events.
-      const group =
-        workload && !gone
-          ? o.events.group(PeerSet.key(workload), () => new PeerSet(o, workload.domain, workload.owner))
-          : undefined;
+      const member = workload && !gone ? joinGroup(o, workload) : undefined;
       let unsubscribe = () => {};
       let keepalive: NodeJS.Timeout | undefined;
       let closed = false;
@@ -97,7 +93,7 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
       const cleanUp = () => {
         if (closed) return;
         closed = true;
-        group?.release();
+        member?.group.release();
         clearInterval(keepalive);
         batch.forget(res);
         unsubscribe();
@@ -130,12 +126,12 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
       });
       // The first filter is in place before `hello`: the agent's first bundle and the node
       // events after it then agree on who its peers are.
-      await group?.gate.ready;
+      await member?.group.gate.ready;
       // Closed while the peers loaded: no store read queued for a stream nobody reads.
       if (closed) return;
       const send = (e: FabricEvent | { type: 'hello'; epoch: number }) => {
         if (!eventVisibleTo(principal, e)) return;
-        if (group && workload && !group.gate.wants(e, workload.name)) return;
+        if (member && !member.group.gate.wants(e, member.name)) return;
         // After the filters: `writableLength` is a getter, and most node events during a rollout
         // are for other streams (it was 1 % of the orchestrator's CPU while 1,000 agents registered).
         if (res.writableLength + batch.queuedBytes(res) > MAX_BACKLOG) {
@@ -144,7 +140,7 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
         }
         // A workload's agent is told whether its own bundle may have changed, and nothing about
         // anyone else's: unchanged, it keeps the bundle it holds (no refetch of 45 KB).
-        if (e.type === 'policy' && nodeFilter && !bundleMayChange(e.scope, nodeFilter)) {
+        if (e.type === 'policy' && workload && !bundleMayChange(e.scope, workload)) {
           batch.write(res, frame(e, 'unchanged'));
           return;
         }
@@ -164,12 +160,15 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
       }
       if (closed) return;
       send({ type: 'hello', epoch });
-      // A group member leaves with group.release() (cleanUp).
-      if (group) group.subscribe(send);
-      else unsubscribe = o.events.subscribe(send, kinds);
+      unsubscribe = member ? member.group.subscribe(send) : o.events.subscribe(send, kinds);
       keepalive = setInterval(() => batch.write(res, ': keepalive\n\n'), KEEPALIVE_MS);
     },
   });
+}
+
+/** A workload stream's place in its host owner's group, and the node its gate asks about. */
+function joinGroup(o: Orchestrator, w: { name: string; owner: string; domain: string }) {
+  return { name: w.name, group: o.events.group(PeerSet.key(w), () => new PeerSet(o, w.domain, w.owner)) };
 }
 
 /** An event's SSE frames (as is, and a policy event's `bundle: unchanged` form), serialized once however many subscribers it goes to. */

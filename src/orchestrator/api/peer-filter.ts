@@ -39,16 +39,19 @@ export class PeerSet implements EventGate {
   pass(e: FabricEvent): boolean {
     if (e.type === 'policy') void this.#load();
     if (e.type !== 'node' || e.kind !== 'workload') return true;
-    if (e.domain !== this.domain) return false;
     // The owner's own nodes: each stream wants its own node's events (wants() below).
-    return e.owner === this.owner || this.#peers === null || this.#peers.has(e.owner);
+    return (e.domain === this.domain && e.owner === this.owner) || this.#ofPeer(e);
   }
 
   /** Whether the stream of node `name` (of this group) wants `e`. */
   wants(e: FabricEvent | { type: 'hello'; epoch: number }, name: string): boolean {
     if (e.type !== 'node' || e.kind !== 'workload' || e.name === name) return true;
-    if (e.domain !== this.domain) return false;
-    return this.#peers === null || this.#peers.has(e.owner);
+    return this.#ofPeer(e);
+  }
+
+  /** A workload node event of a peer of this domain (all of the domain until the peers are known). */
+  #ofPeer(e: { domain: string; owner: string }): boolean {
+    return e.domain === this.domain && (this.#peers === null || this.#peers.has(e.owner));
   }
 
   close(): void {
