@@ -73,6 +73,12 @@ const { values: args } = parseArgs({
     'orchestrator-flag': { type: 'string', multiple: true },
     /** Writes a V8 heap snapshot of the orchestrator to DIR after the change (its RSS is read first). */
     'heap-snapshot': { type: 'string' },
+    /**
+     * After the change, keeps the fleet up (streams held, beats on) N more seconds and reads the
+     * orchestrator's RSS each second: whether V8 gives back what registration grew once the
+     * orchestrator is only serving beats (the goal row stays the figure right after the change).
+     */
+    'hold-s': { type: 'string', default: '0' },
     /** Keeps the orchestrator's request log (its stdout) in FILE. */
     'orchestrator-log': { type: 'string' },
     'registration-timeout-s': { type: 'string', default: '180' },
@@ -93,6 +99,7 @@ for (const [flag, v, min] of [
   ['--agents', AGENTS, 1],
   ['--concurrency', CONCURRENCY, 1],
   ['--heartbeat-ms', HEARTBEAT_MS, BEATS === 'none' ? 0 : 1],
+  ['--hold-s', Number(args['hold-s']), 0],
 ] as const) {
   if (!Number.isInteger(v) || v < min) {
     console.error(`control-plane: ${flag} must be an integer >= ${min}`);
@@ -788,6 +795,41 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
   if (args['heap-snapshot']) {
     progress(`heap snapshot: ${await heapSnapshot(orch.pid, args['heap-snapshot'])}`);
   }
+  const holdS = Number(args['hold-s']);
+  const held: number[] = [];
+  const cpuHold = cpuSeconds(orch.pid);
+  for (let i = 0; i < holdS; i++) {
+    await sleep(1000);
+    held.push(rssMb(orch.pid));
+  }
+  const holdCpu = cpuSeconds(orch.pid) - cpuHold;
+  const heldRegions = holdS > 0 ? rssRegions(orch.pid) : undefined;
+  // V8's heap by space (prom-client's nodejs_heap_space_size_*_bytes): which space holds the pages.
+  const heldSpaces =
+    holdS > 0
+      ? await http
+          .request<string>('GET', '/metrics', { retries: 0, timeoutMs: 10_000 })
+          .then((r) => {
+            const text = typeof r.body === 'string' ? r.body : '';
+            const of = (kind: string) =>
+              new Map(
+                [
+                  ...text.matchAll(
+                    new RegExp(
+                      `^nodejs_heap_space_size_${kind}_bytes\\{[^}]*space="(\\w+)"[^}]*\\} ([0-9.e+]+)$`,
+                      'gm',
+                    ),
+                  ),
+                ].map((m) => [m[1]!, Number(m[2]) / 2 ** 20] as const),
+              );
+            const used = of('used');
+            return [...of('total')]
+              .filter(([, total]) => total >= 1)
+              .map(([space, total]) => `${space} ${mb(used.get(space) ?? Number.NaN)}/${mb(total)}`)
+              .join(', ');
+          })
+          .catch(() => '?')
+      : '';
 
   // --- Report -------------------------------------------------------------------------------
   const first = (xs: [number, number][]) => xs.find(([e]) => e >= target)?.[1];
@@ -887,6 +929,15 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
       `orchestrator RSS after the change by region (/proc/PID/smaps): WASM memory touched ${mb(regions.wasm)} MB, ` +
         `anonymous mappings ≤ 1 MB (V8 heap pages) ${mb(regions.smallAnon)} MB, larger anonymous mappings ` +
         `(malloc, compiled code, the crypto thread) ${mb(regions.otherAnon)} MB, files (node itself) ${mb(regions.files)} MB`,
+    );
+  }
+  if (held.length > 0 && heldRegions) {
+    console.log(
+      `RSS held ${held.length} s after the change (streams and beats on): orchestrator ${mb(held.at(-1)!)} MB at the end, ` +
+        `min ${mb(Math.min(...held))} MB, max ${mb(Math.max(...held))} MB; orchestrator CPU ${holdCpu.toFixed(1)} s meanwhile; ` +
+        `by region at the end: WASM ${mb(heldRegions.wasm)} MB, V8 heap pages ${mb(heldRegions.smallAnon)} MB, ` +
+        `larger anonymous ${mb(heldRegions.otherAnon)} MB, files ${mb(heldRegions.files)} MB; ` +
+        `V8 spaces used/total MB: ${heldSpaces}`,
     );
   }
   console.log(
