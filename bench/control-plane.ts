@@ -798,11 +798,13 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
   const holdS = Number(args['hold-s']);
   const held: number[] = [];
   const cpuHold = cpuSeconds(orch.pid);
+  if (holdS > 0) marks.push(['hold start', monoUs()]);
   for (let i = 0; i < holdS; i++) {
     await sleep(1000);
     held.push(rssMb(orch.pid));
   }
   const holdCpu = cpuSeconds(orch.pid) - cpuHold;
+  if (holdS > 0) marks.push(['hold end', monoUs()]);
   const heldRegions = holdS > 0 ? rssRegions(orch.pid) : undefined;
   // V8's heap by space (prom-client's nodejs_heap_space_size_*_bytes): which space holds the pages.
   const heldSpaces =

@@ -107,6 +107,22 @@ describe('flow ticket codec', () => {
     );
   });
 
+  it('encodes the same bytes however many node IDs and endpoints it has seen (its memo is bounded), and refuses a bad one after good ones', () => {
+    const back = (i: number) => {
+      const t: FlowTicket = {
+        ...golden,
+        srcNodeId: `fd00:0:0:0:0:0:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}`,
+        dstEndpoint: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:7443`,
+      };
+      expect(decodeTicket(encodeTicket(t))).toEqual(t);
+    };
+    // More than the memo holds (4,096), then the first ones again after it was emptied.
+    for (let i = 0; i < 5_000; i++) back(i);
+    for (let i = 0; i < 100; i++) back(i);
+    expect(() => encodeTicket({ ...golden, dstEndpoint: '10.0.0.1:70000' })).toThrow(/dstEndpoint/);
+    expect(() => encodeTicket({ ...golden, srcNodeId: 'fd00::1::2' })).toThrow(/srcNodeId/);
+  });
+
   it('pins the wire format (golden)', () => {
     // This hex IS the version-2 wire format: computed once from `golden` and written here. If it
     // changes, tickets from older orchestrators no longer verify at newer hops (or vice versa):
