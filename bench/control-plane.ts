@@ -450,7 +450,7 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
       );
   }
 
-  let phase: 'registration' | 'settle' | 'change' = 'registration';
+  let phase: 'registration' | 'settle' | 'change' | 'hold' = 'registration';
   const phaseEvents = new Map<string, Map<string, number>>();
   const countEvent = (event: string) => {
     const m = phaseEvents.get(phase) ?? new Map<string, number>();
@@ -563,7 +563,8 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
         .then((r) => {
           if (r.status !== 200) counters.heartbeatErrors++;
           else counters.heartbeats++;
-          if (phase !== 'settle') counters.heartbeatMs.get(phase)!.push(performance.now() - t);
+          if (phase === 'registration' || phase === 'change')
+            counters.heartbeatMs.get(phase)!.push(performance.now() - t);
         })
         .catch(() => {
           counters.heartbeatErrors++;
@@ -798,6 +799,8 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
   const holdS = Number(args['hold-s']);
   const held: number[] = [];
   const cpuHold = cpuSeconds(orch.pid);
+  // Nothing received from here on counts for the change (its bundles, events and beats).
+  phase = 'hold';
   if (holdS > 0) marks.push(['hold start', monoUs()]);
   for (let i = 0; i < holdS; i++) {
     await sleep(1000);

@@ -104,7 +104,9 @@ async function dropIfStill(file: string, staleIno: number, mine: string, mineIno
       Date.now() - taker.ctimeMs > TAKEOVER_STALE_MS &&
       Number.isInteger(pid) &&
       pid > 0 &&
-      !(await isAlive(pid))
+      !(await isAlive(pid)) &&
+      // Still that file right before the rm (another contender may have replaced it meanwhile).
+      (await stat(guard).catch(() => undefined))?.ino === taker.ino
     )
       await rm(guard, { force: true });
     return false;

@@ -36,6 +36,9 @@ describe('NodePublicKey.parse: the fast path for the usual PEM decides as OpenSS
     const pem = p256Pem();
     const der = createPublicKey(pem).export({ type: 'spki', format: 'der' });
     expect(NodePublicKey.parse(pem).der.equals(der)).toBe(true);
+    // Its own 91 bytes, not a view into Node's shared 8 KB pool (which a kept key would hold and
+    // a postMessage to the crypto thread would copy whole: the session 11 review).
+    expect(NodePublicKey.parse(pem).der.buffer.byteLength).toBe(91);
     // CRLF, one long line, no final newline: judged the slow way, same key.
     const body = pem.split('\n').slice(1, -2).join('');
     for (const other of [

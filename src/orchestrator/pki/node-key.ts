@@ -32,7 +32,12 @@ function p256Der(pem: string): Buffer | undefined {
   } catch {
     return undefined;
   }
-  return der;
+  // Its own 91 bytes: a short base64 decode is a slice of Node's shared 8 KB pool, which a kept
+  // key would hold alive and a postMessage to the crypto thread would copy whole.
+  // (Buffer.from would copy into the pool again; Buffer.alloc never uses it.)
+  const own = Buffer.alloc(der.length);
+  der.copy(own);
+  return own;
 }
 
 /**
