@@ -140,14 +140,7 @@ export async function issueNodeCertificate(
     publicKey,
     signingKey: signer.signingKey,
     signingAlgorithm: SIGNATURE,
-    extensions: [
-      new lib.BasicConstraintsExtension(false, undefined, true),
-      new lib.KeyUsagesExtension(lib.KeyUsageFlags.digitalSignature | lib.KeyUsageFlags.keyAgreement, true),
-      // Every link is mutual: the same certificate serves a node as server and as client.
-      new lib.ExtendedKeyUsageExtension([lib.ExtendedKeyUsage.serverAuth, lib.ExtendedKeyUsage.clientAuth]),
-      new lib.SubjectAlternativeNameExtension(sans),
-      signer.authorityKeyId,
-    ],
+    extensions: [...signer.leafUsage, new lib.SubjectAlternativeNameExtension(sans), signer.authorityKeyId],
   });
   return { certPem: cert.toString('pem'), notAfter: cert.notAfter.toISOString() };
 }
@@ -205,6 +198,12 @@ interface Signer {
   signingKey: CryptoKey;
   cert: X509.X509Certificate;
   authorityKeyId: X509.AuthorityKeyIdentifierExtension;
+  /**
+   * What every node certificate says of its use, the same for all: built once (they were ~20 %
+   * of a certificate's ~5 ms, 1,000 of them while 1,000 agents register). The generator only
+   * reads their bytes, so one set serves every certificate.
+   */
+  leafUsage: readonly X509.Extension[];
 }
 
 // Importing the CA key into WebCrypto and hashing its key id costs more than signing; do it once.
@@ -219,6 +218,18 @@ export function signerFor(ca: FabricCa): Promise<Signer> {
         signingKey: await importSigningKey(ca.key),
         cert,
         authorityKeyId: await lib.AuthorityKeyIdentifierExtension.create(cert.publicKey),
+        leafUsage: [
+          new lib.BasicConstraintsExtension(false, undefined, true),
+          new lib.KeyUsagesExtension(
+            lib.KeyUsageFlags.digitalSignature | lib.KeyUsageFlags.keyAgreement,
+            true,
+          ),
+          // Every link is mutual: the same certificate serves a node as server and as client.
+          new lib.ExtendedKeyUsageExtension([
+            lib.ExtendedKeyUsage.serverAuth,
+            lib.ExtendedKeyUsage.clientAuth,
+          ]),
+        ],
       };
     })();
     signers.set(ca, signer);
