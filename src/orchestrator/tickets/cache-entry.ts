@@ -1,9 +1,10 @@
 /**
  * One signed-ticket cache entry as a single one-byte string: what decides reuse (the ticket's
- * epoch and times, the signing key's generation) in 16 bytes, then the token's bytes. At 1,000
- * agents the cache holds ~100,000 entries; as an object with the token kept as text (236
- * base64url characters) each was ~410 bytes of heap, this is ~285 (the key a 32-byte digest
- * too, signed-cache.ts): ~12 MB less live heap, which V8 grows to 2.5–3× (docs/benchmarks.md).
+ * epoch and times, the signing key's generation) and its form in 17 bytes, then the token's
+ * bytes. At 1,000 agents the cache holds ~100,000 entries; as an object with the token kept as
+ * text (236 base64url characters) each was ~423 bytes of heap with its key, this is ~304 (the
+ * key a 32-byte digest too, signed-cache.ts): 29 MB instead of 40 MB live, which V8 grows to
+ * 2.5–3× while agents register (docs/benchmarks.md).
  *
  * Layout (char codes 0–255, big-endian): u32 policyEpoch · u32 issuedAt · u32 expiresAt ·
  * u32 generation · u8 form · payload. Form 0: the payload is the bytes a canonical base64url
