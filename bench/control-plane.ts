@@ -36,6 +36,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { ApiClient, ApiError } from '../src/api-client/client.js';
 import { BEAT_MS, UNREACHABLE_AFTER_MS } from '../src/node/runtime/beat.js';
+import { readHeapMetrics } from './heap-metrics.js';
 import {
   type BeatStreamHold,
   cpuSeconds,
@@ -71,6 +72,8 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'string' },
     /** Passes FLAG to the orchestrator's node (repeatable), e.g. --orchestrator-flag=--max-semi-space-size=4: to compare V8 settings. */
     'orchestrator-flag': { type: 'string', multiple: true },
+    /** Sets NAME=VALUE in the orchestrator's environment only (repeatable), e.g. --orchestrator-env=MALLOC_ARENA_MAX=2. */
+    'orchestrator-env': { type: 'string', multiple: true },
     /** Writes a V8 heap snapshot of the orchestrator to DIR after the change (its RSS is read first). */
     'heap-snapshot': { type: 'string' },
     /**
@@ -333,6 +336,11 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
   delete env.DATABASE_URL;
   delete env.NODE_OPTIONS;
   if (args['sign-on-main-thread']) env.TRELLIS_TICKET_SIGNER = 'main';
+  for (const kv of args['orchestrator-env'] ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new Error(`--orchestrator-env wants NAME=VALUE, got ${JSON.stringify(kv)}`);
+    env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
   progress(`${AGENTS} keys in ${(keysMs / 1000).toFixed(1)} s; starting the orchestrator in ${dataDir}`);
   const logFd = args['orchestrator-log'] ? openSync(args['orchestrator-log'], 'w') : undefined;
   if (logFd !== undefined) cleanups.push(() => closeSync(logFd));
@@ -778,21 +786,7 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
   const selfRssAfterChange = selfRss();
   // Where the orchestrator's RSS is: V8's heap, and memory outside it (PGlite's WASM heap is an
   // ArrayBuffer), from its own /metrics (process-wide figures only, no names).
-  const memory = await http
-    .request<string>('GET', '/metrics', { retries: 0, timeoutMs: 10_000 })
-    .then((r) => {
-      const text = typeof r.body === 'string' ? r.body : '';
-      const metric = (name: string) => {
-        const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text);
-        return m ? Number(m[1]) / 2 ** 20 : Number.NaN;
-      };
-      return {
-        heapUsed: metric('nodejs_heap_size_used_bytes'),
-        heapTotal: metric('nodejs_heap_size_total_bytes'),
-        external: metric('nodejs_external_memory_bytes'),
-      };
-    })
-    .catch(() => ({ heapUsed: Number.NaN, heapTotal: Number.NaN, external: Number.NaN }));
+  const memory = await readHeapMetrics(http);
   if (args['heap-snapshot']) {
     progress(`heap snapshot: ${await heapSnapshot(orch.pid, args['heap-snapshot'])}`);
   }
@@ -812,28 +806,10 @@ async function run(cleanups: (() => Promise<void> | void)[]): Promise<number> {
   // V8's heap by space (prom-client's nodejs_heap_space_size_*_bytes): which space holds the pages.
   const heldSpaces =
     holdS > 0
-      ? await http
-          .request<string>('GET', '/metrics', { retries: 0, timeoutMs: 10_000 })
-          .then((r) => {
-            const text = typeof r.body === 'string' ? r.body : '';
-            const of = (kind: string) =>
-              new Map(
-                [
-                  ...text.matchAll(
-                    new RegExp(
-                      `^nodejs_heap_space_size_${kind}_bytes\\{[^}]*space="(\\w+)"[^}]*\\} ([0-9.e+]+)$`,
-                      'gm',
-                    ),
-                  ),
-                ].map((m) => [m[1]!, Number(m[2]) / 2 ** 20] as const),
-              );
-            const used = of('used');
-            return [...of('total')]
-              .filter(([, total]) => total >= 1)
-              .map(([space, total]) => `${space} ${mb(used.get(space) ?? Number.NaN)}/${mb(total)}`)
-              .join(', ');
-          })
-          .catch(() => '?')
+      ? [...(await readHeapMetrics(http)).spaces]
+          .filter(([, { total }]) => total >= 1)
+          .map(([space, { used, total }]) => `${space} ${mb(used)}/${mb(total)}`)
+          .join(', ') || '?'
       : '';
 
   // --- Report -------------------------------------------------------------------------------
