@@ -8,7 +8,7 @@
 import { TestFabric } from '../test/support/fabric.js';
 import { startHaproxyChain } from './haproxy.js';
 import { latency, newFlows, startEcho, startSink, throughput } from './load.js';
-import { rssMb } from './support.js';
+import { cpuSeconds, rssMb } from './support.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: number) => {
@@ -58,19 +58,40 @@ interface Row {
   p50: number;
   p99: number;
   flows: number;
+  /** CPU seconds the path's own processes (not the load generator) spent per GB moved; NaN for direct TCP. */
+  cpuPerGb1: number;
+  cpuPerGb16: number;
 }
 
 async function measure(
   path: string,
   sink: { host: string; port: number },
   echo: { host: string; port: number },
+  pids: number[] = [],
 ): Promise<Row> {
   process.stderr.write(`measuring ${path}…\n`);
-  const mbps1 = await throughput(sink, MB * 1e6, 1);
-  const mbps16 = await throughput(sink, MB * 1e6, 16);
+  // CPU per GB is steadier than MB/s on a shared 2-core machine: it does not depend on what
+  // else ran during the transfer, only on what each byte cost the proxies.
+  const cpu = () => (pids.length > 0 ? pids.reduce((s, pid) => s + cpuSeconds(pid), 0) : Number.NaN);
+  const perGb = async (streams: number) => {
+    const before = cpu();
+    const mbps = await throughput(sink, MB * 1e6, streams);
+    return { mbps, cpuPerGb: (cpu() - before) / (MB / 1000) };
+  };
+  const t1 = await perGb(1);
+  const t16 = await perGb(16);
   const lat = await latency(echo, 1000, SECONDS);
   const flows = await newFlows(echo, 8, SECONDS);
-  return { path, mbps1, mbps16, p50: lat.p50, p99: lat.p99, flows };
+  return {
+    path,
+    mbps1: t1.mbps,
+    mbps16: t16.mbps,
+    p50: lat.p50,
+    p99: lat.p99,
+    flows,
+    cpuPerGb1: t1.cpuPerGb,
+    cpuPerGb16: t16.cpuPerGb,
+  };
 }
 
 async function main() {
@@ -85,7 +106,9 @@ async function main() {
   ]);
   if (chain) {
     rows.push(
-      await measure('HAProxy 4-hop mTLS chain', { host: HOST, port: 16001 }, { host: HOST, port: 16101 }),
+      await measure('HAProxy 4-hop mTLS chain', { host: HOST, port: 16001 }, { host: HOST, port: 16101 }, [
+        chain.pid,
+      ]),
     );
     chain.stop();
   } else {
@@ -119,7 +142,12 @@ async function main() {
     rss.idleAgent = rssMb(f.children.get('client-vm')!.pid!);
     const at = (v: string) => ({ host: v.split(':')[0]!, port: Number(v.split(':')[1]) });
     rows.push(
-      await measure('Trellis (agent → 2 processors → agent)', at(env.SINK_ADDR!), at(env.ECHO_ADDR!)),
+      await measure(
+        'Trellis (agent → 2 processors → agent)',
+        at(env.SINK_ADDR!),
+        at(env.ECHO_ADDR!),
+        ['p1', 'p2', 'server-vm', 'client-vm'].map((n) => f.children.get(n)!.pid!),
+      ),
     );
     for (const name of ['p1', 'client-vm']) rss[name] = rssMb(f.children.get(name)!.pid!);
   } finally {
@@ -130,12 +158,14 @@ async function main() {
 
   const fmt = (n: number, d = 0) => n.toFixed(d);
   console.log(
-    '\n| path | MB/s 1 stream | MB/s 16 streams | latency p50 / p99 (µs) at 1k req/s | new flows/s (8 conns) |',
+    '\n| path | MB/s 1 stream | MB/s 16 streams | latency p50 / p99 (µs) at 1k req/s | new flows/s (8 conns) | proxy CPU s/GB 1 / 16 streams |',
   );
-  console.log('|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|');
+  const cpuCell = (r: Row) =>
+    Number.isFinite(r.cpuPerGb1) ? `${fmt(r.cpuPerGb1, 2)} / ${fmt(r.cpuPerGb16, 2)}` : '-';
   for (const r of rows)
     console.log(
-      `| ${r.path} | ${fmt(r.mbps1)} | ${fmt(r.mbps16)} | ${fmt(r.p50)} / ${fmt(r.p99)} | ${fmt(r.flows)} |`,
+      `| ${r.path} | ${fmt(r.mbps1)} | ${fmt(r.mbps16)} | ${fmt(r.p50)} / ${fmt(r.p99)} | ${fmt(r.flows)} | ${cpuCell(r)} |`,
     );
   const direct = rows[0]!;
   const trellis = rows[rows.length - 1]!;
@@ -149,6 +179,9 @@ async function main() {
       `throughput vs HAProxy-TLS: 1 stream ${r1.toFixed(2)}x, 16 streams ${r16.toFixed(2)}x (goal >= ${GOAL.vsHaproxy.toFixed(1)}x: ${ok(r1 >= GOAL.vsHaproxy && r16 >= GOAL.vsHaproxy)})`,
     );
     console.log(`new flows/s vs HAProxy-TLS: ${(trellis.flows / haproxy.flows).toFixed(2)}x`);
+    console.log(
+      `CPU per GB vs HAProxy-TLS: 1 stream ${(trellis.cpuPerGb1 / haproxy.cpuPerGb1).toFixed(2)}x, 16 streams ${(trellis.cpuPerGb16 / haproxy.cpuPerGb16).toFixed(2)}x (lower is cheaper)`,
+    );
   }
   console.log(`throughput vs direct: 1 stream ${(trellis.mbps1 / direct.mbps1).toFixed(3)}x`);
   const addP50 = trellis.p50 - direct.p50;

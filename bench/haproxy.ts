@@ -11,7 +11,7 @@ import { join } from 'node:path';
  */
 export async function startHaproxyChain(
   targets: { name: string; port: number; backend: number }[],
-): Promise<{ stop(): void } | null> {
+): Promise<{ pid: number; stop(): void } | null> {
   const which = (cmd: string) => ['/usr/sbin', '/usr/bin', '/bin'].some((d) => existsSync(join(d, cmd)));
   if (!which('haproxy') || !which('openssl')) return null;
   const w = await mkdtemp(join(tmpdir(), 'trellis-haproxy-'));
@@ -76,5 +76,5 @@ export async function startHaproxyChain(
   await writeFile(join(w, 'h.cfg'), cfg);
   const child: ChildProcess = spawn('haproxy', ['-f', join(w, 'h.cfg'), '-db'], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 800));
-  return { stop: () => child.kill('SIGKILL') };
+  return { pid: child.pid!, stop: () => child.kill('SIGKILL') };
 }
