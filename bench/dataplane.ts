@@ -3,7 +3,7 @@
  * shape with mutual TLS (if haproxy is installed), and Trellis (client agent → 2 processors →
  * server agent, all real processes on loopback). Prints absolute numbers and ratios.
  *
- *   npm run build && node dist/bench/dataplane.js [--mb 300] [--seconds 5]
+ *   npm run build && node dist/bench/dataplane.js [--mb 300] [--seconds 5] [--untuned-nodes]
  */
 import { TestFabric } from '../test/support/fabric.js';
 import { startHaproxyChain } from './haproxy.js';
@@ -16,6 +16,8 @@ const arg = (name: string, dflt: number) => {
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
 const MB = arg('mb', 300);
+// --untuned-nodes: processors and agents with node's defaults, not NODE_PROCESS_FLAGS/ENV (an A/B).
+const NODE_TUNING = !args.includes('--untuned-nodes');
 const SECONDS = arg('seconds', 5);
 
 const FABRIC = `
@@ -115,7 +117,7 @@ async function main() {
     process.stderr.write('haproxy not installed (apt-get install haproxy): HAProxy column skipped\n');
   }
 
-  const f = await TestFabric.start(FABRIC);
+  const f = await TestFabric.start(FABRIC, { nodeTuning: NODE_TUNING });
   const rss: Record<string, number> = {};
   try {
     await f.processor('p1', '127.0.7.1', 17501);

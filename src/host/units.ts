@@ -2,6 +2,7 @@ import { type AppSpec, fill, type ServiceSpec } from '../app/app-file.js';
 import type { InventoryHost } from '../inventory/inventory.js';
 import { portOf } from '../inventory/vars.js';
 import { formatSource } from '../node/dataplane/source.js';
+import { NODE_PROCESS_ENV, NODE_PROCESS_FLAGS } from '../node/runtime/node-process.js';
 import type { InstalledRelease } from './layout.js';
 import { hostLayout } from './layout.js';
 import type { Unit } from './unit.js';
@@ -77,6 +78,7 @@ export function processorUnit(h: InventoryHost, r: InstalledRelease): Unit {
     description: `processor ${h.name}`,
     exec: [
       r.node,
+      ...NODE_PROCESS_FLAGS,
       r.bin,
       'processor',
       '--name',
@@ -94,7 +96,7 @@ export function processorUnit(h: InventoryHost, r: InstalledRelease): Unit {
       '--admin-listen',
       h.connection === 'local' ? endpoint(listen, 9901) : '127.0.0.1:9901',
     ],
-    env: {},
+    env: { ...NODE_PROCESS_ENV },
     envFiles: [],
     cwd: L.state(name),
     after: [],
@@ -160,6 +162,7 @@ export function vmUnits(
     description: `agent of ${app.domain}/${hostOwner} on ${h.name}`,
     exec: [
       r.node,
+      ...NODE_PROCESS_FLAGS,
       r.bin,
       'agent',
       '--token-file',
@@ -186,7 +189,7 @@ export function vmUnits(
       '--env-path',
       envPath,
     ],
-    env: {},
+    env: { ...NODE_PROCESS_ENV },
     envFiles: [],
     cwd: L.state(agentName),
     after: [],

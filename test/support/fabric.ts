@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ApiClient } from '../../src/api-client/client.js';
 import { pinnedFetch } from '../../src/api-client/trust.js';
 import { parseFabricText } from '../../src/apply/index.js';
+import { NODE_PROCESS_ENV, NODE_PROCESS_FLAGS } from '../../src/node/runtime/node-process.js';
 import { cliEnv, type OrchestratorProcess, spawnOrchestrator, TRELLIS_BIN } from './cli.js';
 
 /**
@@ -21,13 +22,19 @@ export class TestFabric {
   passwords: Record<string, string> = {};
   /** With HTTPS: what every node is given to pin the orchestrator's CA. */
   trustArgs: string[] = [];
+  /** Whether nodes start as host units start them (NODE_PROCESS_FLAGS/ENV); off only to compare. */
+  nodeTuning = true;
 
-  /** `https`: the orchestrator serves HTTPS (as a user runs it) and every node pins its CA. */
+  /**
+   * `https`: the orchestrator serves HTTPS (as a user runs it) and every node pins its CA.
+   * `nodeTuning: false`: processors and agents start with node's defaults (a benchmark's A/B).
+   */
   static async start(
     fabricYaml: string,
-    opts: { https?: boolean; env?: NodeJS.ProcessEnv; listen?: string } = {},
+    opts: { https?: boolean; env?: NodeJS.ProcessEnv; listen?: string; nodeTuning?: boolean } = {},
   ): Promise<TestFabric> {
     const f = new TestFabric();
+    f.nodeTuning = opts.nodeTuning ?? true;
     f.dir = await mkdtemp(join(tmpdir(), 'trellis-fabric-'));
     f.env = await cliEnv({ TRELLIS_ADMIN_PASSWORD: 'fabric-admin-pw', ...opts.env });
     try {
@@ -65,8 +72,12 @@ export class TestFabric {
   spawn(name: string, args: string[]): ChildProcess {
     // TRELLIS_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles every node process.
     const nodeArgs = process.env.TRELLIS_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-    const child = spawn(process.execPath, [...nodeArgs, TRELLIS_BIN, ...args], {
-      env: this.env,
+    // Processors and agents start as their host units start them (src/host/units.ts).
+    const tuning = this.nodeTuning
+      ? { flags: NODE_PROCESS_FLAGS, env: NODE_PROCESS_ENV }
+      : { flags: [], env: {} };
+    const child = spawn(process.execPath, [...tuning.flags, ...nodeArgs, TRELLIS_BIN, ...args], {
+      env: { ...tuning.env, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: string[] = [];
