@@ -63,22 +63,26 @@ interface Row {
   /** CPU seconds the path's own processes (not the load generator) spent per GB moved; NaN for direct TCP. */
   cpuPerGb1: number;
   cpuPerGb16: number;
+  /** The same by process (name → [1 stream, 16 streams]): which hop the bytes cost most. */
+  cpuByProcess: Map<string, [number, number]>;
 }
 
 async function measure(
   path: string,
   sink: { host: string; port: number },
   echo: { host: string; port: number },
-  pids: number[] = [],
+  pids: Record<string, number> = {},
 ): Promise<Row> {
   process.stderr.write(`measuring ${path}…\n`);
   // CPU per GB is steadier than MB/s on a shared 2-core machine: it does not depend on what
   // else ran during the transfer, only on what each byte cost the proxies.
-  const cpu = () => (pids.length > 0 ? pids.reduce((s, pid) => s + cpuSeconds(pid), 0) : Number.NaN);
+  const names = Object.keys(pids);
+  const cpu = () => names.map((n) => cpuSeconds(pids[n]!));
   const perGb = async (streams: number) => {
     const before = cpu();
     const mbps = await throughput(sink, MB * 1e6, streams);
-    return { mbps, cpuPerGb: (cpu() - before) / (MB / 1000) };
+    const each = cpu().map((c, i) => (c - before[i]!) / (MB / 1000));
+    return { mbps, each, cpuPerGb: names.length > 0 ? each.reduce((a, b) => a + b, 0) : Number.NaN };
   };
   const t1 = await perGb(1);
   const t16 = await perGb(16);
@@ -93,6 +97,7 @@ async function measure(
     flows,
     cpuPerGb1: t1.cpuPerGb,
     cpuPerGb16: t16.cpuPerGb,
+    cpuByProcess: new Map(names.map((n, i) => [n, [t1.each[i]!, t16.each[i]!]])),
   };
 }
 
@@ -108,9 +113,12 @@ async function main() {
   ]);
   if (chain) {
     rows.push(
-      await measure('HAProxy 4-hop mTLS chain', { host: HOST, port: 16001 }, { host: HOST, port: 16101 }, [
-        chain.pid,
-      ]),
+      await measure(
+        'HAProxy 4-hop mTLS chain',
+        { host: HOST, port: 16001 },
+        { host: HOST, port: 16101 },
+        { haproxy: chain.pid },
+      ),
     );
     chain.stop();
   } else {
@@ -148,7 +156,14 @@ async function main() {
         'Trellis (agent → 2 processors → agent)',
         at(env.SINK_ADDR!),
         at(env.ECHO_ADDR!),
-        ['p1', 'p2', 'server-vm', 'client-vm'].map((n) => f.children.get(n)!.pid!),
+        Object.fromEntries(
+          [
+            ['client agent', 'client-vm'],
+            ['processor p1', 'p1'],
+            ['processor p2', 'p2'],
+            ['server agent', 'server-vm'],
+          ].map(([label, child]) => [label!, f.children.get(child!)!.pid!]),
+        ),
       ),
     );
     for (const name of ['p1', 'client-vm']) rss[name] = rssMb(f.children.get(name)!.pid!);
@@ -185,6 +200,12 @@ async function main() {
       `CPU per GB vs HAProxy-TLS: 1 stream ${(trellis.cpuPerGb1 / haproxy.cpuPerGb1).toFixed(2)}x, 16 streams ${(trellis.cpuPerGb16 / haproxy.cpuPerGb16).toFixed(2)}x (lower is cheaper)`,
     );
   }
+  if (trellis.cpuByProcess.size > 0)
+    console.log(
+      `Trellis CPU s/GB by process (1 / 16 streams): ${[...trellis.cpuByProcess]
+        .map(([n, [one, sixteen]]) => `${n} ${fmt(one, 2)} / ${fmt(sixteen, 2)}`)
+        .join(', ')}`,
+    );
   console.log(`throughput vs direct: 1 stream ${(trellis.mbps1 / direct.mbps1).toFixed(3)}x`);
   const addP50 = trellis.p50 - direct.p50;
   const addP99 = trellis.p99 - direct.p99;
