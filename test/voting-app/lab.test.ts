@@ -424,6 +424,11 @@ describe('the Voting App in the lab: deploy, vote, transit, console, purge', () 
       for (const vm of Object.keys(TABLE6)) {
         await page.getByRole('button', { name: `Delete ${vm}` }).click();
         await expect.poll(() => page.getByRole('status').textContent()).toContain(`Deleted node ${vm}`);
+        // The table is rebuilt after each delete: wait for the row to go before the next click,
+        // or the click can land on a button of the table being replaced (a CI run lost one so).
+        await expect
+          .poll(async () => (await readTable(page, 'Resources')).map((x) => x.Name))
+          .not.toContain(vm);
       }
       await expect
         .poll(async () => (await readTable(page, 'Resources')).map((x) => x.Name).sort())
