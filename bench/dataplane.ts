@@ -60,12 +60,16 @@ interface Row {
   p50: number;
   p99: number;
   flows: number;
-  /** CPU seconds the path's own processes (not the load generator) spent per GB moved; NaN for direct TCP. */
-  cpuPerGb1: number;
-  cpuPerGb16: number;
-  /** The same by process (name → [1 stream, 16 streams]): which hop the bytes cost most. */
+  /**
+   * CPU seconds each of the path's own processes (not the load generator) spent per GB moved,
+   * name → [1 stream, 16 streams]: which hop the bytes cost most. Empty for direct TCP.
+   */
   cpuByProcess: Map<string, [number, number]>;
 }
+
+/** The path's CPU per GB (all its processes), for 1 stream (0) or 16 (1); NaN without processes. */
+const cpuPerGb = (r: Row, i: 0 | 1) =>
+  r.cpuByProcess.size > 0 ? [...r.cpuByProcess.values()].reduce((s, x) => s + x[i], 0) : Number.NaN;
 
 async function measure(
   path: string,
@@ -81,8 +85,7 @@ async function measure(
   const perGb = async (streams: number) => {
     const before = cpu();
     const mbps = await throughput(sink, MB * 1e6, streams);
-    const each = cpu().map((c, i) => (c - before[i]!) / (MB / 1000));
-    return { mbps, each, cpuPerGb: names.length > 0 ? each.reduce((a, b) => a + b, 0) : Number.NaN };
+    return { mbps, each: cpu().map((c, i) => (c - before[i]!) / (MB / 1000)) };
   };
   const t1 = await perGb(1);
   const t16 = await perGb(16);
@@ -95,8 +98,6 @@ async function measure(
     p50: lat.p50,
     p99: lat.p99,
     flows,
-    cpuPerGb1: t1.cpuPerGb,
-    cpuPerGb16: t16.cpuPerGb,
     cpuByProcess: new Map(names.map((n, i) => [n, [t1.each[i]!, t16.each[i]!]])),
   };
 }
@@ -179,7 +180,7 @@ async function main() {
   );
   console.log('|---|---|---|---|---|---|');
   const cpuCell = (r: Row) =>
-    Number.isFinite(r.cpuPerGb1) ? `${fmt(r.cpuPerGb1, 2)} / ${fmt(r.cpuPerGb16, 2)}` : '-';
+    r.cpuByProcess.size > 0 ? `${fmt(cpuPerGb(r, 0), 2)} / ${fmt(cpuPerGb(r, 1), 2)}` : '-';
   for (const r of rows)
     console.log(
       `| ${r.path} | ${fmt(r.mbps1)} | ${fmt(r.mbps16)} | ${fmt(r.p50)} / ${fmt(r.p99)} | ${fmt(r.flows)} | ${cpuCell(r)} |`,
@@ -197,7 +198,7 @@ async function main() {
     );
     console.log(`new flows/s vs HAProxy-TLS: ${(trellis.flows / haproxy.flows).toFixed(2)}x`);
     console.log(
-      `CPU per GB vs HAProxy-TLS: 1 stream ${(trellis.cpuPerGb1 / haproxy.cpuPerGb1).toFixed(2)}x, 16 streams ${(trellis.cpuPerGb16 / haproxy.cpuPerGb16).toFixed(2)}x (lower is cheaper)`,
+      `CPU per GB vs HAProxy-TLS: 1 stream ${(cpuPerGb(trellis, 0) / cpuPerGb(haproxy, 0)).toFixed(2)}x, 16 streams ${(cpuPerGb(trellis, 1) / cpuPerGb(haproxy, 1)).toFixed(2)}x (lower is cheaper)`,
     );
   }
   if (trellis.cpuByProcess.size > 0)
