@@ -280,6 +280,36 @@ describe.runIf(runConsoleTests)('web console in chromium', () => {
     expect((await t.call('GET', '/api/v1/nodes/gcp-11', { token: admin })).status).toBe(404);
   });
 
+  it('Resources: a click whose press and release straddle a refresh of the table still deletes (regression, session 13)', async () => {
+    const owner = await t.login('voting-svc', PASSWORDS['voting-app/voting-svc'], 'voting-app');
+    const register = async (name: string, address: string) => {
+      const r = await t.call('POST', '/api/v1/nodes/register', {
+        token: owner,
+        body: { name, addresses: [address], publicKey: publicKeyPem(), processors: ['gcp-p1'] },
+      });
+      expect(r.status).toBe(200);
+    };
+    const rowNames = async () => (await readTable(page, 'Resources')).map((x) => x.Name);
+    await register('gcp-12', '127.0.3.12');
+    expect((await t.call('POST', '/api/v1/nodes/gcp-12/disconnect', { token: admin })).status).toBe(200);
+    await expect
+      .poll(async () => (await readTable(page, 'Resources')).find((x) => x.Name === 'gcp-12')?.Status)
+      .toBe('disconnected');
+    const box = (await page.getByRole('button', { name: 'Delete gcp-12' }).boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    // A node registering while the button is held: its event refreshes the table (a new row).
+    await register('gcp-13', '127.0.3.13');
+    await expect.poll(rowNames).toContain('gcp-13');
+    // The new row is the last one, so gcp-12's ✕ is where it was: the release lands on it.
+    await page.mouse.up();
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Deleted node gcp-12');
+    await expect.poll(rowNames).not.toContain('gcp-12');
+    expect((await t.call('GET', '/api/v1/nodes/gcp-12', { token: admin })).status).toBe(404);
+    expect((await t.call('POST', '/api/v1/nodes/gcp-13/disconnect', { token: admin })).status).toBe(200);
+    expect((await t.call('DELETE', '/api/v1/nodes/gcp-13', { token: admin })).status).toBe(204);
+  });
+
   it('Flows shows a processor’s table 30 counters and table 50 entries, refreshing', async () => {
     const nodes = (await t.call('GET', '/api/v1/nodes', { token: admin })).body as {
       name: string;
