@@ -14,6 +14,7 @@ import { Name } from '../../model/names.js';
 import { NodeKind } from '../../model/node.js';
 import { nodeUri, type PeerIdentity, peerIdentity } from '../../node/identity/peer-identity.js';
 import { CLOCK_SKEW_MS } from '../../wire/clock-skew.js';
+import { type LeafIssuer, leafIssuer, sans, serialNumber, signLeaf } from './leaf-certificate.js';
 import { NodePublicKey } from './node-key.js';
 
 /**
@@ -119,30 +120,35 @@ export async function issueNodeCertificate(
       field: 'kind',
     });
   }
-  const lib = await x509();
-  const signer = await signerFor(ca);
-  // SPKI bytes go straight into the certificate; no WebCrypto import needed for a key we only embed.
+  const by = leafIssuerFor(ca);
   const key = typeof req.publicKey === 'string' ? NodePublicKey.parse(req.publicKey) : req.publicKey;
-  const publicKey = new Uint8Array(key.der);
   const now = Date.now();
   const notBefore = req.notBefore ?? new Date(now - CLOCK_SKEW_MS);
   let notAfter = req.notAfter ?? new Date(now + (req.validForMs ?? NODE_VALIDITY_MS));
   // A leaf cannot usefully outlive its CA; clamping makes the returned notAfter honest.
-  if (notAfter > signer.cert.notAfter) notAfter = signer.cert.notAfter;
-  const sans: X509.JsonGeneralNames = [{ type: 'url', value: nodeUri(req) }];
-  for (const address of req.addresses) if (isIP(address)) sans.push({ type: 'ip', value: address });
-  const cert = await lib.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
-    subject: [{ CN: [req.name] }],
-    issuer: signer.cert.subjectName,
+  if (notAfter > by.notAfter) notAfter = by.notAfter;
+  const names = [sans.uri(nodeUri(req))];
+  for (const address of req.addresses) if (isIP(address)) names.push(sans.ip(address));
+  const cert = signLeaf(by, {
+    commonName: req.name,
+    publicKey: new Uint8Array(key.der),
+    sans: names,
+    use: 'node',
     notBefore,
     notAfter,
-    publicKey,
-    signingKey: signer.signingKey,
-    signingAlgorithm: SIGNATURE,
-    extensions: [...signer.leafUsage, new lib.SubjectAlternativeNameExtension(sans), signer.authorityKeyId],
   });
-  return { certPem: cert.toString('pem'), notAfter: cert.notAfter.toISOString() };
+  return { certPem: cert.certPem, notAfter: cert.notAfter.toISOString() };
+}
+
+// Parsing the CA certificate and hashing its key id costs more than signing; do it once per CA.
+const issuers = new WeakMap<FabricCa, LeafIssuer>();
+export function leafIssuerFor(ca: FabricCa): LeafIssuer {
+  let by = issuers.get(ca);
+  if (!by) {
+    by = leafIssuer(ca.certPem, ca.key);
+    issuers.set(ca, by);
+  }
+  return by;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -194,49 +200,6 @@ export function x509(): Promise<typeof X509> {
   return lib;
 }
 
-interface Signer {
-  signingKey: CryptoKey;
-  cert: X509.X509Certificate;
-  authorityKeyId: X509.AuthorityKeyIdentifierExtension;
-  /**
-   * What every node certificate says of its use, the same for all: built once (they were ~20 %
-   * of a certificate's ~5 ms, 1,000 of them while 1,000 agents register). The generator only
-   * reads their bytes, so one set serves every certificate.
-   */
-  leafUsage: readonly X509.Extension[];
-}
-
-// Importing the CA key into WebCrypto and hashing its key id costs more than signing; do it once.
-const signers = new WeakMap<FabricCa, Promise<Signer>>();
-export function signerFor(ca: FabricCa): Promise<Signer> {
-  let signer = signers.get(ca);
-  if (!signer) {
-    signer = (async () => {
-      const lib = await x509();
-      const cert = new lib.X509Certificate(ca.certPem);
-      return {
-        signingKey: await importSigningKey(ca.key),
-        cert,
-        authorityKeyId: await lib.AuthorityKeyIdentifierExtension.create(cert.publicKey),
-        leafUsage: [
-          new lib.BasicConstraintsExtension(false, undefined, true),
-          new lib.KeyUsagesExtension(
-            lib.KeyUsageFlags.digitalSignature | lib.KeyUsageFlags.keyAgreement,
-            true,
-          ),
-          // Every link is mutual: the same certificate serves a node as server and as client.
-          new lib.ExtendedKeyUsageExtension([
-            lib.ExtendedKeyUsage.serverAuth,
-            lib.ExtendedKeyUsage.clientAuth,
-          ]),
-        ],
-      };
-    })();
-    signers.set(ca, signer);
-  }
-  return signer;
-}
-
 function checkPair(certPem: string, keyPem: string, dir: string): FabricCa {
   // A cut-short file otherwise fails as OpenSSL's `DECODER routines::unsupported`, naming nothing.
   const damaged = (file: string, what: string, err: unknown) =>
@@ -277,11 +240,9 @@ function importPublicKey(key: KeyObject): Promise<CryptoKey> {
   return globalThis.crypto.subtle.importKey('spki', der, EC_KEY, true, ['verify']);
 }
 
-/** 16 random bytes, top bit cleared so the DER INTEGER stays positive at its full length. */
+/** A serial number as @peculiar/x509 takes it (hex). */
 export function randomSerial(): string {
-  const bytes = randomBytes(16);
-  bytes[0] = (bytes[0]! & 0x7f) | 0x40;
-  return bytes.toString('hex');
+  return Buffer.from(serialNumber()).toString('hex');
 }
 
 async function readIfExists(path: string): Promise<string | undefined> {

@@ -1,8 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { isIP } from 'node:net';
-import type * as X509 from '@peculiar/x509';
 import { CLOCK_SKEW_MS } from '../../wire/clock-skew.js';
-import { type FabricCa, randomSerial, signerFor, x509 } from './ca.js';
+import { type FabricCa, leafIssuerFor } from './ca.js';
+import { sans, signLeaf } from './leaf-certificate.js';
 
 /**
  * The orchestrator's own HTTPS certificate, issued by the fabric CA for the names and addresses
@@ -23,35 +23,21 @@ export async function issueServerCertificate(
   hosts: readonly string[],
   validForMs = SERVER_CERT_VALIDITY_MS,
 ): Promise<ServerCertificate> {
-  const lib = await x509();
-  const signer = await signerFor(ca);
+  const by = leafIssuerFor(ca);
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  const sans: X509.JsonGeneralNames = [...new Set(hosts)].map((h) =>
-    isIP(h) ? { type: 'ip', value: h } : { type: 'dns', value: h },
-  );
   const now = Date.now();
   let notAfter = new Date(now + validForMs);
-  if (notAfter > signer.cert.notAfter) notAfter = signer.cert.notAfter;
-  const cert = await lib.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
-    subject: [{ CN: ['trellis orchestrator'] }],
-    issuer: signer.cert.subjectName,
+  if (notAfter > by.notAfter) notAfter = by.notAfter;
+  const cert = signLeaf(by, {
+    commonName: 'trellis orchestrator',
+    publicKey: new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })),
+    sans: [...new Set(hosts)].map((h) => (isIP(h) ? sans.ip(h) : sans.dns(h))),
+    use: 'server',
     notBefore: new Date(now - CLOCK_SKEW_MS),
     notAfter,
-    publicKey: new Uint8Array(publicKey.export({ type: 'spki', format: 'der' })),
-    signingKey: signer.signingKey,
-    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
-    extensions: [
-      new lib.BasicConstraintsExtension(false, undefined, true),
-      new lib.KeyUsagesExtension(lib.KeyUsageFlags.digitalSignature | lib.KeyUsageFlags.keyAgreement, true),
-      // Server only: this certificate must never pass as a fabric node's client certificate.
-      new lib.ExtendedKeyUsageExtension([lib.ExtendedKeyUsage.serverAuth]),
-      new lib.SubjectAlternativeNameExtension(sans),
-      signer.authorityKeyId,
-    ],
   });
   return {
-    certPem: `${cert.toString('pem')}\n${ca.certPem}`,
+    certPem: `${cert.certPem}${ca.certPem}`,
     keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     notAfter: cert.notAfter,
   };
