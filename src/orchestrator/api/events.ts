@@ -9,6 +9,7 @@ import type { EventKind, FabricEvent } from '../events.js';
 import { forgetBeats } from '../liveness.js';
 import { nodeStatusChanged } from '../node-status.js';
 import { bundleMayChange } from '../policy/change-scope.js';
+import { fabricSnapshot } from '../policy/snapshot.js';
 import { getMeta } from '../store/repos/meta.js';
 import { getNode, setNodeStatus, touchNode } from '../store/repos/nodes.js';
 import { FrameBatcher } from './event-batch.js';
@@ -60,7 +61,11 @@ export function eventRoutes(app: FastifyInstance, o: Orchestrator): void {
       let nodeName: string | undefined;
       let workload: { name: string; owner: string; domain: string } | undefined;
       if (query.node) {
-        const node = await getNode(o.db, query.node);
+        // As the bundle route does: the node as the policy snapshot holds it (its record changes
+        // only by registering or being deleted, both published as node events that patch the
+        // snapshot), the store only for one not there yet. A store read saved per stream opened.
+        const node =
+          (await fabricSnapshot(o)).nodeByName.get(query.node) ?? (await getNode(o.db, query.node));
         if (
           node &&
           principal.type === 'resource' &&
