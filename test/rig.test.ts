@@ -197,6 +197,11 @@ describe.skipIf(!runRig)(`the multi-host rig${reason ? ` (${reason})` : ''}`, ()
     expect((await rig.exec(a, [process.execPath, '-e', client('127.0.0.1')])).stdout).toBe(
       `hello from ${a.name} to 127.0.0.1\n`,
     );
+    // A host connecting to its own address, unbound, comes from that address: why a server agent
+    // delivering to a workload there binds no source (src/agent/inbound.ts deliverFrom).
+    expect((await rig.exec(a, [process.execPath, '-e', client(a.address)])).stdout).toBe(
+      `hello from ${a.name} to ${a.address}\n`,
+    );
     expect((await rig.exec(b, [process.execPath, '-e', client('127.0.0.1')])).stdout).toBe('ECONNREFUSED\n');
     // The server is left running on purpose: close() must end it like anything deployed.
   });

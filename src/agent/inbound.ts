@@ -266,8 +266,21 @@ export class Inbound {
   }
 }
 
-/** The source address the server agent delivers from: the VM's, unless that cannot be right. */
+/**
+ * The source address the server agent delivers from: the VM's, unless that cannot be right —
+ * and not bound at all where the kernel picks it anyway. A socket bound before it connects gets
+ * its port at bind(), before the destination is known, so the kernel must pass over every port
+ * any socket holds, TIME_WAIT ones included: under connection churn each delivery cost more
+ * (974 → 324 new flows/s through a chain as 25,000 TIME_WAIT sockets piled up, bench/dataplane),
+ * until the ports would run out. connect() alone picks a port free for that destination.
+ */
 export function deliverFrom(targetHost: string, vmAddress: string): string | undefined {
   const loop = (a: string) => a === '::1' || a === 'localhost' || a.startsWith('127.');
-  return loop(targetHost) && !loop(vmAddress) ? undefined : vmAddress;
+  // A workload on loopback on a real host: from loopback (the VM's address would be a stranger's there).
+  if (loop(targetHost) && !loop(vmAddress)) return undefined;
+  // The workload on the VM's own address: a connection to a local address comes from that
+  // address — but for loopback, where any 127.x destination gets 127.0.0.1 (hence the lab binds).
+  const kernelPicksIt = !loop(vmAddress) || vmAddress === '127.0.0.1' || vmAddress === '::1';
+  if (targetHost === vmAddress && kernelPicksIt) return undefined;
+  return vmAddress;
 }

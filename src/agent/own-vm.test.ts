@@ -45,6 +45,17 @@ describe('deliverFrom (regression: a loopback workload on a real host refused it
     expect(deliverFrom('::1', '10.0.0.5')).toBeUndefined();
     // The lab: every VM on its own loopback address, delivered from it (the workload's firewall).
     expect(deliverFrom('127.0.2.2', '127.0.2.2')).toBe('127.0.2.2');
-    expect(deliverFrom('10.0.0.5', '10.0.0.5')).toBe('10.0.0.5');
+    expect(deliverFrom('127.0.0.1', '127.0.2.2')).toBe('127.0.2.2');
+    // A workload on another host: from the VM's address.
+    expect(deliverFrom('10.0.0.9', '10.0.0.5')).toBe('10.0.0.5');
+  });
+
+  it('binds no source where the kernel picks the VM address itself (regression, session 13: bound sources slowed deliveries as TIME_WAIT piled up)', async () => {
+    const { deliverFrom } = await import('./inbound.js');
+    // Kernel behaviour the rule stands on: test/rig.test.ts connects a host to its own address unbound.
+    expect(deliverFrom('10.0.0.5', '10.0.0.5')).toBeUndefined();
+    expect(deliverFrom('fd00::5', 'fd00::5')).toBeUndefined();
+    expect(deliverFrom('127.0.0.1', '127.0.0.1')).toBeUndefined();
+    expect(deliverFrom('::1', '::1')).toBeUndefined();
   });
 });
