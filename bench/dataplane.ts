@@ -135,7 +135,11 @@ async function main() {
       vm: 'server-vm',
       hostOwner: 'server',
       domain: 'bench',
-      address: '127.0.7.12',
+      // The server VM's address is the workload's (127.0.0.1), as on a real host where the
+      // workload listens on loopback or on the VM's address: the agent delivers without binding
+      // a source (deliverFrom). A lab VM's own 127.x address would be bound per flow — the lab's
+      // simulation, whose port search slows with TIME_WAIT sockets (docs/benchmarks.md, run K).
+      address: HOST,
       processors: ['p2'],
       serve: [`sink=${HOST}:${SINK}`, `echo=${HOST}:${ECHO}`],
     });
