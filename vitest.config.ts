@@ -22,6 +22,7 @@ export default defineConfig({
     // JSON answer against the response schema its route declares (src/orchestrator/api/route.ts).
     env: { TRELLIS_CHECK_RESPONSES: '1' },
     hookTimeout: 60_000,
+    setupFiles: ['test/support/setup.ts'],
     // Integration tests start real processes and databases; two cores cannot run many at once.
     maxWorkers: 2,
     projects: [

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -130,9 +130,27 @@ export async function spawnOrchestrator(opts: {
   };
 }
 
-/** A private $TRELLIS_HOME so tests never touch the developer's ~/.trellis. */
-export async function cliEnv(extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEnv> {
-  const home = await mkdtemp(join(tmpdir(), 'trellis-home-'));
+/** Homes made by cliEnv in this process: removed after each test file (test/support/setup.ts) and on exit. */
+const homes = new Set<string>();
+let removedOnExit = false;
+
+/** Removes every home cliEnv made so far. */
+export function removeCliHomes(): void {
+  for (const h of homes) rmSync(h, { recursive: true, force: true });
+  homes.clear();
+}
+
+/**
+ * A private $TRELLIS_HOME so tests never touch the developer's ~/.trellis. It is made under
+ * `parent` (a directory the caller removes: a TestFabric's own) or the system's temporary
+ * directory, and removed after the test file and when the process exits either way: the suite
+ * left one empty directory per call in /tmp before (vitest's workers end without 'exit').
+ */
+export async function cliEnv(extra: NodeJS.ProcessEnv = {}, parent = tmpdir()): Promise<NodeJS.ProcessEnv> {
+  const home = await mkdtemp(join(parent, 'trellis-home-'));
+  if (!removedOnExit) process.once('exit', removeCliHomes);
+  removedOnExit = true;
+  homes.add(home);
   const env: NodeJS.ProcessEnv = { ...process.env, TRELLIS_HOME: home, ...extra };
   delete env.TRELLIS_TOKEN;
   delete env.TRELLIS_ORCHESTRATOR;

@@ -36,7 +36,7 @@ export class TestFabric {
     const f = new TestFabric();
     f.nodeTuning = opts.nodeTuning ?? true;
     f.dir = await mkdtemp(join(tmpdir(), 'trellis-fabric-'));
-    f.env = await cliEnv({ TRELLIS_ADMIN_PASSWORD: 'fabric-admin-pw', ...opts.env });
+    f.env = await cliEnv({ TRELLIS_ADMIN_PASSWORD: 'fabric-admin-pw', ...opts.env }, f.dir);
     try {
       const dataDir = join(f.dir, 'orchestrator');
       f.orch = await spawnOrchestrator({
