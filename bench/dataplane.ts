@@ -113,15 +113,18 @@ async function main() {
     { name: 'echo', port: 16101, backend: ECHO },
   ]);
   if (chain) {
-    rows.push(
-      await measure(
-        'HAProxy 4-hop mTLS chain',
-        { host: HOST, port: 16001 },
-        { host: HOST, port: 16101 },
-        { haproxy: chain.pid },
-      ),
-    );
-    chain.stop();
+    try {
+      rows.push(
+        await measure(
+          'HAProxy 4-hop mTLS chain',
+          { host: HOST, port: 16001 },
+          { host: HOST, port: 16101 },
+          { haproxy: chain.pid },
+        ),
+      );
+    } finally {
+      chain.stop();
+    }
   } else {
     process.stderr.write('haproxy not installed (apt-get install haproxy): HAProxy column skipped\n');
   }

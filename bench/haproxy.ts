@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,5 +76,12 @@ export async function startHaproxyChain(
   await writeFile(join(w, 'h.cfg'), cfg);
   const child: ChildProcess = spawn('haproxy', ['-f', join(w, 'h.cfg'), '-db'], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 800));
-  return { pid: child.pid!, stop: () => child.kill('SIGKILL') };
+  return {
+    pid: child.pid!,
+    // Its CA's and hop's private keys are in `w`: leave none behind in /tmp.
+    stop: () => {
+      child.kill('SIGKILL');
+      rmSync(w, { recursive: true, force: true });
+    },
+  };
 }
